@@ -1,0 +1,10 @@
+//! selfheal: heals failed CI runs.
+//!
+//! The binary (`src/main.rs`) is a thin adapter over [`cli::main`]. Each stage lives in a
+//! module named after what it owns; see README.md for the pipeline.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod logs;
+pub mod report;

@@ -1,0 +1,1 @@
+//! Rendering for people (`human`) and programs (`json`). STUB until wired.
