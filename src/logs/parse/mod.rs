@@ -1,13 +1,87 @@
 //! Finds root causes in real tools' output. One file per ecosystem; each parser looks only
-//! for its own tool's shapes, and `generic` answers when none matched. STUB.
+//! for its own tool's shapes and says where in the step it found them, and `generic`
+//! answers (last error lines, any `path:line`) when none matched: never nothing.
+
+pub mod c;
+pub mod generic;
+pub mod go;
+pub mod infra;
+pub mod java;
+pub mod js;
+pub mod python;
+pub mod rust;
+pub mod shell;
 
 use super::{Failure, StepLog};
 
-/// Tool names accepted by `--tool` (detection is skipped, only that parser runs).
-pub const TOOLS: &[&str] = &[];
+/// One failure and the index in `StepLog::lines` where it starts (for log order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub at: usize,
+    pub failure: Failure,
+}
 
-/// Every failure found in one step's kept lines, in log order.
+/// A parser: the tool names it answers to for `--tool`, and its entry point.
+pub struct Parser {
+    pub tools: &'static [&'static str],
+    pub parse: fn(&StepLog) -> Vec<Found>,
+}
+
+/// Every ecosystem parser. `generic` is not here: it runs only when these find nothing.
+pub const PARSERS: &[Parser] = &[
+    Parser { tools: python::TOOLS, parse: python::parse },
+    Parser { tools: rust::TOOLS, parse: rust::parse },
+    Parser { tools: go::TOOLS, parse: go::parse },
+    Parser { tools: js::TOOLS, parse: js::parse },
+    Parser { tools: java::TOOLS, parse: java::parse },
+    Parser { tools: c::TOOLS, parse: c::parse },
+    Parser { tools: shell::TOOLS, parse: shell::parse },
+    Parser { tools: infra::TOOLS, parse: infra::parse },
+];
+
+/// Tool names accepted by `--tool`.
+pub fn tool_names() -> Vec<&'static str> {
+    PARSERS.iter().flat_map(|p| p.tools.iter().copied()).collect()
+}
+
+/// Every failure found in one step's kept lines, in log order. With `tool`, only the
+/// parser that knows that tool runs (and the failures carry that tool's name).
 pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
-    let _ = (step, tool);
-    Vec::new()
+    let mut found: Vec<Found> = match tool {
+        Some(t) => PARSERS.iter().filter(|p| p.tools.contains(&t)).flat_map(|p| (p.parse)(step)).collect(),
+        None => PARSERS.iter().flat_map(|p| (p.parse)(step)).collect(),
+    };
+    if found.iter().all(|f| !f.failure.needs_code_change) && step.failed {
+        // infra findings alone may hide a code failure the parsers missed; generic adds its guess
+        // only when nothing at all was found.
+        if found.is_empty() {
+            found = generic::parse(step);
+        }
+    }
+    if found.is_empty() && tool.is_some() {
+        found = generic::parse(step);
+    }
+    found.sort_by_key(|f| f.at);
+    let mut out: Vec<Failure> = Vec::new();
+    for f in found {
+        let dup = out.iter().any(|o| o.file == f.failure.file && o.line == f.failure.line && o.kind == f.failure.kind && o.message == f.failure.message);
+        if !dup {
+            let mut failure = f.failure;
+            if let Some(t) = tool {
+                failure.tool = t.to_string();
+            }
+            out.push(failure);
+        }
+    }
+    out
+}
+
+/// Shared helpers for parsers.
+pub mod util {
+    /// Lines `[from, to)` of `lines` around `at`, clamped, for an excerpt.
+    pub fn window(lines: &[String], at: usize, before: usize, after: usize) -> Vec<String> {
+        let from = at.saturating_sub(before);
+        let to = (at + after + 1).min(lines.len());
+        lines[from.min(to)..to].to_vec()
+    }
 }
