@@ -8,3 +8,5 @@ pub mod config;
 pub mod error;
 pub mod logs;
 pub mod report;
+pub mod sandbox;
+pub mod validate;
