@@ -60,7 +60,10 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
     let total_steps = steps.len();
     let masked_secrets = steps.iter().map(|s| s.masked).sum();
     let any_failed = steps.iter().any(|s| s.failed);
-    let chosen: Vec<StepLog> = steps.into_iter().filter(|s| s.failed || !any_failed).collect();
+    let chosen: Vec<StepLog> = steps
+        .into_iter()
+        .filter(|s| s.failed || !any_failed)
+        .collect();
     let repo_dir = opts.repo_dir.as_deref();
     let mut seen = HashSet::new();
     let mut failures = Vec::new();
@@ -74,7 +77,12 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
     }
     let files = rank_files(&failures, repo_dir);
     Triage {
-        stats: Stats { steps: total_steps, failed_steps: chosen.iter().filter(|s| s.failed).count(), masked_secrets, ..Stats::default() },
+        stats: Stats {
+            steps: total_steps,
+            failed_steps: chosen.iter().filter(|s| s.failed).count(),
+            masked_secrets,
+            ..Stats::default()
+        },
         failures,
         files,
         warnings: Vec::new(),
@@ -86,7 +94,10 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
 fn finish_failure(mut f: Failure, step: &StepLog, repo_dir: Option<&Path>) -> Failure {
     f.job = step.job.clone();
     f.step = step.step.clone();
-    f.file = f.file.map(|p| to_repo_relative(&p, repo_dir)).filter(|p| !p.is_empty());
+    f.file = f
+        .file
+        .map(|p| to_repo_relative(&p, repo_dir))
+        .filter(|p| !p.is_empty());
     for frame in &mut f.frames {
         frame.file = to_repo_relative(&frame.file, repo_dir);
     }
