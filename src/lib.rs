@@ -8,3 +8,4 @@ pub mod config;
 pub mod error;
 pub mod logs;
 pub mod report;
+pub mod risk;
