@@ -7,5 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod logs;
+pub mod pipeline;
 pub mod report;
 pub mod risk;
