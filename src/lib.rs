@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fixers;
 pub mod logs;
 pub mod pipeline;
 pub mod report;
