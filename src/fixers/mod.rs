@@ -34,10 +34,8 @@ pub struct FixedFile {
 pub fn fixers_for(failures: &[Failure]) -> Vec<Fixer> {
     let mut out: Vec<Fixer> = Vec::new();
     for f in failures {
-        if let Some(fx) = fixer_for(f) {
-            if !out.contains(&fx) {
-                out.push(fx);
-            }
+        if let Some(fx) = fixer_for(f).filter(|fx| !out.contains(fx)) {
+            out.push(fx);
         }
     }
     out
@@ -217,10 +215,11 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
             && !stage::EXCLUDED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
         {
             walk(root, &path, out);
-        } else if kind.is_file() && entry.metadata().map(|m| m.len() < 2 << 20).unwrap_or(false) {
-            if let (Ok(text), Ok(rel)) = (std::fs::read_to_string(&path), path.strip_prefix(root)) {
-                out.insert(rel.to_string_lossy().replace('\\', "/"), text);
-            }
+        } else if kind.is_file()
+            && entry.metadata().map(|m| m.len() < 2 << 20).unwrap_or(false)
+            && let (Ok(text), Ok(rel)) = (std::fs::read_to_string(&path), path.strip_prefix(root))
+        {
+            out.insert(rel.to_string_lossy().replace('\\', "/"), text);
         }
     }
 }
