@@ -7,6 +7,7 @@
 //! the network or writes to disk.
 
 pub mod archive;
+pub mod baseline;
 pub mod clean;
 pub mod parse;
 pub mod paths;
