@@ -122,6 +122,9 @@ pub struct OfflineArgs {
     /// Triage only: report the root causes, call no LLM, change nothing.
     #[arg(long)]
     pub no_llm: bool,
+    /// Logs of the last green run of the same job: lines that also occur there are dropped.
+    #[arg(long, value_name = "LOGS")]
+    pub baseline: Option<String>,
     #[command(flatten)]
     pub repair: RepairArgs,
 }

@@ -64,6 +64,12 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
         tool: args.repair.tool.clone(),
         repo_dir: repo_dir_for_paths(args, &ctx.repo_root),
         limits: ctx.config.log_limits(),
+        baseline: args
+            .baseline
+            .as_deref()
+            .map(LogSource::from_arg)
+            .transpose()
+            .map_err(log_error)?,
     };
     triage(&source, &opts).map_err(log_error)
 }
