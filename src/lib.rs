@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
+pub mod llm;
 pub mod logs;
 pub mod report;
