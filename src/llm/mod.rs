@@ -7,12 +7,12 @@
 //! tokens offline. `fake` is an OpenAI-compatible test server used by unit and
 //! integration tests. Nothing here touches the repository's files.
 
-//pub mod cassette;
+pub mod cassette;
 pub mod client;
 mod error;
 #[doc(hidden)]
 pub mod fake;
-//pub mod meter;
+pub mod meter;
 //pub mod prompts;
 pub mod retry;
 pub mod tokens;
@@ -24,10 +24,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-//pub use cassette::{RecordingProvider, ReplayProvider};
+pub use cassette::{RecordingProvider, ReplayProvider};
 pub use client::{ClientOptions, OpenAiClient};
 pub use error::LlmError;
-//pub use meter::{Budget, MeteredProvider, Meter, Totals};
+pub use meter::{Budget, Meter, MeteredProvider, Totals};
 //pub use prompts::{Language, Prompts};
 pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
 
