@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod fixers;
+pub mod llm;
 pub mod logs;
 pub mod pipeline;
 pub mod report;
