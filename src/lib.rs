@@ -7,4 +7,5 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod logs;
+pub mod patch;
 pub mod report;
