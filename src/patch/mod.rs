@@ -6,16 +6,23 @@
 //! and [`apply`] (all-or-nothing writes with a journal, so a crash never leaves the tree
 //! half-patched). Nothing here talks to the network or the LLM.
 
+pub mod glob;
+pub mod guard;
+mod locate;
 pub mod parse;
+pub mod plan;
 
 use serde::{Deserialize, Serialize};
 
+pub use guard::{Guard, GuardError};
 pub use parse::{ParseError, parse_reply};
+pub use plan::{PlanError, plan_patch};
 
 /// One edit read from an LLM reply, before it is checked against the repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Edit {
-    /// A search/replace block. `search` empty means "create this file".
+    /// A search/replace block. Each line of `search` and `replace` ends with `\n`; an
+    /// empty `search` means "create this file".
     Replace {
         path: Option<String>,
         search: String,

@@ -144,7 +144,7 @@ fn read_block(
     if i == lines.len() {
         return Err(truncated());
     }
-    let search = lines[start..i].join("\n");
+    let search = join_lines(&lines[start..i]);
     let replace_start = i + 1;
     let mut j = replace_start;
     while j < lines.len() && !is_replace_marker(lines[j]) && !is_search_marker(lines[j]) {
@@ -153,7 +153,12 @@ fn read_block(
     if j == lines.len() || is_search_marker(lines[j]) {
         return Err(truncated());
     }
-    Ok((search, lines[replace_start..j].join("\n"), j + 1))
+    Ok((search, join_lines(&lines[replace_start..j]), j + 1))
+}
+
+/// Lines with a `\n` after each, so an empty part and a single blank line differ.
+fn join_lines(lines: &[&str]) -> String {
+    lines.iter().flat_map(|l| [*l, "\n"]).collect()
 }
 
 /// The file a block belongs to: the nearest non-blank line above it (skipping fence
@@ -591,10 +596,17 @@ mod tests {
     }
 
     fn replace(path: Option<&str>, search: &str, replace: &str) -> Edit {
+        let with_newlines = |s: &str| {
+            if s.is_empty() {
+                String::new()
+            } else {
+                format!("{s}\n")
+            }
+        };
         Edit::Replace {
             path: path.map(String::from),
-            search: search.into(),
-            replace: replace.into(),
+            search: with_newlines(search),
+            replace: with_newlines(replace),
         }
     }
 
