@@ -6,6 +6,7 @@
 //! and [`apply`] (all-or-nothing writes with a journal, so a crash never leaves the tree
 //! half-patched). Nothing here talks to the network or the LLM.
 
+pub mod apply;
 pub mod glob;
 pub mod guard;
 mod locate;
@@ -14,6 +15,7 @@ pub mod plan;
 
 use serde::{Deserialize, Serialize};
 
+pub use apply::{Applied, ApplyError, apply_patch, recover};
 pub use guard::{Guard, GuardError};
 pub use parse::{ParseError, parse_reply};
 pub use plan::{PlanError, plan_patch};
