@@ -8,6 +8,8 @@ For each project (a directory with a selfheal.json) it
      wrapped in the GitHub run-log ZIP layout by runlog.py and written to failure.zip;
   3. applies the fix described in selfheal.json to the broken copy: tests must pass again;
   4. in a fresh copy runs break.sh then restore.sh: the tree must equal the original;
+     (`ci_steps_before` in selfheal.json: commands run first in the same job, e.g. a build;
+     they must succeed and their real output becomes earlier steps of the job log);
   5. writes the measured facts back into selfheal.json: bug.line (first line the fix changes,
      1-based, in the broken file) and expected_exit_code.
 
@@ -73,7 +75,7 @@ def tool_paths():
 
 def env_for(meta, target_dir):
     env = dict(os.environ)
-    for k in ("RUST_BACKTRACE", "FORCE_COLOR", "NO_COLOR", "CARGO_TERM_COLOR", "PYTEST_ADDOPTS", "NODE_OPTIONS"):
+    for k in ("PIP_FIND_LINKS", "RUST_BACKTRACE", "FORCE_COLOR", "NO_COLOR", "CARGO_TERM_COLOR", "PYTEST_ADDOPTS", "NODE_OPTIONS"):
         env.pop(k, None)
     env.update({
         "CI": "true",
@@ -84,6 +86,9 @@ def env_for(meta, target_dir):
         "GOFLAGS": "-count=1",  # a fresh runner has no test cache
         "GOPROXY": "off",
         "npm_config_update_notifier": "false",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INDEX": "1",  # `pip install` steps must find everything installed already
+        "PIP_ROOT_USER_ACTION": "ignore",
     })
     env.update(meta.get("ci_env", {}))
     return env
@@ -109,7 +114,7 @@ def ci_paths(text, name, copy, target_dir):
     return text
 
 
-def write_zip(meta, output, exit_code, path, index):
+def write_zip(meta, before, output, exit_code, path, index):
     name = meta["name"]
     import datetime
     start = datetime.datetime(2026, 11, 20, 9, 30, 0, 123456, tzinfo=datetime.timezone.utc) + datetime.timedelta(hours=index, minutes=7 * index)
@@ -117,6 +122,8 @@ def write_zip(meta, output, exit_code, path, index):
     for _, _, lines in job.steps:  # the checkout step names this sample's repository
         for i, line in enumerate(lines):
             lines[i] = line.replace("/home/runner/work/app/app", f"/home/runner/work/{name}/{name}").replace("acme/app", f"acme/{name}")
+    for cmd, out in before:
+        job.step_run(cmd, out, 0)
     number = job.step_run(meta["test_command"], output, exit_code)
     if meta.get("ci_env"):
         lines = next(s[2] for s in job.steps if s[0] == number)
@@ -173,6 +180,8 @@ def process(name, work, check, index):
     if rc != 0:
         fail(name, f"tests fail in the healthy state (exit {rc}):\n{out[-3000:]}")
 
+    shutil.rmtree(target_dir, ignore_errors=True)  # CI builds from a clean checkout
+
     # 2. broken (break.sh must be idempotent)
     copy_project(src, copy)
     run_script(name, os.path.join(copy, "break.sh"))
@@ -182,13 +191,20 @@ def process(name, work, check, index):
     run_script(name, os.path.join(copy, "break.sh"))
     if snapshot(copy) != once:
         fail(name, "break.sh is not idempotent")
+    before = []  # earlier steps of the same CI job (e.g. installing deps, a build); must succeed
+    for cmd in meta.get("ci_steps_before", []):
+        brc, bout = run_tests(dict(meta, test_command=cmd), copy, target_dir)
+        if brc != 0:
+            fail(name, f"step {cmd!r} failed (exit {brc}):\n{bout[-2000:]}")
+        before.append((cmd, ci_paths(bout, name, copy, target_dir)))
     rc, out = run_tests(meta, copy, target_dir)
     if rc == 0:
         fail(name, "tests still pass after break.sh")
     log = ci_paths(out, name, copy, target_dir)
+    everything = log + "".join(out for _, out in before)
     for leak in (work, ROOT, "/tmp/", os.path.expanduser("~") + "/"):
-        if leak in log:
-            bad = [l for l in log.splitlines() if leak in l][:3]
+        if leak in everything:
+            bad = [l for l in everything.splitlines() if leak in l][:3]
             fail(name, f"local path {leak!r} left in the log: {bad}")
 
     # 3. the declared fix makes the tests pass again
@@ -216,7 +232,7 @@ def process(name, work, check, index):
         if not os.path.exists(zip_path):
             fail(name, "failure.zip is missing")
     else:
-        write_zip(meta, log, rc, zip_path, index)
+        write_zip(meta, before, log, rc, zip_path, index)
         if os.path.getsize(zip_path) > MAX_ZIP_BYTES:
             fail(name, f"failure.zip is {os.path.getsize(zip_path)} bytes")
         meta["bug"]["line"] = line
