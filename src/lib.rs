@@ -10,6 +10,7 @@ pub mod error;
 pub mod fixers;
 pub mod llm;
 pub mod logs;
+pub mod patch;
 pub mod pipeline;
 pub mod report;
 pub mod risk;
