@@ -12,8 +12,9 @@ pub mod client;
 mod error;
 #[doc(hidden)]
 pub mod fake;
+pub mod language;
 pub mod meter;
-//pub mod prompts;
+pub mod prompts;
 pub mod retry;
 pub mod tokens;
 mod wire;
@@ -27,8 +28,9 @@ use serde::{Deserialize, Serialize};
 pub use cassette::{RecordingProvider, ReplayProvider};
 pub use client::{ClientOptions, OpenAiClient};
 pub use error::LlmError;
+pub use language::Language;
 pub use meter::{Budget, Meter, MeteredProvider, Totals};
-//pub use prompts::{Language, Prompts};
+pub use prompts::{Prompts, Template};
 pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
 
 /// A boxed future, so that [`Provider`] stays object-safe (`Arc<dyn Provider>`).
