@@ -12,6 +12,7 @@ pub mod guard;
 mod locate;
 pub mod parse;
 pub mod plan;
+pub mod render;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,7 @@ pub use apply::{Applied, ApplyError, apply_patch, recover};
 pub use guard::{Guard, GuardError};
 pub use parse::{ParseError, parse_reply};
 pub use plan::{PlanError, plan_patch};
+pub use render::{DiffStats, FileStat, diff_stats, git_diff, render_diff};
 
 /// One edit read from an LLM reply, before it is checked against the repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
