@@ -5,8 +5,14 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
+pub mod fixers;
+pub mod llm;
 pub mod logs;
+pub mod patch;
+pub mod pipeline;
 pub mod report;
+pub mod risk;
 pub mod sandbox;
 pub mod validate;

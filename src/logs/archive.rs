@@ -29,7 +29,10 @@ impl LogSource {
             return Ok(LogSource::Stdin);
         }
         let path = PathBuf::from(arg);
-        let meta = std::fs::metadata(&path).map_err(|e| LogError::Io { path: arg.to_string(), source: e })?;
+        let meta = std::fs::metadata(&path).map_err(|e| LogError::Io {
+            path: arg.to_string(),
+            source: e,
+        })?;
         if meta.is_dir() {
             Ok(LogSource::Dir(path))
         } else {
@@ -53,7 +56,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_inflated_bytes: 8 << 30, max_ratio: 2000, tail_lines: 2000, max_line_bytes: 4096 }
+        Limits {
+            max_inflated_bytes: 8 << 30,
+            max_ratio: 2000,
+            tail_lines: 2000,
+            max_line_bytes: 4096,
+        }
     }
 }
 
@@ -100,7 +108,9 @@ impl LogError {
                 "download the run's logs again (`gh run view RUN --log` or the Actions page's 'Download log archive')"
             }
             LogError::Corrupt { .. } => "the download was probably cut; download the logs again",
-            LogError::Bomb { .. } => "raise [logs] max_inflated_bytes / max_ratio in self-heal.toml if this archive is genuine",
+            LogError::Bomb { .. } => {
+                "raise [logs] max_inflated_bytes / max_ratio in self-heal.toml if this archive is genuine"
+            }
         }
     }
 }
@@ -108,5 +118,8 @@ impl LogError {
 /// Reads every job and step log in `source` into bounded step logs.
 pub fn read_run(source: &LogSource, limits: &Limits) -> Result<ReadOutcome, LogError> {
     let _ = (source, limits);
-    Err(LogError::NotALog { path: String::new(), what: "archive reading is not built yet".into() })
+    Err(LogError::NotALog {
+        path: String::new(),
+        what: "archive reading is not built yet".into(),
+    })
 }

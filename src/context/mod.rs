@@ -1,0 +1,1 @@
+//! Prompt context within a token budget.

@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# Regenerates the Rust / Go / Java / C corpus cases under tests/corpus/cases/ by REALLY
+# running the tools on small broken projects written to a temp dir.
+#
+# Needs: cargo + rustc with clippy and rustfmt (rustup), go (Debian `golang-go`), gcc/g++,
+# clang (Debian `clang`), javac (JDK 17), python3; Maven cases need Debian's Maven plugins
+# (`libmaven-compiler-plugin-java libsurefire-java libmaven-resources-plugin-java
+# libmaven-jar-plugin-java junit4`) so that `mvn -o` runs offline; they are skipped when
+# `mvn -o` cannot resolve its plugins. One dependency case asks crates.io's index (cargo).
+#
+# Each case: tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp
+# dir rewritten to /home/runner/work/app/app), failure.zip (tests/support/runlog.py, the real
+# run-log layout) and expected.toml (the FIRST failure triage should report, repo-relative).
+#
+# Usage: tests/corpus/gen_b.sh [case-name-substring]
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CASES=$ROOT/tests/corpus/cases
+RUNLOG=$ROOT/tests/support/runlog.py
+WORK=$(mktemp -d /tmp/gen_b.XXXXXX)
+FAKE=/home/runner/work/app/app
+ONLY=${1:-}
+trap 'rm -rf "$WORK"' EXIT
+export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOCACHE=$WORK/.gocache GOPATH=$WORK/.gopath
+export GO111MODULE=on
+unset CARGO_TARGET_DIR RUSTFLAGS
+
+# skip CASE: true when a filter was given and CASE does not match it.
+skip() { [ -n "$ONLY" ] && [[ "$1" != *"$ONLY"* ]]; }
+
+# project CASE: a fresh empty project dir for CASE; prints its path.
+project() {
+    local dir=$WORK/$1
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    echo "$dir"
+}
+
+# file DIR PATH: writes stdin to DIR/PATH (creating folders).
+file() {
+    mkdir -p "$(dirname "$1/$2")"
+    cat >"$1/$2"
+}
+
+# capture CASE DIR JOB CMD [runlog flags...]: runs CMD in DIR as CI would, keeps
+# stdout+stderr and the exit code, rewrites temp paths, writes output.txt and failure.zip.
+capture() {
+    local case=$1 dir=$2 job=$3 cmd=$4
+    shift 4
+    local out=$CASES/$case
+    mkdir -p "$out"
+    local code
+    (cd "$dir" && bash -c "$cmd") >"$WORK/$case.raw" 2>&1
+    code=$?
+    sed -e "s#$dir#$FAKE#g" -e "s#$WORK#/home/runner/work/_temp#g" -e "s#$HOME#/home/runner#g" \
+        "$WORK/$case.raw" >"$out/output.txt"
+    python3 "$RUNLOG" --job "$job" --cmd "$cmd" --exit "$code" --out "$out/failure.zip" "$@" \
+        <"$out/output.txt"
+    echo "$case: exit $code, $(wc -l <"$out/output.txt") lines"
+}
+
+# expect CASE key=value...: writes expected.toml (numbers stay bare, the rest quoted).
+expect() {
+    local case=$1
+    shift
+    {
+        for kv in "$@"; do
+            local k=${kv%%=*} v=${kv#*=}
+            if [[ "$v" =~ ^[0-9]+$ ]]; then echo "$k = $v"; else echo "$k = \"${v//\"/\\\"}\""; fi
+        done
+    } >"$CASES/$case/expected.toml"
+}
+
+# ---------------------------------------------------------------- Rust
+cargo_project() {
+    local dir
+    dir=$(project "$1")
+    file "$dir" Cargo.toml <<'EOF'
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+EOF
+    echo "$dir"
+}
+
+rust_cases() {
+    local d c
+    c=rust-type-mismatch
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/main.rs <<'EOF'
+mod config;
+
+fn main() {
+    let port = config::port();
+    println!("listening on {port}");
+}
+EOF
+        file "$d" src/config.rs <<'EOF'
+//! Reads the port.
+
+pub fn port() -> u16 {
+    let raw = std::env::var("PORT").unwrap_or_default();
+    let parsed: u16 = raw;
+    parsed
+}
+EOF
+        capture $c "$d" build "cargo build"
+        expect $c tool=rustc kind=type_error file=src/config.rs line=5 message_contains="mismatched types"
+    fi
+
+    c=rust-type-mismatch-color
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub fn total(prices: &[u32]) -> u64 {
+    let mut sum = 0u32;
+    for p in prices {
+        sum += p;
+    }
+    sum
+}
+EOF
+        capture $c "$d" "build (ubuntu-latest, stable)" "cargo build --color=always"
+        expect $c tool=rustc kind=type_error file=src/lib.rs line=6 message_contains="E0308"
+    fi
+
+    c=rust-unresolved-name
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub mod parse;
+
+pub fn run(input: &str) -> usize {
+    parse::count_words(input)
+}
+EOF
+        file "$d" src/parse.rs <<'EOF'
+pub fn count_words(input: &str) -> usize {
+    let words = split_words(input);
+    words.len()
+}
+
+pub fn split(input: &str) -> Vec<&str> {
+    input.split_whitespace().collect()
+}
+EOF
+        capture $c "$d" check "cargo check --all-targets"
+        expect $c tool=rustc kind=compile_error file=src/parse.rs line=2 message_contains="E0425" symbol=split_words
+    fi
+
+    c=rust-unresolved-import
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+use std::collections::HashMapp;
+
+pub fn index(words: &[&str]) -> HashMapp<String, usize> {
+    let mut m = HashMapp::new();
+    for w in words {
+        *m.entry(w.to_string()).or_insert(0) += 1;
+    }
+    m
+}
+EOF
+        capture $c "$d" build "cargo build --color=always --verbose"
+        expect $c tool=rustc kind=import_error file=src/lib.rs line=1 message_contains="E0432"
+    fi
+
+    c=rust-borrow-error
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub struct Queue {
+    items: Vec<String>,
+}
+
+impl Queue {
+    pub fn drain_long(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in &self.items {
+            if item.len() > 3 {
+                self.items.retain(|i| i != item);
+                out.push(item.clone());
+            }
+        }
+        out
+    }
+}
+EOF
+        capture $c "$d" build "cargo build"
+        expect $c tool=rustc kind=compile_error file=src/lib.rs line=10 message_contains="E0502"
+    fi
+
+    c=rust-test-assert-eq
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+//! Pricing.
+
+pub fn discount(price: u32, percent: u32) -> u32 {
+    price - price * percent / 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_discount() {
+        assert_eq!(discount(200, 0), 200);
+    }
+
+    #[test]
+    fn ten_percent() {
+        assert_eq!(discount(200, 10), 180);
+    }
+}
+EOF
+        capture $c "$d" test "cargo test"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=18 test=tests::ten_percent message_contains="assertion"
+    fi
+
+    c=rust-test-panic-in-code
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub mod stack;
+EOF
+        file "$d" src/stack.rs <<'EOF'
+pub struct Stack {
+    items: Vec<i32>,
+}
+
+impl Stack {
+    pub fn new() -> Self {
+        Stack { items: Vec::new() }
+    }
+
+    pub fn push(&mut self, v: i32) {
+        self.items.push(v);
+    }
+
+    pub fn peek(&self) -> i32 {
+        self.items[self.items.len()]
+    }
+}
+EOF
+        file "$d" tests/stack.rs <<'EOF'
+use app::stack::Stack;
+
+#[test]
+fn push_then_peek() {
+    let mut s = Stack::new();
+    s.push(3);
+    assert_eq!(s.peek(), 3);
+}
+
+#[test]
+fn empty_is_fine() {
+    let _ = Stack::new();
+}
+EOF
+        capture $c "$d" "test (ubuntu-latest)" "cargo test --color=always" --no-step-folders
+        expect $c tool=cargo-test kind=test_failure file=src/stack.rs line=15 test=push_then_peek message_contains="index out of bounds"
+    fi
+
+    c=rust-test-unwrap-err
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+use std::num::ParseIntError;
+
+/// Parses `a.b.c` into its three numbers.
+pub fn parse_version(v: &str) -> Result<(u32, u32, u32), ParseIntError> {
+    let mut parts = v.split('.');
+    let major = parts.next().unwrap_or("0").parse()?;
+    let minor = parts.next().unwrap_or("0").parse()?;
+    let patch = parts.next().unwrap_or("0").parse()?;
+    Ok((major, minor, patch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_prerelease() {
+        let v = parse_version("1.2.3-beta").unwrap();
+        assert_eq!(v, (1, 2, 3));
+    }
+
+    #[test]
+    fn plain() {
+        assert!(parse_version("1.2.3").is_ok(), "plain versions parse");
+    }
+}
+EOF
+        RUST_BACKTRACE=0 capture $c "$d" test "cargo test --all-features -- --test-threads=1"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=18 test=tests::with_prerelease message_contains="unwrap"
+    fi
+
+    c=rust-doctest-failure
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+/// Doubles a number.
+///
+/// ```
+/// assert_eq!(app::double(2), 5);
+/// ```
+pub fn double(x: i32) -> i32 {
+    x * 2
+}
+EOF
+        capture $c "$d" test "cargo test --doc"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=3 message_contains="double"
+    fi
+
+    c=rust-clippy-deny
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub fn is_empty_name(name: &String) -> bool {
+    name.len() == 0
+}
+
+pub fn first(v: &Vec<u8>) -> Option<u8> {
+    v.get(0).copied()
+}
+EOF
+        capture $c "$d" clippy "cargo clippy --all-targets -- -D warnings"
+        expect $c tool=clippy kind=lint file=src/lib.rs line=1 message_contains="&String" symbol=ptr_arg
+    fi
+
+    c=rust-clippy-color
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/main.rs <<'EOF'
+fn main() {
+    let names = vec!["a", "b"];
+    for i in 0..names.len() {
+        println!("{}", names[i]);
+    }
+    let unused = 3;
+}
+EOF
+        capture $c "$d" lint "cargo clippy --color=always -- -D warnings"
+        expect $c tool=clippy kind=lint file=src/main.rs line=6 symbol=unused_variables message_contains="unused variable"
+    fi
+
+    c=rust-fmt-check
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub fn add(a: i32, b: i32) -> i32 {
+    a + b
+}
+
+pub fn mul(a:i32,b:i32)->i32{ a*b }
+EOF
+        file "$d" src/util.rs <<'EOF'
+pub fn  twice(x: i32) -> i32 {
+    x * 2
+}
+EOF
+        echo "pub mod util;" >>"$d/src/lib.rs"
+        capture $c "$d" fmt "cargo fmt --all -- --check"
+        expect $c tool=rustfmt kind=format file=src/lib.rs line=5 message_contains="Diff in"
+    fi
+
+    c=rust-dependency-version
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        echo 'serde = "=99.0.0"' >>"$d/Cargo.toml"
+        echo 'pub fn f() {}' | file "$d" src/lib.rs
+        capture $c "$d" build "cargo build"
+        expect $c tool=cargo kind=dependency file=Cargo.toml message_contains="serde"
+    fi
+
+    c=rust-deny-warnings-rustflags
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF'
+pub fn area(w: u32, h: u32) -> u32 {
+    let scale = 2;
+    w * h
+}
+EOF
+        capture $c "$d" build "RUSTFLAGS='-D warnings' cargo build"
+        expect $c tool=rustc kind=lint file=src/lib.rs line=2 message_contains="unused variable" symbol=unused_variables
+    fi
+}
+
+rust_cases

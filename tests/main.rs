@@ -1,0 +1,5 @@
+//! Integration tests, built into one binary (ripgrep's layout): each module drives one
+//! stage or subcommand end to end.
+
+mod cli;
+mod corpus;
