@@ -176,10 +176,10 @@ impl Guard {
         {
             return Err(GuardError::Workflow { path: path() });
         }
-        if let Some(state) = &self.state_rel {
-            if rel == state || rel.starts_with(&format!("{state}/")) {
-                return Err(GuardError::StateDir { path: path() });
-            }
+        if let Some(state) = &self.state_rel
+            && (rel == state || rel.starts_with(&format!("{state}/")))
+        {
+            return Err(GuardError::StateDir { path: path() });
         }
         if let Some(glob) = self.denied.iter().find(|g| g.matches(rel)) {
             return Err(GuardError::Denied {

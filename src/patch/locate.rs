@@ -360,7 +360,8 @@ fn best_window(file: &[&str], s: &[&str], len: usize) -> Option<(usize, f64)> {
 }
 
 /// Sørensen–Dice similarity of character bigrams; 1.0 for equal strings.
-pub(crate) fn dice(a: &str, b: &str) -> f64 {
+#[cfg(test)]
+fn dice(a: &str, b: &str) -> f64 {
     if a == b {
         return 1.0;
     }

@@ -31,10 +31,10 @@ pub enum ParseError {
 /// Reads every edit in `reply`. Fails when there is none or the reply was cut off.
 pub fn parse_reply(reply: &str) -> Result<Vec<Edit>, ParseError> {
     let text = normalize_newlines(reply);
-    if let Some(inner) = json_patch_field(&text) {
-        if let Ok(edits) = parse_reply(&inner) {
-            return Ok(edits);
-        }
+    if let Some(inner) = json_patch_field(&text)
+        && let Ok(edits) = parse_reply(&inner)
+    {
+        return Ok(edits);
     }
     let lines: Vec<&str> = text.split('\n').collect();
     let blocks = parse_search_replace(&lines)?;

@@ -213,10 +213,10 @@ impl Planner<'_> {
         for candidate in self.context.clone() {
             let rel = self.guard.check_path(&candidate)?;
             let idx = self.load(&rel)?;
-            if let Some(file) = &self.files[idx].current {
-                if locate(&file.texts(), search, &[], None).is_ok() {
-                    hits.push(rel);
-                }
+            if let Some(file) = &self.files[idx].current
+                && locate(&file.texts(), search, &[], None).is_ok()
+            {
+                hits.push(rel);
             }
         }
         Ok(if hits.len() == 1 { hits.pop() } else { None })
