@@ -9,7 +9,7 @@
 # `mvn -o` cannot resolve its plugins. One dependency case asks crates.io's index (cargo).
 #
 # Each case: tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp
-# dir rewritten to /home/runner/work/app/app), failure.zip (tests/support/runlog.py, the real
+# dir rewritten to /home/runner/work/app/app), cmd.txt (the command), failure.zip (tests/support/runlog.py, the real
 # run-log layout) and expected.toml (the FIRST failure triage should report, repo-relative).
 #
 # Usage: tests/corpus/gen_b.sh [case-name-substring]
@@ -55,6 +55,7 @@ capture() {
     code=$?
     sed -e "s#$dir#$FAKE#g" -e "s#$WORK#/home/runner/work/_temp#g" -e "s#$HOME#/home/runner#g" \
         "$WORK/$case.raw" >"$out/output.txt"
+    printf '%s\n' "$cmd" >"$out/cmd.txt"
     python3 "$RUNLOG" --job "$job" --cmd "$cmd" --exit "$code" --out "$out/failure.zip" "$@" \
         <"$out/output.txt"
     echo "$case: exit $code, $(wc -l <"$out/output.txt") lines"
@@ -318,7 +319,7 @@ pub fn double(x: i32) -> i32 {
 }
 EOF
         capture $c "$d" test "cargo test --doc"
-        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=3 message_contains="double"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=3 test="src/lib.rs - double (line 3)" message_contains="left == right"
     fi
 
     c=rust-clippy-deny
@@ -393,6 +394,88 @@ pub fn area(w: u32, h: u32) -> u32 {
 EOF
         capture $c "$d" build "RUSTFLAGS='-D warnings' cargo build"
         expect $c tool=rustc kind=lint file=src/lib.rs line=2 message_contains="unused variable" symbol=unused_variables
+    fi
+    c=rust-nextest-failure
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+/// Splits `key=value`.
+pub fn split_pair(s: &str) -> Option<(&str, &str)> {
+    let i = s.find('=')?;
+    Some((&s[..i], &s[i..]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits() {
+        assert_eq!(super::split_pair("a=b"), Some(("a", "b")));
+    }
+
+    #[test]
+    fn missing_sign() {
+        assert_eq!(super::split_pair("ab"), None);
+    }
+}
+EOF2
+        capture $c "$d" "test (nextest)" "cargo nextest run --no-fail-fast"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=11 test=tests::splits message_contains="left == right"
+    fi
+
+    c=rust-syntax-error
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub fn greet(name: &str) -> String {
+    let greeting = format!("hello {name}")
+    greeting
+}
+EOF2
+        capture $c "$d" build "cargo build --release"
+        expect $c tool=rustc kind=syntax_error file=src/lib.rs line=2 message_contains="expected"
+    fi
+
+    c=rust-trait-bound-workspace
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" Cargo.toml <<'EOF2'
+[workspace]
+members = ["crates/core", "crates/cli"]
+resolver = "2"
+EOF2
+        file "$d" crates/core/Cargo.toml <<'EOF2'
+[package]
+name = "core-lib"
+version = "0.1.0"
+edition = "2021"
+EOF2
+        file "$d" crates/core/src/lib.rs <<'EOF2'
+use std::collections::HashSet;
+
+#[derive(Debug, PartialEq)]
+pub struct Tag(pub String);
+
+pub fn unique(tags: Vec<Tag>) -> HashSet<Tag> {
+    tags.into_iter().collect()
+}
+EOF2
+        file "$d" crates/cli/Cargo.toml <<'EOF2'
+[package]
+name = "cli"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+core-lib = { path = "../core" }
+EOF2
+        file "$d" crates/cli/src/main.rs <<'EOF2'
+fn main() {
+    let n = core_lib::unique(vec![]).len();
+    println!("{n}");
+}
+EOF2
+        capture $c "$d" "build" "cargo build --workspace --color=always"
+        expect $c tool=rustc kind=type_error file=crates/core/src/lib.rs line=7 message_contains="E0277"
     fi
 }
 
