@@ -181,7 +181,13 @@ impl Guard {
         {
             return Err(GuardError::StateDir { path: path() });
         }
-        if let Some(glob) = self.denied.iter().find(|g| g.matches(rel)) {
+        // Denied patterns also match case-insensitively: `.ENV` is `.env` on macOS and Windows.
+        let lower = rel.to_lowercase();
+        if let Some(glob) = self
+            .denied
+            .iter()
+            .find(|g| g.matches(rel) || g.matches(&lower))
+        {
             return Err(GuardError::Denied {
                 path: path(),
                 pattern: glob.pattern().into(),
@@ -447,6 +453,10 @@ mod tests {
         );
         assert!(matches!(
             g.check_path("app/.env"),
+            Err(GuardError::Denied { .. })
+        ));
+        assert!(matches!(
+            g.check_path("App/.ENV"),
             Err(GuardError::Denied { .. })
         ));
         assert!(matches!(
