@@ -3,6 +3,7 @@
 //! that uses `anyhow`-style catch-alls is this one; stages return typed errors.
 
 pub mod args;
+pub mod heal;
 pub mod offline;
 
 use std::io::Write;

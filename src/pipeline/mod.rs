@@ -18,17 +18,47 @@ use crate::validate::Outcome;
 /// What happened, as it happens. `report::human` renders these on stderr.
 #[derive(Clone, Debug)]
 pub enum Event {
-    Started { targets: usize, max_attempts: u32 },
-    FixerFailed { name: String, why: String },
-    PromptBuilt { attempt: u32, prompt_tokens: usize, context_tokens: usize },
-    Replied { attempt: u32, usage: Usage, truncated: bool },
-    PatchRefused { attempt: u32, why: String },
+    Started {
+        targets: usize,
+        max_attempts: u32,
+    },
+    FixerFailed {
+        name: String,
+        why: String,
+    },
+    PromptBuilt {
+        attempt: u32,
+        prompt_tokens: usize,
+        context_tokens: usize,
+    },
+    Replied {
+        attempt: u32,
+        usage: Usage,
+        truncated: bool,
+    },
+    PatchRefused {
+        attempt: u32,
+        why: String,
+    },
     Proposed(Box<Proposal>),
-    Validating { attempt: u32, command: String },
-    Validated { attempt: u32, outcome: Outcome },
-    NoProgress { attempt: u32 },
-    Applied { paths: Vec<String> },
-    Prompt { system: String, user: String },
+    Validating {
+        attempt: u32,
+        command: String,
+    },
+    Validated {
+        attempt: u32,
+        outcome: Outcome,
+    },
+    NoProgress {
+        attempt: u32,
+    },
+    Applied {
+        paths: Vec<String>,
+    },
+    Prompt {
+        system: String,
+        user: String,
+    },
 }
 
 /// Where a proposal came from.

@@ -46,7 +46,7 @@ impl Verdict {
 }
 
 /// One attempt: a proposal and what became of it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct AttemptRecord {
     pub n: u32,
     pub source: Source,
@@ -62,7 +62,7 @@ pub struct AttemptRecord {
 }
 
 /// The whole repair, as saved and as printed by `--json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct RunRecord {
     pub schema: u32,
     pub id: String,
@@ -90,7 +90,10 @@ impl RunRecord {
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{}.json", self.id));
         let tmp = dir.join(format!(".{}.json.tmp", self.id));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
+        )?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
     }
@@ -98,11 +101,20 @@ impl RunRecord {
 
 /// A run id that sorts by time: `20261124T101502-<pid hex>`.
 pub fn new_run_id() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}-{:x}{:03x}", rem / 3600, rem % 3600 / 60, rem % 60, std::process::id(), now.subsec_millis())
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}-{:x}{:03x}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        std::process::id(),
+        now.subsec_millis()
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.

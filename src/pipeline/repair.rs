@@ -55,13 +55,7 @@ pub struct Proposal {
     pub validation: Option<Outcome>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Approve,
-    Reject,
-    /// Nobody can answer now: keep it for `selfheal approve`.
-    Defer,
-}
+pub use crate::approval::prompt::Decision;
 
 /// Asks a person about a proposal, or keeps it for later.
 pub trait Approver {
@@ -82,7 +76,10 @@ pub enum PipelineError {
     #[error(transparent)]
     Guard(#[from] patch::guard::GuardError),
     #[error("could not stage a copy of {repo} for validation: {source}")]
-    Stage { repo: PathBuf, source: std::io::Error },
+    Stage {
+        repo: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Mutable state of one repair.
@@ -101,19 +98,38 @@ pub async fn repair<V: Validator + Sync>(
     approver: &mut dyn Approver,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<RunRecord, PipelineError> {
-    let targets: Vec<Failure> = r.failures.iter().filter(|f| f.needs_code_change).cloned().collect();
-    let mut run = Run { r, on_event, record: empty_record(r, &targets), started: Instant::now() };
+    let targets: Vec<Failure> = r
+        .failures
+        .iter()
+        .filter(|f| f.needs_code_change)
+        .cloned()
+        .collect();
+    let mut run = Run {
+        r,
+        on_event,
+        record: empty_record(r, &targets),
+        started: Instant::now(),
+    };
     if targets.is_empty() {
-        return Ok(run.finish(Verdict::NoCodeChange, Some("no failure here is fixed by changing code".into())));
+        return Ok(run.finish(
+            Verdict::NoCodeChange,
+            Some("no failure here is fixed by changing code".into()),
+        ));
     }
-    (run.on_event)(&Event::Started { targets: targets.len(), max_attempts: r.config.validate.max_attempts });
+    (run.on_event)(&Event::Started {
+        targets: targets.len(),
+        max_attempts: r.config.validate.max_attempts,
+    });
     let guard = Guard::new(r.repo, &r.config.policy, Some(&r.state_dir))?;
-    if !r.mode.print_prompt {
-        if let Some(verdict) = run.try_fixers(&targets, &guard, validator, approver).await? {
-            return Ok(run.finish(verdict, None));
-        }
+    if !r.mode.print_prompt
+        && let Some(verdict) = run
+            .try_fixers(&targets, &guard, validator, approver)
+            .await?
+    {
+        return Ok(run.finish(verdict, None));
     }
-    run.llm_loop(&targets, &guard, provider, validator, approver).await
+    run.llm_loop(&targets, &guard, provider, validator, approver)
+        .await
 }
 
 fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
@@ -161,14 +177,32 @@ impl Run<'_, '_> {
             let files = match fixers::run_fixer(&fixer, self.r.repo, timeout) {
                 Ok(files) => files,
                 Err(e) => {
-                    self.emit(Event::FixerFailed { name: fixer.name.into(), why: e.to_string() });
+                    self.emit(Event::FixerFailed {
+                        name: fixer.name.into(),
+                        why: e.to_string(),
+                    });
                     continue;
                 }
             };
             let patch = fixer_patch(files, guard)?;
             let n = self.record.attempts.len() as u32 + 1;
-            let proposal = self.propose(n, Source::Fixer(fixer.name.into()), format!("`{}` fixes this mechanically", fixer.name), patch, targets);
-            let (verdict, _) = self.decide_and_prove(proposal, targets, validator, approver, Usage::default(), Instant::now()).await?;
+            let proposal = self.propose(
+                n,
+                Source::Fixer(fixer.name.into()),
+                format!("`{}` fixes this mechanically", fixer.name),
+                patch,
+                targets,
+            );
+            let (verdict, _) = self
+                .decide_and_prove(
+                    proposal,
+                    targets,
+                    validator,
+                    approver,
+                    Usage::default(),
+                    Instant::now(),
+                )
+                .await?;
             if let Some(v) = verdict {
                 if v == Verdict::Healed || v == Verdict::Pending {
                     self.record.llm_calls_saved += 1;
@@ -190,9 +224,13 @@ impl Run<'_, '_> {
         let cfg = self.r.config;
         let ctx = context::build(targets, self.r.repo, cfg.llm.context_tokens);
         let ctx_text = ctx.render();
-        let files = ctx.files();
-        let langs = languages(targets, &files);
-        let main_file = files.first().cloned().unwrap_or_default();
+        let files = context_files(&ctx);
+        let langs = languages(&ctx, targets, &files);
+        let main_file = ctx
+            .primary_file
+            .clone()
+            .or_else(|| files.first().cloned())
+            .unwrap_or_default();
         let prompts = Prompts::from_config(&cfg.llm)?;
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
         let mut last_signature: Option<String> = None;
@@ -201,11 +239,20 @@ impl Run<'_, '_> {
             let started = Instant::now();
             let req = match &feedback {
                 None => prompts.patch(&cfg.llm, &langs, &main_file, "", &ctx_text)?,
-                Some((prev, out)) => prompts.retry(&cfg.llm, &langs, &main_file, &ctx_text, prev, out)?,
+                Some((prev, out)) => {
+                    prompts.retry(&cfg.llm, &langs, &main_file, &ctx_text, prev, out)?
+                }
             };
-            self.emit(Event::PromptBuilt { attempt: n, prompt_tokens: crate::llm::tokens::chat_prompt(&req.system, &req.user), context_tokens: ctx.tokens });
+            self.emit(Event::PromptBuilt {
+                attempt: n,
+                prompt_tokens: crate::llm::tokens::chat_prompt(&req.system, &req.user),
+                context_tokens: ctx.tokens,
+            });
             if self.r.mode.print_prompt {
-                self.emit(Event::Prompt { system: req.system.clone(), user: req.user.clone() });
+                self.emit(Event::Prompt {
+                    system: req.system.clone(),
+                    user: req.user.clone(),
+                });
                 return Ok(self.finish(Verdict::PromptPrinted, None));
             }
             let reply = match self.ask(provider, &req, n).await {
@@ -216,7 +263,10 @@ impl Run<'_, '_> {
                 Err(e @ (LlmError::EmptyReply { .. } | LlmError::BadReply { .. })) => {
                     let why = e.to_string();
                     self.refuse(n, &why, Usage::default(), started, "");
-                    feedback = Some((String::new(), format!("Your reply could not be used: {why}")));
+                    feedback = Some((
+                        String::new(),
+                        format!("Your reply could not be used: {why}"),
+                    ));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
@@ -225,13 +275,18 @@ impl Run<'_, '_> {
                 Ok(p) => p,
                 Err(why) => {
                     self.refuse(n, &why, reply.usage, started, &reply.text);
-                    feedback = Some((String::new(), format!("Your reply could not be applied: {why}")));
+                    feedback = Some((
+                        String::new(),
+                        format!("Your reply could not be applied: {why}"),
+                    ));
                     continue;
                 }
             };
             let proposal = self.propose(n, Source::Llm, diagnosis_of(&reply.text), patch, targets);
             let diff = proposal.diff.clone();
-            let (verdict, outcome) = self.decide_and_prove(proposal, targets, validator, approver, reply.usage, started).await?;
+            let (verdict, outcome) = self
+                .decide_and_prove(proposal, targets, validator, approver, reply.usage, started)
+                .await?;
             if let Some(v) = verdict {
                 let note = self.record.note.take();
                 return Ok(self.finish(v, note));
@@ -240,26 +295,48 @@ impl Run<'_, '_> {
             let sig = outcome_signature(&outcome);
             if last_signature.as_ref() == Some(&sig) {
                 self.emit(Event::NoProgress { attempt: n });
-                return Ok(self.finish(Verdict::NotHealed, Some("two attempts in a row failed the same way".into())));
+                return Ok(self.finish(
+                    Verdict::NotHealed,
+                    Some("two attempts in a row failed the same way".into()),
+                ));
             }
             last_signature = Some(sig);
             feedback = Some((diff, outcome.tail.clone()));
         }
-        Ok(self.finish(Verdict::NotHealed, Some(format!("no patch passed validation in {} attempts", cfg.validate.max_attempts))))
+        Ok(self.finish(
+            Verdict::NotHealed,
+            Some(format!(
+                "no patch passed validation in {} attempts",
+                cfg.validate.max_attempts
+            )),
+        ))
     }
 
-    async fn ask(&mut self, provider: &dyn Provider, req: &ChatRequest, n: u32) -> Result<crate::llm::ChatReply, LlmError> {
+    async fn ask(
+        &mut self,
+        provider: &dyn Provider,
+        req: &ChatRequest,
+        n: u32,
+    ) -> Result<crate::llm::ChatReply, LlmError> {
         let reply = provider.complete(req).await?;
         self.record.llm_calls += 1;
         self.record.prompt_tokens += reply.usage.prompt_tokens;
         self.record.completion_tokens += reply.usage.completion_tokens;
-        self.record.cost_usd += crate::llm::meter::Budget::from_config(&self.r.config.llm).cost(reply.usage.prompt_tokens, reply.usage.completion_tokens);
-        self.emit(Event::Replied { attempt: n, usage: reply.usage, truncated: reply.truncated() });
+        self.record.cost_usd += crate::llm::meter::Budget::from_config(&self.r.config.llm)
+            .cost(reply.usage.prompt_tokens, reply.usage.completion_tokens);
+        self.emit(Event::Replied {
+            attempt: n,
+            usage: reply.usage,
+            truncated: reply.truncated(),
+        });
         Ok(reply)
     }
 
     fn refuse(&mut self, n: u32, why: &str, usage: Usage, started: Instant, reply: &str) {
-        self.emit(Event::PatchRefused { attempt: n, why: why.to_string() });
+        self.emit(Event::PatchRefused {
+            attempt: n,
+            why: why.to_string(),
+        });
         self.record.attempts.push(AttemptRecord {
             n,
             source: Source::Llm,
@@ -273,12 +350,34 @@ impl Run<'_, '_> {
         });
     }
 
-    fn propose(&mut self, n: u32, source: Source, diagnosis: String, patch: Patch, targets: &[Failure]) -> Proposal {
-        let changes: Vec<Change<'_>> =
-            patch.files.iter().map(|f| Change { path: &f.path, old: f.old.as_deref(), new: f.new.as_deref() }).collect();
+    fn propose(
+        &mut self,
+        n: u32,
+        source: Source,
+        diagnosis: String,
+        patch: Patch,
+        targets: &[Failure],
+    ) -> Proposal {
+        let changes: Vec<Change<'_>> = patch
+            .files
+            .iter()
+            .map(|f| Change {
+                path: &f.path,
+                old: f.old.as_deref(),
+                new: f.new.as_deref(),
+            })
+            .collect();
         let risk = risk::assess(&changes, targets);
         let diff = patch::render::git_diff(&patch);
-        Proposal { attempt: n, source, diagnosis, patch, diff, risk, validation: None }
+        Proposal {
+            attempt: n,
+            source,
+            diagnosis,
+            patch,
+            diff,
+            risk,
+            validation: None,
+        }
     }
 
     /// Approval, proof and apply for one proposal. `Some(verdict)` ends the repair;
@@ -347,23 +446,52 @@ impl Run<'_, '_> {
     }
 
     /// Runs the tests on a staged copy with the patch written over it.
-    async fn prove<V: Validator + Sync>(&mut self, p: &Proposal, targets: &[Failure], validator: &V) -> Result<Outcome, PipelineError> {
+    async fn prove<V: Validator + Sync>(
+        &mut self,
+        p: &Proposal,
+        targets: &[Failure],
+        validator: &V,
+    ) -> Result<Outcome, PipelineError> {
         let cfg = &self.r.config.validate;
-        let files: Vec<(String, Option<String>)> = p.patch.files.iter().map(|f| (f.path.clone(), f.new.clone())).collect();
-        let staged = stage::stage(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::Stage { repo: self.r.repo.to_path_buf(), source: e })?;
+        let files: Vec<(String, Option<String>)> = p
+            .patch
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.new.clone()))
+            .collect();
+        let staged =
+            stage::stage(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::Stage {
+                repo: self.r.repo.to_path_buf(),
+                source: e,
+            })?;
         let command = resolve_command(&cfg.command, self.r.repo)?;
-        self.emit(Event::Validating { attempt: p.attempt, command: command.clone() });
-        let mut req = ValidationRequest::new(staged.path(), command, Duration::from_secs(cfg.timeout_secs), self.r.run_id.clone());
+        self.emit(Event::Validating {
+            attempt: p.attempt,
+            command: command.clone(),
+        });
+        let mut req = ValidationRequest::new(
+            staged.path(),
+            command,
+            Duration::from_secs(cfg.timeout_secs),
+            self.r.run_id.clone(),
+        );
         req.failing_tests = targets.iter().filter_map(|f| f.test.clone()).collect();
         let outcome = validate_scoped(validator, &req).await?;
-        self.emit(Event::Validated { attempt: p.attempt, outcome: outcome.clone() });
+        self.emit(Event::Validated {
+            attempt: p.attempt,
+            outcome: outcome.clone(),
+        });
         Ok(outcome)
     }
 
     fn apply(&mut self, patch: &Patch) -> Result<(), PipelineError> {
         let applied = patch::apply::apply_patch(self.r.repo, &self.r.state_dir, patch)?;
         applied.commit()?;
-        let paths = patch.paths().into_iter().map(String::from).collect::<Vec<_>>();
+        let paths = patch
+            .paths()
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
         self.record.applied = paths.clone();
         self.emit(Event::Applied { paths });
         Ok(())
@@ -374,7 +502,11 @@ fn fixer_patch(files: Vec<fixers::FixedFile>, guard: &Guard) -> Result<Patch, Pi
     let mut patch = Patch::default();
     for f in files {
         let path = guard.check_path(&f.path)?;
-        patch.files.push(patch::FileChange { path, old: Some(f.old), new: Some(f.new) });
+        patch.files.push(patch::FileChange {
+            path,
+            old: Some(f.old),
+            new: Some(f.new),
+        });
     }
     Ok(patch)
 }
@@ -389,13 +521,14 @@ fn plan_reply(text: &str, context_files: &[String], guard: &Guard) -> Result<Pat
 pub fn diagnosis_of(reply: &str) -> String {
     let prose = |l: &&str| {
         let t = l.trim();
-        !t.is_empty() && !t.starts_with("```") && !t.starts_with("<<<<<<<") && !t.contains('/') || t.to_lowercase().starts_with("cause")
+        !t.is_empty() && !t.starts_with("```") && !t.starts_with("<<<<<<<") && !t.contains('/')
+            || t.to_lowercase().starts_with("cause")
     };
     reply
         .lines()
         .find(|l| l.trim().to_lowercase().starts_with("cause:"))
         .or_else(|| reply.lines().find(prose))
-        .map(|l| l.trim().trim_start_matches(|c: char| c == '*' || c == '#').trim().to_string())
+        .map(|l| l.trim().trim_start_matches(['*', '#']).trim().to_string())
         .unwrap_or_default()
 }
 
@@ -414,11 +547,28 @@ fn outcome_signature(outcome: &Outcome) -> String {
     }
 }
 
-fn languages(targets: &[Failure], files: &[String]) -> Vec<Language> {
-    let mut langs: Vec<Language> = files.iter().filter_map(|f| Language::from_path(f)).collect();
+/// Repo files the model was shown, in rank order, once each.
+fn context_files(ctx: &context::Context) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for path in ctx.pieces.iter().filter_map(|p| p.path.clone()) {
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn languages(ctx: &context::Context, targets: &[Failure], files: &[String]) -> Vec<Language> {
+    let mut langs: Vec<Language> = ctx.languages.clone();
+    langs.extend(files.iter().filter_map(|f| Language::from_path(f)));
     langs.extend(targets.iter().filter_map(|f| Language::from_tool(&f.tool)));
-    langs.dedup();
-    langs
+    let mut unique = Vec::new();
+    for l in langs {
+        if !unique.contains(&l) {
+            unique.push(l);
+        }
+    }
+    unique
 }
 
 #[cfg(test)]
@@ -427,7 +577,13 @@ mod tests {
 
     #[test]
     fn diagnosis_prefers_the_cause_line() {
-        assert_eq!(diagnosis_of("Sure!\nCause: off-by-one in range()\ncalc.py\n<<<<<<< SEARCH"), "Cause: off-by-one in range()");
-        assert_eq!(diagnosis_of("**The loop stops one early.**\n```python"), "The loop stops one early.");
+        assert_eq!(
+            diagnosis_of("Sure!\nCause: off-by-one in range()\ncalc.py\n<<<<<<< SEARCH"),
+            "Cause: off-by-one in range()"
+        );
+        assert_eq!(
+            diagnosis_of("**The loop stops one early.**\n```python"),
+            "The loop stops one early."
+        );
     }
 }
