@@ -77,11 +77,18 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
 pub fn fix_reply(b: &Broken) -> String {
     let fix = &b.meta["fix"];
     let file = fix["file"].as_str().unwrap();
-    let (find, replace) = (fix["find"].as_str().unwrap(), fix["replace"].as_str().unwrap());
+    let (find, replace) = (
+        fix["find"].as_str().unwrap(),
+        fix["replace"].as_str().unwrap(),
+    );
     let text = std::fs::read_to_string(b.dir.path().join(file)).unwrap();
-    let at = text.find(find).unwrap_or_else(|| panic!("{file} lacks {find:?}"));
+    let at = text
+        .find(find)
+        .unwrap_or_else(|| panic!("{file} lacks {find:?}"));
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[at + find.len()..].find('\n').map_or(text.len(), |i| at + find.len() + i);
+    let end = text[at + find.len()..]
+        .find('\n')
+        .map_or(text.len(), |i| at + find.len() + i);
     let search = &text[start..end];
     format!(
         "Sure! Here is the fix.\n\nCause: {}\n\n{file}\n<<<<<<< SEARCH\n{search}\n=======\n{}\n>>>>>>> REPLACE\n\nThis should make the tests pass.",

@@ -107,7 +107,7 @@ fn provider(ctx: &Ctx, args: &RepairArgs) -> Result<Box<dyn Provider>, Error> {
     }
 }
 
-async fn validator(ctx: &Ctx) -> Result<Sandbox, Error> {
+pub async fn validator(ctx: &Ctx) -> Result<Sandbox, Error> {
     match ctx.config.sandbox() {
         "docker" => {
             let opts = DockerOptions::from_config(
@@ -183,13 +183,25 @@ impl Approver for CliApprover<'_> {
             .repo
             .canonicalize()
             .unwrap_or_else(|_| self.repo.to_path_buf());
+        let mut diagnosis = p.diagnosis.clone();
+        if let Some(v) = &p.validation {
+            diagnosis.push_str(&format!("\n\nvalidation: `{}` {}", v.command, v.summary()));
+        }
+        diagnosis.push_str(&format!(
+            "\nrisk {}/100: {}",
+            p.risk.score,
+            p.risk.reasons.join("; ")
+        ));
+        for v in p.risk.vetoes.iter().chain(&p.risk.dangers) {
+            diagnosis.push_str(&format!("\n! {}: {} ({})", v.rule, v.detail, v.path));
+        }
         let new = queue::NewPending {
             repo: &repo.to_string_lossy(),
             run_id: None,
             failure_summary: &summary,
             signature: &signature,
             risk: p.risk.score,
-            diagnosis: &p.diagnosis,
+            diagnosis: &diagnosis,
             patch: &p.patch,
         };
         queue::save_pending(self.state_dir, &new)
