@@ -23,6 +23,7 @@ installed next to a non-Debian nodejs (it depends on node-types-node), build a d
 
 Usage: python3 tests/corpus/gen_a.py [case-name-substring ...]
 """
+import json
 import os
 import re
 import shutil
@@ -706,7 +707,7 @@ def run_case(c, shim):
 def toml_value(v):
     if isinstance(v, int):
         return str(v)
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return json.dumps(str(v), ensure_ascii=False)
 
 
 def write_case(c, out, code):

@@ -31,6 +31,9 @@ static CHAINED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
+static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"Name or service not known|Temporary failure in name resolution|Failed to establish a new connection|Connection reset by peer|Max retries exceeded").unwrap()
+});
 static NO_MODULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"No module named '([^']+)'").unwrap());
 static CANNOT_IMPORT: LazyLock<Regex> =
@@ -108,6 +111,7 @@ pub(super) fn classify(exception: &str, default: Kind) -> (Kind, Option<String>)
         ),
         "SyntaxError" | "IndentationError" | "TabError" => (Kind::SyntaxError, None),
         "MemoryError" => (Kind::Oom, None),
+        _ if NETWORK.is_match(&message) => (Kind::Network, None),
         "NameError" | "UnboundLocalError" => (default, grab(&NAME_NOT_DEFINED)),
         "AttributeError" => (default, grab(&NO_ATTRIBUTE)),
         "KeyError" => (
@@ -276,6 +280,8 @@ mod tests {
             (Kind::ImportError, Some("parse".into()))
         );
         assert_eq!(classify("MemoryError", Kind::TestFailure).0, Kind::Oom);
+        let dns = "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded";
+        assert_eq!(classify(dns, Kind::Unknown).0, Kind::Network);
     }
 
     #[test]
