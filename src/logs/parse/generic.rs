@@ -38,8 +38,9 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     if !step.failed && step.exit_code.unwrap_or(0) == 0 {
         return Vec::new();
     }
+    let header = header_lines(step);
     let meaningful: Vec<usize> = (0..step.lines.len())
-        .filter(|&i| is_meaningful(&step.lines[i]))
+        .filter(|&i| !header[i] && is_meaningful(&step.lines[i]))
         .collect();
     let at = meaningful
         .iter()
@@ -95,6 +96,27 @@ fn location_near(lines: &[String], at: usize) -> Option<(String, Option<u32>, Op
             c.get(3).and_then(|m| m.as_str().parse().ok()),
         ))
     })
+}
+
+/// Marks the lines of each `##[group]Run …` header: the title, the script echo (the step's
+/// commands), `shell:` and the `env:` block. They quote the script, not its output.
+pub(crate) fn header_lines(step: &StepLog) -> Vec<bool> {
+    let mut marks = vec![false; step.lines.len()];
+    let mut in_header = false;
+    for (i, line) in step.lines.iter().enumerate() {
+        let t = line.trim();
+        in_header = if line.starts_with("##[group]Run ") {
+            true
+        } else {
+            in_header
+                && (step.commands.iter().any(|c| c.trim() == t)
+                    || t.starts_with("shell: ")
+                    || t == "env:"
+                    || (line.starts_with("  ") && t.contains(": ")))
+        };
+        marks[i] = in_header;
+    }
+    marks
 }
 
 /// `s` trimmed and cut to a readable single line.
@@ -166,21 +188,23 @@ pub(crate) mod corpus {
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         let meta: toml::Table = toml::from_str(&read("meta.toml")).unwrap();
         let expected: toml::Table = toml::from_str(&read("expected.toml")).unwrap();
-        let cmd = meta["cmd"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
+        let cmd = meta["cmd"].as_str().unwrap();
         let code = meta["exit"].as_integer().unwrap() as i32;
+        let first = cmd.lines().next().unwrap_or("");
+        // the lines the archive reader keeps for a `run:` step: group title, script echo,
+        // shell, the output, the closing error marker
+        let mut lines = vec![format!("##[group]Run {first}")];
+        lines.extend(cmd.lines().map(str::to_string));
+        lines.push("shell: /usr/bin/bash -e {0}".to_string());
+        lines.extend(read("output.txt").lines().map(strip_ansi));
+        lines.push(format!("##[error]Process completed with exit code {code}."));
         let step = StepLog {
             job: meta["job"].as_str().unwrap().to_string(),
-            step: format!("Run {cmd}"),
+            step: format!("Run {first}"),
             failed: true,
             exit_code: Some(code),
-            lines: read("output.txt").lines().map(strip_ansi).collect(),
-            commands: vec![cmd],
+            lines,
+            commands: cmd.lines().map(str::to_string).collect(),
             ..StepLog::default()
         };
         Case {

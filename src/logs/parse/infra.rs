@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Found;
-use super::generic::one_line;
+use super::generic::{header_lines, one_line};
 use super::util::window;
 use crate::logs::{Failure, Kind, StepLog};
 
@@ -98,8 +98,10 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
 /// warnings, npm's error blocks).
 fn first_of(step: &StepLog, category: &Category) -> Option<Found> {
     let lines = &step.lines;
-    let i = (0..lines.len())
-        .find(|&i| category.pattern.is_match(&lines[i]) && !owned_elsewhere(&lines[i]))?;
+    let header = header_lines(step);
+    let i = (0..lines.len()).find(|&i| {
+        !header[i] && category.pattern.is_match(&lines[i]) && !owned_elsewhere(&lines[i])
+    })?;
     let message = lines[i].trim().trim_start_matches("##[error]");
     let f = Failure::new("runner", category.kind, one_line(message))
         .with_excerpt(&window(lines, i, 3, 1));
