@@ -22,7 +22,7 @@ WORK=$(mktemp -d /tmp/gen_b.XXXXXX)
 FAKE=/home/runner/work/app/app
 ONLY=${1:-}
 trap 'rm -rf "$WORK"' EXIT
-export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOCACHE=$WORK/.gocache GOPATH=$WORK/.gopath
+export GOPROXY=off GOTOOLCHAIN=local GOCACHE=$WORK/.gocache GOPATH=$WORK/.gopath
 export GO111MODULE=on
 unset CARGO_TARGET_DIR RUSTFLAGS
 
@@ -480,3 +480,352 @@ EOF2
 }
 
 rust_cases
+
+# ---------------------------------------------------------------- Go
+go_project() {
+    local dir
+    dir=$(project "$1")
+    printf 'module example.com/app\n\ngo 1.19\n' | file "$dir" go.mod
+    echo "$dir"
+}
+
+go_cases() {
+    local d c
+    c=go-build-undefined
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" calc/calc.go <<'EOF'
+package calc
+
+// Sum adds all numbers.
+func Sum(xs []int) int {
+	return addAll(xs, 0)
+}
+EOF
+        file "$d" main.go <<'EOF'
+package main
+
+import (
+	"fmt"
+
+	"example.com/app/calc"
+)
+
+func main() {
+	fmt.Println(calc.Sum([]int{1, 2}))
+}
+EOF
+        capture $c "$d" build "go build ./..."
+        expect $c tool=go kind=compile_error file=calc/calc.go line=5 symbol=addAll message_contains="undefined"
+    fi
+
+    c=go-build-type-error
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" main.go <<'EOF'
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+func parsePort(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return "8080"
+	}
+	return n
+}
+
+func main() {
+	fmt.Println(parsePort(os.Getenv("PORT")))
+}
+EOF
+        capture $c "$d" build "go build -v ."
+        expect $c tool=go kind=type_error file=main.go line=12 message_contains="cannot use"
+    fi
+
+    c=go-syntax-error
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" server/server.go <<'EOF'
+package server
+
+func Handle(path string) string {
+	if path == "/" {
+		return "index"
+	
+	return "other"
+}
+EOF
+        capture $c "$d" build "go build ./..."
+        expect $c tool=go kind=syntax_error file=server/server.go line=9
+    fi
+
+    c=go-vet-printf
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" report/report.go <<'EOF'
+package report
+
+import "fmt"
+
+// Line formats one row.
+func Line(name string, count int) string {
+	return fmt.Sprintf("%s: %d items", count, name)
+}
+EOF
+        capture $c "$d" vet "go vet ./..."
+        expect $c tool=go-vet kind=lint file=report/report.go line=7 message_contains="Sprintf"
+    fi
+
+    c=go-test-failure
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" calc/calc.go <<'EOF'
+package calc
+
+// Average returns the mean of xs.
+func Average(xs []int) int {
+	total := 0
+	for _, x := range xs {
+		total += x
+	}
+	return total / (len(xs) + 1)
+}
+EOF
+        file "$d" calc/calc_test.go <<'EOF'
+package calc
+
+import "testing"
+
+func TestAverage(t *testing.T) {
+	got := Average([]int{2, 4, 6})
+	if got != 4 {
+		t.Errorf("Average([2 4 6]) = %d, want 4", got)
+	}
+}
+
+func TestAverageOne(t *testing.T) {
+	if got := Average([]int{5}); got == 0 {
+		t.Fatalf("Average([5]) = 0")
+	}
+}
+EOF
+        capture $c "$d" test "go test ./..."
+        expect $c tool=go-test kind=test_failure file=calc/calc_test.go line=8 test=TestAverage message_contains="want 4"
+    fi
+
+    c=go-test-verbose-subtests
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" slug/slug.go <<'EOF'
+package slug
+
+import "strings"
+
+// Make turns a title into a URL slug.
+func Make(title string) string {
+	return strings.ToLower(strings.ReplaceAll(title, " ", "_"))
+}
+EOF
+        file "$d" slug/slug_test.go <<'EOF'
+package slug
+
+import "testing"
+
+func TestMake(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"lower", "abc", "abc"},
+		{"spaces", "Hello World", "hello-world"},
+		{"trim", " x ", "x"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Make(c.in); got != c.want {
+				t.Errorf("Make(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+EOF
+        capture $c "$d" "test (1.19)" "go test -v -race -count=1 ./..." --no-step-folders
+        expect $c tool=go-test kind=test_failure file=slug/slug_test.go line=14 test=TestMake/spaces message_contains="hello-world"
+    fi
+
+    c=go-test-panic
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" store/store.go <<'EOF'
+package store
+
+// Store keeps counters.
+type Store struct {
+	counts map[string]int
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{} }
+
+// Inc adds one to key.
+func (s *Store) Inc(key string) int {
+	s.counts[key]++
+	return s.counts[key]
+}
+EOF
+        file "$d" store/store_test.go <<'EOF'
+package store
+
+import "testing"
+
+func TestInc(t *testing.T) {
+	s := New()
+	if got := s.Inc("a"); got != 1 {
+		t.Fatalf("got %d", got)
+	}
+}
+EOF
+        capture $c "$d" test "go test ./..."
+        expect $c tool=go-test kind=test_failure file=store/store.go line=13 test=TestInc message_contains="assignment to entry in nil map"
+    fi
+
+    c=go-test-json
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" mathx/mathx.go <<'EOF'
+package mathx
+
+// Clamp limits v to [lo, hi].
+func Clamp(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return lo
+	}
+	return v
+}
+EOF
+        file "$d" mathx/mathx_test.go <<'EOF'
+package mathx
+
+import "testing"
+
+func TestClamp(t *testing.T) {
+	if got := Clamp(5, 0, 3); got != 3 {
+		t.Errorf("Clamp(5, 0, 3) = %d, want 3", got)
+	}
+}
+EOF
+        capture $c "$d" test "go test -json ./..."
+        expect $c tool=go-test kind=test_failure file=mathx/mathx_test.go line=7 test=TestClamp message_contains="want 3"
+    fi
+
+    c=go-test-build-failed
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" user/user.go <<'EOF'
+package user
+
+// User is an account.
+type User struct{ Name string }
+
+// Greeting says hello.
+func (u User) Greeting() string { return "hello " + u.Name }
+EOF
+        file "$d" user/user_test.go <<'EOF'
+package user
+
+import "testing"
+
+func TestGreeting(t *testing.T) {
+	u := User{Name: "ann"}
+	if u.Greet() != "hello ann" {
+		t.Fail()
+	}
+}
+EOF
+        capture $c "$d" test "go test ./..."
+        expect $c tool=go kind=compile_error file=user/user_test.go line=7 symbol=Greet message_contains="Greet"
+    fi
+
+    c=go-gofmt-list
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" api/api.go <<'EOF'
+package api
+
+func  Version() string {
+	return "1"
+}
+EOF
+        file "$d" main.go <<'EOF'
+package main
+
+func main() {}
+EOF
+        capture $c "$d" fmt 'test -z "$(gofmt -l . | tee /dev/stderr)"'
+        expect $c tool=gofmt kind=format file=api/api.go
+    fi
+
+    c=go-gofmt-diff
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" api/api.go <<'EOF'
+package api
+
+// Version is the API version.
+func Version() string {
+	v := "1"
+    return v
+}
+EOF
+        capture $c "$d" fmt 'out=$(gofmt -d .); echo "$out"; test -z "$out"'
+        expect $c tool=gofmt kind=format file=api/api.go line=6
+    fi
+
+    c=go-missing-module
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" main.go <<'EOF'
+package main
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+func main() {
+	fmt.Println(uuid.NewString())
+}
+EOF
+        capture $c "$d" build "go build ./..."
+        expect $c tool=go kind=dependency file=main.go line=6 symbol=github.com/google/uuid
+    fi
+
+    c=go-missing-gosum
+    if ! skip $c; then
+        d=$(go_project $c)
+        printf '\nrequire github.com/google/uuid v1.6.0\n' >>"$d/go.mod"
+        file "$d" main.go <<'EOF'
+package main
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+func main() {
+	fmt.Println(uuid.NewString())
+}
+EOF
+        capture $c "$d" test "go test ./..."
+        expect $c tool=go kind=dependency file=main.go line=6 message_contains="go.sum"
+    fi
+}
+
+go_cases
