@@ -332,15 +332,14 @@ fn cmake_at(lines: &[String], at: usize, file: &str, line: Option<u32>, command:
         Kind::Config
     };
     let (mut file, mut line) = (file.to_string(), line);
-    if file.contains("/share/cmake") || file.contains("/Modules/") {
-        if let Some(c) = body
-            .iter()
-            .filter_map(|l| CMAKE_STACK.captures(l))
-            .filter(|c| !c[1].contains("/share/cmake"))
-            .last()
-        {
-            (file, line) = (c[1].to_string(), c[2].parse().ok());
-        }
+    let in_cmake = |f: &str| f.contains("/share/cmake") || f.contains("/Modules/");
+    let caller = body
+        .iter()
+        .rev()
+        .filter_map(|l| CMAKE_STACK.captures(l))
+        .find(|c| !in_cmake(&c[1]));
+    if let Some(c) = caller.filter(|_| in_cmake(&file)) {
+        (file, line) = (c[1].to_string(), c[2].parse().ok());
     }
     let message = format!(
         "CMake Error at {file}:{} ({command}): {first}",
