@@ -4,4 +4,8 @@
 mod approve;
 mod cli;
 mod corpus;
+<<<<<<< HEAD
 mod heal;
+=======
+mod sandbox;
+>>>>>>> sandbox

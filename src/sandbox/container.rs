@@ -111,9 +111,10 @@ impl Container {
             WORKDIR.trim_start_matches('/').into(),
             filter.clone(),
         );
+        // Not `copyUIDGID`: Docker 20.10 resolves the image's user name in the *host's*
+        // passwd for it ("getent unable to find entry"). The tar's own uid/gid (1000) apply.
         let options = UploadToContainerOptions {
             path: "/".into(),
-            copy_uidgid: Some("1".into()),
             ..Default::default()
         };
         let upload = self.engine.docker.upload_to_container(

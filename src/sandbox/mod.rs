@@ -30,6 +30,7 @@ pub use tree::TreeFilter;
 use crate::config::ValidateConfig;
 use crate::validate::{
     Lang, Outcome, OutputSink, ValidateError, ValidationRequest, Validator, detect_lang,
+    interrupted,
 };
 
 /// Environment of every sandboxed command.
@@ -280,9 +281,17 @@ fn outcome(req: &ValidationRequest, run: RunResult) -> Outcome {
 }
 
 impl Validator for DockerValidator {
+    /// Ctrl-C or SIGTERM at any point drops the work in progress; the container's drop
+    /// guard removes it, and the error is [`ValidateError::Interrupted`].
     async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
-        let image = self.prepare(&req.repo_dir, &req.command).await?;
-        Ok(self.run_in(&image, req).await?)
+        let work = async {
+            let image = self.prepare(&req.repo_dir, &req.command).await?;
+            self.run_in(&image, req).await
+        };
+        tokio::select! {
+            result = work => Ok(result?),
+            _ = interrupted() => Err(ValidateError::Interrupted),
+        }
     }
 }
 
