@@ -4,8 +4,5 @@
 mod approve;
 mod cli;
 mod corpus;
-<<<<<<< HEAD
 mod heal;
-=======
 mod sandbox;
->>>>>>> sandbox
