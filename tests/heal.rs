@@ -256,23 +256,15 @@ fn edits_outside_the_repo_or_into_git_are_refused() {
 
 #[test]
 fn a_patch_that_fails_validation_is_never_applied() {
-    let wrong = "calc/stats.py\n<<<<<<< SEARCH\nfor i in range(len(values) - window)]\n=======\nfor i in range(len(values) - window - 1)]\n>>>>>>> REPLACE\n";
-    let wrong2 = wrong.replace("- 1)]", "- 2)]");
-    let wrong3 = wrong.replace("- 1)]", "- 3)]");
-    let out = assert_untouched(
-        "py-calc",
-        vec![
-            Scripted::ok(wrong),
-            Scripted::ok(&wrong2),
-            Scripted::ok(&wrong3),
-        ],
-        &["--yes"],
-        5,
-    );
-    assert!(
-        out.contains("tests failed") || out.contains("failed (exit"),
-        "{out}"
-    );
+    let mut b = broken("py-calc");
+    let mut wrong = |n: u32| {
+        b.meta["fix"]["replace"] = format!("for i in range(len(values) - window - {n})]").into();
+        Scripted::ok(&fix_reply(&b))
+    };
+    let replies = vec![wrong(1), wrong(2), wrong(3)];
+    drop(b);
+    let out = assert_untouched("py-calc", replies, &["--yes"], 5);
+    assert!(out.contains("failed (exit"), "{out}");
 }
 
 #[test]

@@ -528,7 +528,7 @@ pub fn diagnosis_of(reply: &str) -> String {
         .lines()
         .find(|l| l.trim().to_lowercase().starts_with("cause:"))
         .or_else(|| reply.lines().find(prose))
-        .map(|l| l.trim().trim_start_matches(['*', '#']).trim().to_string())
+        .map(|l| l.trim().trim_matches(['*', '#']).trim().to_string())
         .unwrap_or_default()
 }
 
