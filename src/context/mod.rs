@@ -9,6 +9,7 @@
 //! whole, others as windows. Each code line carries its number so the model can quote
 //! exact lines. Nothing here writes anything.
 
+mod calls;
 mod fit;
 pub mod symbols;
 pub mod walk;
@@ -404,7 +405,11 @@ fn definition_candidates(
         }
     }
     let test_names: Vec<String> = scan_names.clone();
-    for name in symbols::names_in(failures, MAX_NAMES) {
+    let called = calls::called_names(failures, files);
+    for name in symbols::names_in(failures, MAX_NAMES)
+        .into_iter()
+        .chain(called)
+    {
         if !scan_names.contains(&name) {
             scan_names.push(name);
         }

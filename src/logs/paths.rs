@@ -36,11 +36,62 @@ pub fn to_repo_relative(raw: &str, repo_dir: Option<&Path>) -> String {
     }
     match repo_dir {
         Some(dir) if !p.starts_with('/') && !dir.join(&p).exists() => {
-            longest_existing_suffix(&p, dir).unwrap_or(p)
+            longest_existing_suffix(&p, dir)
+                .or_else(|| unique_file_ending_with(&p, dir))
+                .unwrap_or(p)
         }
         Some(dir) if p.starts_with('/') => longest_existing_suffix(&p, dir).unwrap_or(p),
         _ => p,
     }
+}
+
+/// Folders never searched for a file: VCS data, build output, dependencies.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    "target",
+    "node_modules",
+    "vendor",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".selfheal",
+    "dist",
+    "build",
+];
+/// Entries looked at before the search gives up (a huge repo is not walked whole).
+const MAX_ENTRIES: usize = 50_000;
+
+/// The one repo file whose path ends with `/p` (Go and others print paths relative to
+/// the package directory: `shapes_test.go` for `shapes/shapes_test.go`). Several
+/// candidates mean we cannot tell, so none is returned.
+fn unique_file_ending_with(p: &str, dir: &Path) -> Option<String> {
+    let suffix = format!("/{p}");
+    let mut found: Vec<String> = Vec::new();
+    let mut stack = vec![String::new()];
+    let mut seen = 0;
+    while let Some(rel) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            seen += 1;
+            if seen > MAX_ENTRIES || found.len() > 1 {
+                return None;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && !SKIPPED_DIRS.contains(&name.as_str()) => stack.push(child),
+                Ok(t) if t.is_file() && format!("/{child}").ends_with(&suffix) => found.push(child),
+                _ => {}
+            }
+        }
+    }
+    (found.len() == 1).then(|| found.remove(0))
 }
 
 /// `/home/runner/work/app/app/src/x.py` → `src/x.py`; `None` when no runner marker is present.
@@ -125,7 +176,27 @@ mod tests {
         );
         assert_eq!(
             to_repo_relative("app/core.py", Some(dir.path())),
-            "app/core.py"
+            "src/app/core.py"
+        );
+    }
+
+    #[test]
+    fn finds_package_relative_paths_when_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("shapes")).unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("shapes/shapes_test.go"), "x").unwrap();
+        std::fs::write(dir.path().join("a/util.go"), "x").unwrap();
+        std::fs::write(dir.path().join("b/util.go"), "x").unwrap();
+        assert_eq!(
+            to_repo_relative("shapes_test.go", Some(dir.path())),
+            "shapes/shapes_test.go"
+        );
+        assert_eq!(
+            to_repo_relative("util.go", Some(dir.path())),
+            "util.go",
+            "ambiguous: left alone"
         );
     }
 

@@ -222,15 +222,13 @@ impl Run<'_, '_> {
         approver: &mut dyn Approver,
     ) -> Result<RunRecord, PipelineError> {
         let cfg = self.r.config;
-        let ctx = context::build(targets, self.r.repo, cfg.llm.context_tokens);
-        let ctx_text = ctx.render();
-        let files = context_files(&ctx);
-        let langs = languages(&ctx, targets, &files);
-        let main_file = ctx
-            .primary_file
-            .clone()
-            .or_else(|| files.first().cloned())
-            .unwrap_or_default();
+        let Briefing {
+            ctx,
+            ctx_text,
+            files,
+            langs,
+            main_file,
+        } = brief(targets, self.r.repo, cfg.llm.context_tokens);
         let prompts = Prompts::from_config(&cfg.llm)?;
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
         let mut last_signature: Option<String> = None;
@@ -545,6 +543,54 @@ fn outcome_signature(outcome: &Outcome) -> String {
         Some(f) => signature::signature_of(f),
         None => signature::normalise(outcome.tail.lines().last().unwrap_or("")),
     }
+}
+
+/// What the model is shown about the failures: the context and what it implies.
+pub struct Briefing {
+    pub ctx: context::Context,
+    pub ctx_text: String,
+    /// Repo files in the context, in rank order.
+    pub files: Vec<String>,
+    pub langs: Vec<Language>,
+    /// The file named in the edit-format example.
+    pub main_file: String,
+}
+
+/// Builds the context for `targets` within `budget` tokens.
+pub fn brief(targets: &[Failure], repo: &Path, budget: usize) -> Briefing {
+    let ctx = context::build(targets, repo, budget);
+    let ctx_text = ctx.render();
+    let files = context_files(&ctx);
+    let langs = languages(&ctx, targets, &files);
+    let main_file = ctx
+        .primary_file
+        .clone()
+        .or_else(|| files.first().cloned())
+        .unwrap_or_default();
+    Briefing {
+        ctx,
+        ctx_text,
+        files,
+        langs,
+        main_file,
+    }
+}
+
+/// The first request the loop sends for `targets` (what `--print-prompt` shows).
+pub fn first_request(
+    config: &Config,
+    targets: &[Failure],
+    repo: &Path,
+) -> Result<(ChatRequest, usize), LlmError> {
+    let b = brief(targets, repo, config.llm.context_tokens);
+    let req = Prompts::from_config(&config.llm)?.patch(
+        &config.llm,
+        &b.langs,
+        &b.main_file,
+        "",
+        &b.ctx_text,
+    )?;
+    Ok((req, b.ctx.tokens))
 }
 
 /// Repo files the model was shown, in rank order, once each.
