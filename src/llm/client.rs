@@ -400,6 +400,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn real_model_replies_come_back_byte_for_byte() {
+        let fake = FakeLlm::start().await;
+        for (_, text) in crate::llm::fake::samples::ALL {
+            fake.push(Scripted::ok(text));
+        }
+        let (c, _) = client(&fake);
+        for (name, text) in crate::llm::fake::samples::ALL {
+            assert_eq!(c.complete(&request()).await.unwrap().text, *text, "{name}");
+        }
+        fake.verify().unwrap();
+    }
+
+    #[tokio::test]
     async fn truncated_reply_is_flagged() {
         let fake = FakeLlm::start().await;
         fake.push(Scripted::truncated("path/a.py\n<<<<<<< SEARCH\n    x ="));

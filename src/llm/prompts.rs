@@ -80,6 +80,9 @@ impl Template {
 /// Lines of the test output kept in a retry prompt (its tail).
 pub const RETRY_OUTPUT_LINES: usize = 40;
 
+/// Stands in for the previous patch when the last reply held none that could be used.
+pub const NO_PREVIOUS_PATCH: &str = "(none: the previous reply held no usable edit)";
+
 /// The loaded templates.
 #[derive(Clone, Debug)]
 pub struct Prompts {
@@ -176,11 +179,15 @@ impl Prompts {
     ) -> Result<ChatRequest, LlmError> {
         let language = describe(langs);
         let tail = tail_lines(test_output, RETRY_OUTPUT_LINES);
+        let previous = match previous_patch.trim_end() {
+            "" => NO_PREVIOUS_PATCH,
+            p => p,
+        };
         let vars = [
             ("language", language.as_str()),
             ("file", file),
             ("context", context),
-            ("previous_patch", previous_patch.trim_end()),
+            ("previous_patch", previous),
             ("test_output", tail.as_str()),
         ];
         self.request(c, Template::Retry, &vars)
@@ -372,6 +379,22 @@ mod tests {
             req.system.contains("Go code") && req.system.contains("calc/add.go\n<<<<<<< SEARCH")
         );
         assert_eq!(req.purpose, "retry");
+    }
+
+    #[test]
+    fn retry_without_a_usable_previous_patch_says_so() {
+        let c = Config::defaults().llm;
+        let why = "Your reply could not be applied: SEARCH text not found in stats.py";
+        let req = Prompts::builtin()
+            .retry(&c, &[Language::Python], "stats.py", "CTX", "", why)
+            .unwrap();
+        assert!(
+            req.user
+                .contains(&format!("```diff\n{NO_PREVIOUS_PATCH}\n```")),
+            "{}",
+            req.user
+        );
+        assert!(req.user.contains(why));
     }
 
     #[test]
