@@ -209,7 +209,7 @@ pub struct ScanLimits {
 impl Default for ScanLimits {
     fn default() -> Self {
         ScanLimits {
-            max_files: 1000,
+            max_files: 500,
             max_bytes: 16 * 1024 * 1024,
         }
     }

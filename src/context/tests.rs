@@ -386,7 +386,7 @@ fn ten_thousand_file_repo_builds_fast() {
     let mut f = Failure::new(
         "pytest",
         Kind::TestFailure,
-        "NameError: name 'func_7_7' is not defined; `no_such_name`",
+        "NameError: name 'func_3_7' is not defined; `no_such_name`",
     )
     .at("pkg50/mod03.py", Some(4), None);
     f.symbol = Some("Thing50x9".into());
@@ -404,7 +404,7 @@ fn ten_thousand_file_repo_builds_fast() {
             .collect();
         assert_eq!(
             defs,
-            ["definition of `Thing50x9`", "definition of `func_7_7`"],
+            ["definition of `Thing50x9`", "definition of `func_3_7`"],
             "{label}"
         );
         assert_eq!(ctx.scan.listed, 10_000, "{label}: node_modules pruned");
