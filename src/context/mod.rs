@@ -460,13 +460,25 @@ fn find_in_file(files: &mut Files<'_>, path: &str, name: &str) -> Option<Found> 
     symbols::definition_in(&text, &symbols::definition_regex(name), name, path)
 }
 
-/// `tests/test_x.py::TestC::test_y[p]` → (Some(file), "test_y"); `pkg.TestFoo` → (None, "TestFoo").
+/// `tests/test_x.py::TestC::test_y[p]` → (Some(file), "test_y"); `pkg.TestFoo/sub` → (None, "TestFoo").
 pub fn test_target(test: &str) -> Option<(Option<String>, String)> {
     let mut segs: Vec<&str> = test.split("::").collect();
     let path = (segs.len() > 1 && Language::from_path(segs[0]).is_some())
         .then(|| segs.remove(0).to_string());
-    let last = segs.last()?.split('[').next()?.trim();
-    let name = last.rsplit(['.', '/']).next()?.trim_end_matches("()");
+    let last = segs
+        .last()?
+        .split('[')
+        .next()?
+        .trim()
+        .trim_end_matches("()");
+    // `TestAdd/sub_case` (Go subtest) → TestAdd; `mod.TestC.test_y`, `a.CartTest.testAdd`:
+    // the last part that looks like a test, else the last part.
+    let parts: Vec<&str> = last.split('/').next()?.split('.').collect();
+    let testlike = parts
+        .iter()
+        .rev()
+        .find(|p| p.starts_with("Test") || p.starts_with("test"));
+    let name = *testlike.or(parts.last())?;
     let ident = !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
@@ -490,9 +502,7 @@ fn languages_of(pieces: &[Piece], failures: &[Failure]) -> Vec<Language> {
             out.push(l);
         }
     }
-    if !pieces.is_empty() && out.len() > 1 {
-        out.truncate(3);
-    }
+    out.truncate(3);
     out
 }
 

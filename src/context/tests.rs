@@ -258,6 +258,22 @@ fn test_targets_parse() {
         Some((None, "parses_ports".into()))
     );
     assert_eq!(test_target("Cart › adds an item"), None);
+    assert_eq!(
+        test_target("TestParse/test_empty"),
+        Some((None, "TestParse".into()))
+    );
+    assert_eq!(
+        test_target("test_mod.TestCalc.test_add"),
+        Some((None, "test_add".into()))
+    );
+    assert_eq!(
+        test_target("com.acme.CartTest.testAdd()"),
+        Some((None, "testAdd".into()))
+    );
+    assert_eq!(
+        test_target("com.acme.CartTest.addsItem"),
+        Some((None, "addsItem".into()))
+    );
 }
 
 #[test]
