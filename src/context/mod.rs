@@ -15,6 +15,9 @@ pub mod walk;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde::Serialize;
 
@@ -367,7 +370,12 @@ fn window(
     let (first, last) = if n as usize <= WHOLE_FILE_LINES {
         (1, n)
     } else {
-        span(before)
+        let (first, last) = span(before);
+        let lines = files.lines(path)?;
+        (
+            enclosing_start(lines, at).map_or(first, |s| s.min(first)),
+            last,
+        )
     };
     let target = Target::Lines {
         path: path.to_string(),
@@ -380,6 +388,34 @@ fn window(
         rank,
         why,
         target,
+    })
+}
+
+/// How far above a reported line the start of its function is looked for.
+pub const ENCLOSING_LOOKBACK: u32 = 40;
+
+static DEF_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\s*(?:(?:pub(?:\([^)]*\))?|export|default|async|static|public|private|protected|final|",
+        r"abstract|override|unsafe|const)\s+)*(?:def|fn|func|function|class|impl|struct|enum|trait|",
+        r"interface|fun|module)\b|^[A-Za-z_][\w \t\*&:<>,]*\([^;]*$",
+    ))
+    .expect("valid regex")
+});
+
+/// The line (1-based) where the function or class holding line `at` starts: the nearest
+/// definition above it, less indented than it, within [`ENCLOSING_LOOKBACK`] lines. The
+/// window then shows the signature, not only the lines around the error.
+fn enclosing_start(lines: &[String], at: u32) -> Option<u32> {
+    let target = lines.get(at as usize - 1)?;
+    if target.trim().is_empty() {
+        return None;
+    }
+    let indent = target.len() - target.trim_start().len();
+    let lowest = at.saturating_sub(ENCLOSING_LOOKBACK).max(1);
+    (lowest..at).rev().find(|&i| {
+        let l = &lines[i as usize - 1];
+        !l.trim().is_empty() && l.len() - l.trim_start().len() < indent && DEF_START.is_match(l)
     })
 }
 

@@ -156,6 +156,41 @@ fn overlapping_windows_of_one_file_merge() {
 }
 
 #[test]
+fn windows_reach_up_to_the_enclosing_function() {
+    let d = tempfile::tempdir().unwrap();
+    let mut src = big_python(20); // lines 1-100
+    src.push_str("def long_one(items):\n");
+    src.push_str(
+        &(0..30)
+            .map(|i| format!("    step{i} = items[{i}]\n"))
+            .collect::<String>(),
+    );
+    src.push_str("    return step0\n");
+    src.push_str(&big_python(20));
+    write(d.path(), "app/long.py", &src);
+    let f = Failure::new("python", Kind::TypeError, "bad index").at("app/long.py", Some(128), None);
+    let ctx = build(&[f], d.path(), 4000);
+    let w = ctx
+        .pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Source)
+        .unwrap();
+    assert_eq!(
+        w.lines,
+        Some((101, 143)),
+        "from `def long_one` (101) to 128 + 15"
+    );
+    assert_eq!(
+        enclosing_start(&src.lines().map(String::from).collect::<Vec<_>>(), 105),
+        Some(101)
+    );
+    assert_eq!(
+        enclosing_start(&src.lines().map(String::from).collect::<Vec<_>>(), 101),
+        None
+    );
+}
+
+#[test]
 fn large_files_never_go_whole() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "big.py", &big_python(1000));
