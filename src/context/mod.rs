@@ -224,6 +224,18 @@ pub fn build_with(
     ctx.scan = scan;
     ctx.languages = languages_of(&ctx.pieces, &failures);
     ctx.primary_file = primary_file(&ranked, &ctx.pieces, &mut files);
+    if ctx.primary_file.as_deref().is_some_and(is_test_path) {
+        let code = ctx
+            .pieces
+            .iter()
+            .filter(|p| p.kind == PieceKind::Definition);
+        if let Some(p) = code
+            .filter_map(|p| p.path.as_deref())
+            .find(|p| !is_test_path(p))
+        {
+            ctx.primary_file = Some(p.to_string());
+        }
+    }
     ctx
 }
 
@@ -440,7 +452,22 @@ fn definition_candidates(
         }
     }
     let test_names: Vec<String> = scan_names.clone();
-    for name in symbols::names_in(failures, MAX_NAMES) {
+    let failing_lines: Vec<String> = failures
+        .iter()
+        .filter_map(|f| {
+            let line = f.line? as usize;
+            files
+                .lines(f.file.as_deref()?)?
+                .get(line.checked_sub(1)?)
+                .cloned()
+        })
+        .collect();
+    let failing_lines: Vec<&str> = failing_lines.iter().map(String::as_str).collect();
+    let called = symbols::called_names(&failing_lines, MAX_NAMES);
+    for name in called
+        .into_iter()
+        .chain(symbols::names_in(failures, MAX_NAMES))
+    {
         if !scan_names.contains(&name) {
             scan_names.push(name);
         }

@@ -191,6 +191,44 @@ fn windows_reach_up_to_the_enclosing_function() {
 }
 
 #[test]
+fn functions_called_on_the_failing_test_line_are_shown() {
+    let d = tempfile::tempdir().unwrap();
+    let stats = "def mean(xs):\n    return sum(xs) / len(xs)\n\n\ndef moving_average(values, window):\n    return [mean(values[i:i + window]) for i in range(len(values) - window)]\n";
+    write(d.path(), "calc/stats.py", stats);
+    write(
+        d.path(),
+        "calc/__init__.py",
+        "from .stats import mean, moving_average\n",
+    );
+    write(
+        d.path(),
+        "tests/test_stats.py",
+        "from calc import moving_average\n\n\ndef test_ma():\n    assert moving_average([1, 2, 3], 2) == [1.5, 2.5]\n",
+    );
+    let mut f = Failure::new("pytest", Kind::TestFailure, "assert [1.5] == [1.5, 2.5]").at(
+        "tests/test_stats.py",
+        Some(5),
+        None,
+    );
+    f.test = Some("tests/test_stats.py::test_ma".into());
+    let ctx = build(&[f], d.path(), 3000);
+    let def = ctx
+        .pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Definition)
+        .expect("moving_average shown");
+    assert_eq!(
+        (def.path.as_deref(), def.lines),
+        (Some("calc/stats.py"), Some((5, 6)))
+    );
+    assert_eq!(
+        ctx.primary_file.as_deref(),
+        Some("calc/stats.py"),
+        "the code under test, not the test"
+    );
+}
+
+#[test]
 fn large_files_never_go_whole() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "big.py", &big_python(1000));
