@@ -370,7 +370,7 @@ fn name_words(name: &str) -> Vec<String> {
 }
 
 /// Files read per round of the scan; rounds stop once every name is found.
-const CHUNK: usize = 256;
+pub const CHUNK: usize = 256;
 
 /// One name to look for: a byte search first, the definition regex only on a hit.
 struct Needle {
