@@ -47,6 +47,8 @@ pub enum PieceKind {
     Test,
     /// The definition of a name the failure mentions.
     Definition,
+    /// The files of a directory a failed import points at (what the module is really called).
+    Listing,
 }
 
 /// One part of the context, as it will be rendered.
@@ -218,6 +220,7 @@ pub fn build_with(
         .collect();
     let mut candidates = failure_candidates(&failures);
     candidates.extend(location_candidates(&failures, &ranked, &mut files));
+    candidates.extend(listing_candidates(&failures, repo_dir));
     let (defs, scan) = definition_candidates(&failures, &ranked, repo_dir, &mut files, limits);
     candidates.extend(defs);
     let mut ctx = fit::fit(candidates, &mut files, budget_tokens);
@@ -401,6 +404,87 @@ fn window(
         why,
         target,
     })
+}
+
+/// Entries listed per directory for a failed import.
+pub const MAX_LISTING: usize = 40;
+
+static MISSING_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)no module named|cannot find module|unresolved import|could not import|cannot import|package .* is not in|failed to resolve")
+        .expect("valid regex")
+});
+static MODULE_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z_][\w\-]*(?:[./][A-Za-z_][\w\-]*)+").expect("valid regex")
+});
+
+/// For failed imports: the files next to the importing file and in the directories the
+/// missing module's path names (`textstats.tokenizer` → `textstats/`), so the model sees
+/// what the module is really called.
+fn listing_candidates(failures: &[Failure], root: &Path) -> Vec<Candidate> {
+    let mut dirs: Vec<String> = Vec::new();
+    for f in failures
+        .iter()
+        .filter(|f| f.kind == crate::logs::Kind::ImportError || MISSING_IMPORT.is_match(&f.message))
+    {
+        let own = f
+            .file
+            .as_deref()
+            .map(|p| p.rsplit_once('/').map_or("", |(d, _)| d).to_string());
+        let named = MODULE_PATH.find_iter(&f.message).filter_map(|m| {
+            let parts: Vec<&str> = m.as_str().split(['.', '/']).collect();
+            Some(parts[..parts.len() - 1].join("/"))
+                .filter(|d| inside(root, d).is_some_and(|p| p.is_dir()))
+        });
+        for d in own.into_iter().chain(named) {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+    }
+    dirs.iter()
+        .take(3)
+        .enumerate()
+        .filter_map(|(i, d)| listing(root, d).map(|text| (i, text)))
+        .map(|(i, text)| Candidate {
+            kind: PieceKind::Listing,
+            rank: tier::PRIMARY_CODE * 1000 + 900 + i as u32,
+            why: "files next to a failed import".into(),
+            target: Target::Text(text),
+        })
+        .collect()
+}
+
+/// `Files in textstats/: __init__.py, stats.py, tokenize.py` (directories end in `/`).
+fn listing(root: &Path, dir: &str) -> Option<String> {
+    let path = if dir.is_empty() {
+        root.to_path_buf()
+    } else {
+        inside(root, dir)?
+    };
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let is_dir = e.file_type().ok()?.is_dir();
+            (!name.starts_with('.') && name != "__pycache__")
+                .then(|| if is_dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    names.sort();
+    let more = names.len().saturating_sub(MAX_LISTING);
+    names.truncate(MAX_LISTING);
+    let shown = if dir.is_empty() {
+        "the repository root".to_string()
+    } else {
+        format!("{dir}/")
+    };
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!("Files in {shown}: {}{tail}\n", names.join(", ")))
 }
 
 /// How far above a reported line the start of its function is looked for.

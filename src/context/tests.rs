@@ -229,6 +229,48 @@ fn functions_called_on_the_failing_test_line_are_shown() {
 }
 
 #[test]
+fn failed_imports_show_what_the_package_holds() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "textstats/__init__.py",
+        "from .stats import summary\n",
+    );
+    write(
+        d.path(),
+        "textstats/stats.py",
+        "from textstats.tokenizer import words\n",
+    );
+    write(
+        d.path(),
+        "textstats/tokenize.py",
+        "def words(t):\n    return t.split()\n",
+    );
+    write(d.path(), "textstats/__pycache__/x.pyc", "");
+    let f = Failure::new(
+        "pytest",
+        Kind::ImportError,
+        "ModuleNotFoundError: No module named 'textstats.tokenizer'",
+    )
+    .at("textstats/stats.py", Some(1), None);
+    let ctx = build(&[f], d.path(), 3000);
+    let listing = ctx
+        .pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Listing)
+        .expect("listing");
+    assert_eq!(
+        listing.text,
+        "Files in textstats/: __init__.py, stats.py, tokenize.py\n"
+    );
+    assert_eq!(
+        ctx.render().matches("Files in ").count(),
+        1,
+        "one listing per directory"
+    );
+}
+
+#[test]
 fn large_files_never_go_whole() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "big.py", &big_python(1000));
