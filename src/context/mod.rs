@@ -16,6 +16,9 @@ pub mod walk;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde::Serialize;
 
@@ -45,6 +48,8 @@ pub enum PieceKind {
     Test,
     /// The definition of a name the failure mentions.
     Definition,
+    /// The files of a directory a failed import points at (what the module is really called).
+    Listing,
 }
 
 /// One part of the context, as it will be rendered.
@@ -216,12 +221,25 @@ pub fn build_with(
         .collect();
     let mut candidates = failure_candidates(&failures);
     candidates.extend(location_candidates(&failures, &ranked, &mut files));
+    candidates.extend(listing_candidates(&failures, repo_dir));
     let (defs, scan) = definition_candidates(&failures, &ranked, repo_dir, &mut files, limits);
     candidates.extend(defs);
     let mut ctx = fit::fit(candidates, &mut files, budget_tokens);
     ctx.scan = scan;
     ctx.languages = languages_of(&ctx.pieces, &failures);
     ctx.primary_file = primary_file(&ranked, &ctx.pieces, &mut files);
+    if ctx.primary_file.as_deref().is_some_and(is_test_path) {
+        let code = ctx
+            .pieces
+            .iter()
+            .filter(|p| p.kind == PieceKind::Definition);
+        if let Some(p) = code
+            .filter_map(|p| p.path.as_deref())
+            .find(|p| !is_test_path(p))
+        {
+            ctx.primary_file = Some(p.to_string());
+        }
+    }
     ctx
 }
 
@@ -368,7 +386,12 @@ fn window(
     let (first, last) = if n as usize <= WHOLE_FILE_LINES {
         (1, n)
     } else {
-        span(before)
+        let (first, last) = span(before);
+        let lines = files.lines(path)?;
+        (
+            enclosing_start(lines, at).map_or(first, |s| s.min(first)),
+            last,
+        )
     };
     let target = Target::Lines {
         path: path.to_string(),
@@ -381,6 +404,115 @@ fn window(
         rank,
         why,
         target,
+    })
+}
+
+/// Entries listed per directory for a failed import.
+pub const MAX_LISTING: usize = 40;
+
+static MISSING_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)no module named|cannot find module|unresolved import|could not import|cannot import|package .* is not in|failed to resolve")
+        .expect("valid regex")
+});
+static MODULE_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z_][\w\-]*(?:[./][A-Za-z_][\w\-]*)+").expect("valid regex")
+});
+
+/// For failed imports: the files next to the importing file and in the directories the
+/// missing module's path names (`textstats.tokenizer` → `textstats/`), so the model sees
+/// what the module is really called.
+fn listing_candidates(failures: &[Failure], root: &Path) -> Vec<Candidate> {
+    let mut dirs: Vec<String> = Vec::new();
+    for f in failures
+        .iter()
+        .filter(|f| f.kind == crate::logs::Kind::ImportError || MISSING_IMPORT.is_match(&f.message))
+    {
+        let own = f
+            .file
+            .as_deref()
+            .map(|p| p.rsplit_once('/').map_or("", |(d, _)| d).to_string());
+        let named = MODULE_PATH.find_iter(&f.message).filter_map(|m| {
+            let parts: Vec<&str> = m.as_str().split(['.', '/']).collect();
+            Some(parts[..parts.len() - 1].join("/"))
+                .filter(|d| inside(root, d).is_some_and(|p| p.is_dir()))
+        });
+        for d in own.into_iter().chain(named) {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+    }
+    dirs.iter()
+        .take(3)
+        .enumerate()
+        .filter_map(|(i, d)| listing(root, d).map(|text| (i, text)))
+        .map(|(i, text)| Candidate {
+            kind: PieceKind::Listing,
+            rank: tier::PRIMARY_CODE * 1000 + 900 + i as u32,
+            why: "files next to a failed import".into(),
+            target: Target::Text(text),
+        })
+        .collect()
+}
+
+/// `Files in textstats/: __init__.py, stats.py, tokenize.py` (directories end in `/`).
+fn listing(root: &Path, dir: &str) -> Option<String> {
+    let path = if dir.is_empty() {
+        root.to_path_buf()
+    } else {
+        inside(root, dir)?
+    };
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let is_dir = e.file_type().ok()?.is_dir();
+            (!name.starts_with('.') && name != "__pycache__")
+                .then(|| if is_dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    names.sort();
+    let more = names.len().saturating_sub(MAX_LISTING);
+    names.truncate(MAX_LISTING);
+    let shown = if dir.is_empty() {
+        "the repository root".to_string()
+    } else {
+        format!("{dir}/")
+    };
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!("Files in {shown}: {}{tail}\n", names.join(", ")))
+}
+
+/// How far above a reported line the start of its function is looked for.
+pub const ENCLOSING_LOOKBACK: u32 = 40;
+
+static DEF_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\s*(?:(?:pub(?:\([^)]*\))?|export|default|async|static|public|private|protected|final|",
+        r"abstract|override|unsafe|const)\s+)*(?:def|fn|func|function|class|impl|struct|enum|trait|",
+        r"interface|fun|module)\b|^[A-Za-z_][\w \t\*&:<>,]*\([^;]*$",
+    ))
+    .expect("valid regex")
+});
+
+/// The line (1-based) where the function or class holding line `at` starts: the nearest
+/// definition above it, less indented than it, within [`ENCLOSING_LOOKBACK`] lines. The
+/// window then shows the signature, not only the lines around the error.
+fn enclosing_start(lines: &[String], at: u32) -> Option<u32> {
+    let target = lines.get(at as usize - 1)?;
+    if target.trim().is_empty() {
+        return None;
+    }
+    let indent = target.len() - target.trim_start().len();
+    let lowest = at.saturating_sub(ENCLOSING_LOOKBACK).max(1);
+    (lowest..at).rev().find(|&i| {
+        let l = &lines[i as usize - 1];
+        !l.trim().is_empty() && l.len() - l.trim_start().len() < indent && DEF_START.is_match(l)
     })
 }
 
@@ -405,10 +537,23 @@ fn definition_candidates(
         }
     }
     let test_names: Vec<String> = scan_names.clone();
-    let called = calls::called_names(failures, files);
-    for name in symbols::names_in(failures, MAX_NAMES)
+    let failing_lines: Vec<String> = failures
+        .iter()
+        .filter_map(|f| {
+            let line = f.line? as usize;
+            files
+                .lines(f.file.as_deref()?)?
+                .get(line.checked_sub(1)?)
+                .cloned()
+        })
+        .collect();
+    let failing_lines: Vec<&str> = failing_lines.iter().map(String::as_str).collect();
+    let called = symbols::called_names(&failing_lines, MAX_NAMES);
+    let around = calls::called_names(failures, files);
+    for name in called
         .into_iter()
-        .chain(called)
+        .chain(around)
+        .chain(symbols::names_in(failures, MAX_NAMES))
     {
         if !scan_names.contains(&name) {
             scan_names.push(name);
@@ -465,13 +610,25 @@ fn find_in_file(files: &mut Files<'_>, path: &str, name: &str) -> Option<Found> 
     symbols::definition_in(&text, &symbols::definition_regex(name), name, path)
 }
 
-/// `tests/test_x.py::TestC::test_y[p]` → (Some(file), "test_y"); `pkg.TestFoo` → (None, "TestFoo").
+/// `tests/test_x.py::TestC::test_y[p]` → (Some(file), "test_y"); `pkg.TestFoo/sub` → (None, "TestFoo").
 pub fn test_target(test: &str) -> Option<(Option<String>, String)> {
     let mut segs: Vec<&str> = test.split("::").collect();
     let path = (segs.len() > 1 && Language::from_path(segs[0]).is_some())
         .then(|| segs.remove(0).to_string());
-    let last = segs.last()?.split('[').next()?.trim();
-    let name = last.rsplit(['.', '/']).next()?.trim_end_matches("()");
+    let last = segs
+        .last()?
+        .split('[')
+        .next()?
+        .trim()
+        .trim_end_matches("()");
+    // `TestAdd/sub_case` (Go subtest) → TestAdd; `mod.TestC.test_y`, `a.CartTest.testAdd`:
+    // the last part that looks like a test, else the last part.
+    let parts: Vec<&str> = last.split('/').next()?.split('.').collect();
+    let testlike = parts
+        .iter()
+        .rev()
+        .find(|p| p.starts_with("Test") || p.starts_with("test"));
+    let name = *testlike.or(parts.last())?;
     let ident = !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
@@ -495,9 +652,7 @@ fn languages_of(pieces: &[Piece], failures: &[Failure]) -> Vec<Language> {
             out.push(l);
         }
     }
-    if !pieces.is_empty() && out.len() > 1 {
-        out.truncate(3);
-    }
+    out.truncate(3);
     out
 }
 

@@ -126,6 +126,89 @@ pub fn names_in(failures: &[Failure], max: usize) -> Vec<String> {
     out
 }
 
+static CALL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(").expect("valid regex"));
+
+/// Calls too common to look up: builtins, assertion helpers, ubiquitous methods.
+const CALL_STOP: &[&str] = &[
+    "range",
+    "isinstance",
+    "sorted",
+    "sum",
+    "min",
+    "max",
+    "abs",
+    "any",
+    "all",
+    "zip",
+    "map",
+    "filter",
+    "enumerate",
+    "open",
+    "super",
+    "repr",
+    "round",
+    "getattr",
+    "setattr",
+    "hasattr",
+    "raises",
+    "approx",
+    "expect",
+    "toBe",
+    "toEqual",
+    "toStrictEqual",
+    "describe",
+    "require",
+    "Errorf",
+    "Fatalf",
+    "Fatal",
+    "Error",
+    "Logf",
+    "Run",
+    "Equal",
+    "NoError",
+    "assertEqual",
+    "assertTrue",
+    "assertFalse",
+    "assertIn",
+    "assertRaises",
+    "assertThat",
+    "assertEquals",
+    "unwrap",
+    "to_string",
+    "into",
+    "clone",
+    "iter",
+    "collect",
+    "Sprintf",
+    "Printf",
+    "format",
+    "while",
+    "for",
+    "switch",
+    "catch",
+    "elif",
+    "and",
+    "not",
+];
+
+/// Functions called on the lines the failures point at (`assert moving_average(xs, 2) == …`):
+/// their definitions are the code under test when the log shows only the test's line.
+pub fn called_names(lines: &[&str], max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in lines {
+        for c in CALL.captures_iter(line) {
+            let name = &c[1];
+            let known = CALL_STOP.contains(&name) || out.iter().any(|n| n == name);
+            if let Some(n) = normalise(name).filter(|_| !known) {
+                out.push(n);
+            }
+        }
+    }
+    out.truncate(max);
+    out
+}
+
 /// `pkg.mod.func()` → `func`; None for non-identifiers and common words.
 fn normalise(raw: &str) -> Option<String> {
     let raw = raw.trim().trim_end_matches("()");
@@ -209,7 +292,7 @@ pub struct ScanLimits {
 impl Default for ScanLimits {
     fn default() -> Self {
         ScanLimits {
-            max_files: 1000,
+            max_files: 500,
             max_bytes: 16 * 1024 * 1024,
         }
     }
@@ -287,7 +370,7 @@ fn name_words(name: &str) -> Vec<String> {
 }
 
 /// Files read per round of the scan; rounds stop once every name is found.
-const CHUNK: usize = 256;
+pub const CHUNK: usize = 256;
 
 /// One name to look for: a byte search first, the definition regex only on a hit.
 struct Needle {
@@ -488,6 +571,22 @@ mod tests {
             names,
             ["load_all", "parse_cfg", "config", "Widget", "Clamp"]
         );
+    }
+
+    #[test]
+    fn names_called_on_failing_lines() {
+        let lines = [
+            "    assert moving_average([1, 2, 3], 2) == [1.5, 2.5]",
+            "\tif got := Area(sq); got != 4 { t.Errorf(\"bad\") }",
+            "    assert_eq!(parse_duration(\"1h\").unwrap(), 3600);",
+            "    expect(slugify('A b')).toBe('a-b');",
+            "    assert len(sorted(xs)) == moving_average(xs, 1)",
+        ];
+        assert_eq!(
+            called_names(&lines, 10),
+            ["moving_average", "Area", "parse_duration", "slugify"]
+        );
+        assert_eq!(called_names(&lines, 2), ["moving_average", "Area"]);
     }
 
     #[test]

@@ -156,6 +156,121 @@ fn overlapping_windows_of_one_file_merge() {
 }
 
 #[test]
+fn windows_reach_up_to_the_enclosing_function() {
+    let d = tempfile::tempdir().unwrap();
+    let mut src = big_python(20); // lines 1-100
+    src.push_str("def long_one(items):\n");
+    src.push_str(
+        &(0..30)
+            .map(|i| format!("    step{i} = items[{i}]\n"))
+            .collect::<String>(),
+    );
+    src.push_str("    return step0\n");
+    src.push_str(&big_python(20));
+    write(d.path(), "app/long.py", &src);
+    let f = Failure::new("python", Kind::TypeError, "bad index").at("app/long.py", Some(128), None);
+    let ctx = build(&[f], d.path(), 4000);
+    let w = ctx
+        .pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Source)
+        .unwrap();
+    assert_eq!(
+        w.lines,
+        Some((101, 143)),
+        "from `def long_one` (101) to 128 + 15"
+    );
+    assert_eq!(
+        enclosing_start(&src.lines().map(String::from).collect::<Vec<_>>(), 105),
+        Some(101)
+    );
+    assert_eq!(
+        enclosing_start(&src.lines().map(String::from).collect::<Vec<_>>(), 101),
+        None
+    );
+}
+
+#[test]
+fn functions_called_on_the_failing_test_line_are_shown() {
+    let d = tempfile::tempdir().unwrap();
+    let stats = "def mean(xs):\n    return sum(xs) / len(xs)\n\n\ndef moving_average(values, window):\n    return [mean(values[i:i + window]) for i in range(len(values) - window)]\n";
+    write(d.path(), "calc/stats.py", stats);
+    write(
+        d.path(),
+        "calc/__init__.py",
+        "from .stats import mean, moving_average\n",
+    );
+    write(
+        d.path(),
+        "tests/test_stats.py",
+        "from calc import moving_average\n\n\ndef test_ma():\n    assert moving_average([1, 2, 3], 2) == [1.5, 2.5]\n",
+    );
+    let mut f = Failure::new("pytest", Kind::TestFailure, "assert [1.5] == [1.5, 2.5]").at(
+        "tests/test_stats.py",
+        Some(5),
+        None,
+    );
+    f.test = Some("tests/test_stats.py::test_ma".into());
+    let ctx = build(&[f], d.path(), 3000);
+    let def = ctx
+        .pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Definition)
+        .expect("moving_average shown");
+    assert_eq!(
+        (def.path.as_deref(), def.lines),
+        (Some("calc/stats.py"), Some((5, 6)))
+    );
+    assert_eq!(
+        ctx.primary_file.as_deref(),
+        Some("calc/stats.py"),
+        "the code under test, not the test"
+    );
+}
+
+#[test]
+fn failed_imports_show_what_the_package_holds() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "textstats/__init__.py",
+        "from .stats import summary\n",
+    );
+    write(
+        d.path(),
+        "textstats/stats.py",
+        "from textstats.tokenizer import words\n",
+    );
+    write(
+        d.path(),
+        "textstats/tokenize.py",
+        "def words(t):\n    return t.split()\n",
+    );
+    write(d.path(), "textstats/__pycache__/x.pyc", "");
+    let f = Failure::new(
+        "pytest",
+        Kind::ImportError,
+        "ModuleNotFoundError: No module named 'textstats.tokenizer'",
+    )
+    .at("textstats/stats.py", Some(1), None);
+    let ctx = build(&[f], d.path(), 3000);
+    let listing = ctx
+        .pieces
+        .iter()
+        .find(|p| p.kind == PieceKind::Listing)
+        .expect("listing");
+    assert_eq!(
+        listing.text,
+        "Files in textstats/: __init__.py, stats.py, tokenize.py\n"
+    );
+    assert_eq!(
+        ctx.render().matches("Files in ").count(),
+        1,
+        "one listing per directory"
+    );
+}
+
+#[test]
 fn large_files_never_go_whole() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "big.py", &big_python(1000));
@@ -258,6 +373,22 @@ fn test_targets_parse() {
         Some((None, "parses_ports".into()))
     );
     assert_eq!(test_target("Cart › adds an item"), None);
+    assert_eq!(
+        test_target("TestParse/test_empty"),
+        Some((None, "TestParse".into()))
+    );
+    assert_eq!(
+        test_target("test_mod.TestCalc.test_add"),
+        Some((None, "test_add".into()))
+    );
+    assert_eq!(
+        test_target("com.acme.CartTest.testAdd()"),
+        Some((None, "testAdd".into()))
+    );
+    assert_eq!(
+        test_target("com.acme.CartTest.addsItem"),
+        Some((None, "addsItem".into()))
+    );
 }
 
 #[test]
@@ -386,7 +517,7 @@ fn ten_thousand_file_repo_builds_fast() {
     let mut f = Failure::new(
         "pytest",
         Kind::TestFailure,
-        "NameError: name 'func_7_7' is not defined; `no_such_name`",
+        "NameError: name 'func_3_7' is not defined; `no_such_name`",
     )
     .at("pkg50/mod03.py", Some(4), None);
     f.symbol = Some("Thing50x9".into());
@@ -404,7 +535,7 @@ fn ten_thousand_file_repo_builds_fast() {
             .collect();
         assert_eq!(
             defs,
-            ["definition of `Thing50x9`", "definition of `func_7_7`"],
+            ["definition of `Thing50x9`", "definition of `func_3_7`"],
             "{label}"
         );
         assert_eq!(ctx.scan.listed, 10_000, "{label}: node_modules pruned");

@@ -1,8 +1,8 @@
 //! Cassettes: `--record DIR` saves each exchange, `--replay DIR` answers from them offline.
 //!
 //! One exchange per file, `001-diagnosis.json`, `002-patch.json`, … holding the request as
-//! sent (prompts are built from masked excerpts, and the API key is never part of a
-//! [`ChatRequest`]) and the reply with its usage. Replay answers in order and checks that each
+//! sent, with secrets masked once more (the API key is never part of a [`ChatRequest`]), and
+//! the reply with its usage. Replay answers in order and checks that each
 //! request matches its recording in purpose, system and user text (line endings and trailing
 //! spaces aside; `max_tokens` and `temperature` are not compared). A different prompt or one
 //! call too many is an error, never a silent answer. Replies replay byte for byte.
@@ -29,6 +29,29 @@ fn cassette_err(path: &Path, message: impl std::fmt::Display) -> LlmError {
     LlmError::Cassette {
         path: path.display().to_string(),
         message: message.to_string(),
+    }
+}
+
+/// The request as written to disk: every line through the secret masker. Prompts are
+/// built from masked log excerpts, but code windows are sent as they are, and cassettes
+/// may end up committed as fixtures. Replay masks the new request the same way before
+/// comparing. Replies are kept verbatim so that they replay byte for byte.
+fn masked(req: &ChatRequest) -> ChatRequest {
+    let mask = |text: &str| {
+        let lines: Vec<String> = text
+            .split('\n')
+            .map(|l| {
+                let mut l = l.to_string();
+                crate::logs::secrets::mask_line(&mut l);
+                l
+            })
+            .collect();
+        lines.join("\n")
+    };
+    ChatRequest {
+        system: mask(&req.system),
+        user: mask(&req.user),
+        ..req.clone()
     }
 }
 
@@ -74,7 +97,7 @@ impl<P: Provider> RecordingProvider<P> {
         let exchange = Exchange {
             version: VERSION,
             index,
-            request: req.clone(),
+            request: masked(req),
             reply: reply.clone(),
         };
         self.write(&exchange)?;
@@ -152,7 +175,7 @@ impl ReplayProvider {
                 index,
             });
         };
-        if let Some(diff) = difference(&ex.request, req) {
+        if let Some(diff) = difference(&ex.request, &masked(req)) {
             return Err(LlmError::CassetteMismatch {
                 index,
                 path: path.display().to_string(),
@@ -304,6 +327,25 @@ mod tests {
             "{err}"
         );
         assert!(err.hint().contains("--record"));
+    }
+
+    #[tokio::test]
+    async fn requests_with_secret_like_text_record_and_replay_consistently() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = FakeLlm::start().await;
+        fake.push(Scripted::ok("x"));
+        let secretish = "config.py lines 1-2:\n1| API_TOKEN = \"ghp_0123456789abcdefghijABCDEFGHIJ012345\"\n2| password=hunter2";
+        let rec = RecordingProvider::new(client(&fake), dir.path()).unwrap();
+        rec.complete(&req("patch", secretish)).await.unwrap();
+        let replay = ReplayProvider::open(dir.path()).unwrap();
+        assert_eq!(
+            replay
+                .complete(&req("patch", secretish))
+                .await
+                .unwrap()
+                .text,
+            "x"
+        );
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::retry::{RetryPolicy, Sleeper, TokioSleeper, asked_wait};
-use super::wire::{WireMessageOut, WireReply, WireRequest, cut, error_message};
+use super::wire::{WireMessageOut, WireReply, WireRequest, cut, error_message, strip_think};
 use super::{BoxFuture, ChatReply, ChatRequest, LlmError, Provider, Usage, init_tls, tokens};
 use crate::config::LlmConfig;
 
@@ -57,8 +57,43 @@ impl ChatRequest {
     }
 }
 
-/// One try's failure: worth retrying after a wait, or final.
+/// Request parameters some models refuse, learnt from their 400 answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Compat {
+    /// Send `max_completion_tokens` instead of `max_tokens` (OpenAI o-series, gpt-5).
+    completion_tokens: bool,
+    /// Leave `temperature` out: the model accepts only its default.
+    default_temperature: bool,
+}
+
+impl Compat {
+    /// The parameters to use instead, if a 400's message asks for a change not made yet.
+    /// OpenAI says "Unsupported parameter: 'max_tokens' ... Use 'max_completion_tokens'
+    /// instead." and "Unsupported value: 'temperature' does not support 0.0 with this model.
+    /// Only the default (1) value is supported."
+    fn adapted(self, message: &str) -> Option<Compat> {
+        let m = message.to_ascii_lowercase();
+        let mut next = self;
+        if m.contains("max_completion_tokens") {
+            next.completion_tokens = true;
+        }
+        let refuses = [
+            "unsupported",
+            "does not support",
+            "not supported",
+            "only the default",
+        ];
+        if m.contains("temperature") && refuses.iter().any(|r| m.contains(r)) {
+            next.default_temperature = true;
+        }
+        (next != self).then_some(next)
+    }
+}
+
+/// One try's failure: worth retrying after a wait, asking again at once with other
+/// parameters, or final.
 enum Failed {
+    Adapt(Compat),
     Transient {
         error: LlmError,
         asked: Option<Duration>,
@@ -72,6 +107,7 @@ pub struct OpenAiClient {
     http: reqwest::Client,
     opts: ClientOptions,
     sleeper: Arc<dyn Sleeper>,
+    compat: std::sync::Mutex<Compat>,
 }
 
 impl OpenAiClient {
@@ -89,6 +125,7 @@ impl OpenAiClient {
             http,
             opts,
             sleeper: Arc::new(TokioSleeper),
+            compat: std::sync::Mutex::new(Compat::default()),
         })
     }
 
@@ -116,6 +153,11 @@ impl OpenAiClient {
             let (error, asked, label) = match self.send_once(req).await {
                 Ok(reply) => return Ok(reply),
                 Err(Failed::Final(e)) => return Err(e),
+                Err(Failed::Adapt(compat)) => {
+                    tracing::info!(?compat, "LLM endpoint wants other parameters; asking again");
+                    *self.compat.lock().expect("compat lock") = compat;
+                    continue;
+                }
                 Err(Failed::Transient {
                     error,
                     asked,
@@ -133,6 +175,7 @@ impl OpenAiClient {
     }
 
     async fn send_once(&self, req: &ChatRequest) -> Result<ChatReply, Failed> {
+        let compat = *self.compat.lock().expect("compat lock");
         let body = WireRequest {
             model: &self.opts.model,
             messages: [
@@ -145,8 +188,9 @@ impl OpenAiClient {
                     content: &req.user,
                 },
             ],
-            temperature: req.temperature,
-            max_tokens: req.max_tokens,
+            temperature: (!compat.default_temperature).then_some(req.temperature),
+            max_tokens: (!compat.completion_tokens).then_some(req.max_tokens),
+            max_completion_tokens: compat.completion_tokens.then_some(req.max_tokens),
             stream: false,
         };
         let mut builder = self.http.post(self.url()).json(&body);
@@ -160,7 +204,7 @@ impl OpenAiClient {
         if status.is_success() {
             return self.parse_reply(req, &text).map_err(Failed::Final);
         }
-        Err(self.status_error(status, &headers, &text))
+        Err(self.status_error(status, &headers, &text, compat))
     }
 
     fn send_error(&self, e: reqwest::Error) -> Failed {
@@ -188,9 +232,13 @@ impl OpenAiClient {
         status: StatusCode,
         headers: &reqwest::header::HeaderMap,
         body: &str,
+        compat: Compat,
     ) -> Failed {
         let message = error_message(body);
         let code = status.as_u16();
+        if let Some(adapted) = (code == 400).then(|| compat.adapted(&message)).flatten() {
+            return Failed::Adapt(adapted);
+        }
         match code {
             401 | 403 => Failed::Final(LlmError::Unauthorized {
                 url: self.opts.base_url.clone(),
@@ -228,9 +276,12 @@ impl OpenAiClient {
             });
         };
         let finish_reason = choice.finish_reason.clone();
-        let text = choice.text().ok_or_else(|| LlmError::EmptyReply {
-            finish_reason: finish_reason.clone(),
-        })?;
+        let text = choice
+            .text()
+            .map(strip_think)
+            .ok_or_else(|| LlmError::EmptyReply {
+                finish_reason: finish_reason.clone(),
+            })?;
         let usage = usage_of(wire.usage.as_ref(), req, &text);
         let model = wire
             .model
@@ -396,6 +447,61 @@ mod tests {
             ),
             ("bare", "gpt-4o-mini", Some("eos"))
         );
+        fake.verify().unwrap();
+    }
+
+    #[tokio::test]
+    async fn real_model_replies_come_back_byte_for_byte() {
+        let fake = FakeLlm::start().await;
+        for (_, text) in crate::llm::fake::samples::ALL {
+            fake.push(Scripted::ok(text));
+        }
+        let (c, _) = client(&fake);
+        for (name, text) in crate::llm::fake::samples::ALL {
+            assert_eq!(c.complete(&request()).await.unwrap().text, *text, "{name}");
+        }
+        fake.verify().unwrap();
+    }
+
+    #[tokio::test]
+    async fn parameters_refused_by_newer_openai_models_are_adapted_once() {
+        let fake = FakeLlm::start().await;
+        fake.push(Scripted::raw(400, r#"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#));
+        fake.push(Scripted::raw(400, r#"{"error":{"message":"Unsupported value: 'temperature' does not support 0.0 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}"#));
+        fake.push(Scripted::ok("<think>draft</think>\nanswer"))
+            .push(Scripted::ok("again"));
+        let (c, sleeper) = client(&fake);
+        assert_eq!(c.complete(&request()).await.unwrap().text, "answer");
+        assert_eq!(c.complete(&request()).await.unwrap().text, "again");
+        let bodies: Vec<_> = fake.requests().into_iter().map(|r| r.body).collect();
+        assert_eq!(
+            (
+                bodies[0]["max_tokens"].as_u64(),
+                bodies[0]["temperature"].as_f64()
+            ),
+            (Some(64), Some(0.0))
+        );
+        assert!(bodies[1]["max_tokens"].is_null() && bodies[1]["max_completion_tokens"] == 64);
+        for b in &bodies[2..] {
+            assert!(
+                b["temperature"].is_null() && b["max_completion_tokens"] == 64,
+                "{b}"
+            );
+        }
+        assert!(sleeper.waits().is_empty());
+        fake.verify().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_400_that_asks_for_nothing_new_is_final() {
+        let fake = FakeLlm::start().await;
+        let body = r#"{"error":{"message":"Unsupported parameter: 'max_tokens'. Use 'max_completion_tokens' instead."}}"#;
+        fake.push(Scripted::raw(400, body))
+            .push(Scripted::raw(400, body));
+        let (c, _) = client(&fake);
+        let err = c.complete(&request()).await.unwrap_err();
+        assert!(matches!(err, LlmError::Http { status: 400, .. }), "{err}");
+        assert_eq!(fake.requests().len(), 2);
         fake.verify().unwrap();
     }
 

@@ -108,6 +108,35 @@ impl Scripted {
     }
 }
 
+/// Real replies of the local Qwen2.5-Coder models (shared/tools/local-llm-samples and
+/// `tests/cassettes/`), verbatim, for scripting the fake with what models really say.
+pub mod samples {
+    /// A usable SEARCH/REPLACE block (1.5B, one-shot example in the system message).
+    pub const GOOD_BLOCK: &str = "stats.py\n<<<<<<< SEARCH\n    return total / (len(xs) - 1)\n=======\n    return total / len(xs)\n>>>>>>> REPLACE";
+    /// The same block under the example's placeholder path.
+    pub const WRONG_PATH_BLOCK: &str = "path/to/file.py\n<<<<<<< SEARCH\n    return total / (len(xs) - 1)\n=======\n    return total / len(xs)\n>>>>>>> REPLACE";
+    /// Chatter, then a unified diff whose fix sits in a context line and whose only change is a no-op.
+    pub const CHATTER_MALFORMED_DIFF: &str = "The CI failed because the average function does not correctly calculate the mean of the list. The fix is to divide the total by the length of the list, not the length minus one. Here's the unified diff:\n\n```diff\n--- a/stats.py\n+++ b/stats.py\n@@ -3,7 +3,7 @@\n def average(xs):\n     \"\"\"Return the arithmetic mean of a non-empty list.\"\"\"\n     total = 0\n-    for x in xs:\n+    for x in xs:\n         total += x\n     return total / len(xs)\n```";
+    /// The whole corrected function in a fence, format ignored.
+    pub const WHOLE_FUNCTION_FENCE: &str = "```python\ndef average(xs):\n    \"\"\"Return the arithmetic mean of a non-empty list.\"\"\"\n    total = 0\n    for x in xs:\n        total += x\n    return total / len(xs)\n```";
+    /// Whole files under their paths, with the context's line-number gutters copied (selfheal's own prompt).
+    pub const WHOLE_FILES_WITH_GUTTERS: &str = "Cause: The `average` function is incorrectly calculating the mean by subtracting 1 from the length of the list. The correct calculation should be `len(xs)`.\n\nEdit blocks:\nstats.py\n```python\n1| def average(xs):\n2|     \"\"\"Return the arithmetic mean of a non-empty list.\"\"\"\n3|     total = 0\n4|     for x in xs:\n5|         total += x\n6|     return total / len(xs)\n```\ntests/test_stats.py\n```python\n1| from stats import average\n2|\n3|\n4| def test_average():\n5|     assert average([2, 4, 6]) == 4\n```";
+    /// Invalid JSON (a Python `"""` string) holding a diff, fenced as ```json.
+    pub const JSON_WRAPPED_DIFF: &str = "```json\n{\n  \"diagnosis\": \"The error indicates that the function `parse_port` expects a `u16` return type but receives a `u32` value from the `parse` method of the `str` type.\",\n  \"patch\": \"\"\"\ndiff --git a/src/lib.rs b/src/lib.rs\nindex 1234567..89abcdef 100644\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -3,7 +3,7 @@\n pub fn parse_port(s: &str) -> u16 {\n     let n: u32 = s.parse().unwrap();\n-    n\n+    n as u16\n }\n \"\"\"\n}\n```";
+    /// The 0.5B model parroting the prompt's example and a line of its instructions.
+    pub const PARROTED_EXAMPLE: &str = "path/to/file.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\nThe SEARCH part must copy lines from the file exactly. No explanations.";
+    /// Every sample, named, for table-driven tests.
+    pub const ALL: &[(&str, &str)] = &[
+        ("good_block", GOOD_BLOCK),
+        ("wrong_path_block", WRONG_PATH_BLOCK),
+        ("chatter_malformed_diff", CHATTER_MALFORMED_DIFF),
+        ("whole_function_fence", WHOLE_FUNCTION_FENCE),
+        ("whole_files_with_gutters", WHOLE_FILES_WITH_GUTTERS),
+        ("json_wrapped_diff", JSON_WRAPPED_DIFF),
+        ("parroted_example", PARROTED_EXAMPLE),
+    ];
+}
+
 /// A request the fake received.
 #[derive(Clone, Debug)]
 pub struct Recorded {

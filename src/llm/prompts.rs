@@ -3,9 +3,11 @@
 //! `{{name}}` is replaced by the value of `name`, in one pass (a value holding `{{x}}` stays
 //! as is); a name with no value is an error, as is an override that drops a variable the
 //! stage needs (`{{context}}`). A leading `<!-- … -->` comment documents a template and is
-//! not sent. The patch and retry prompts carry one short example of the edit-block format:
-//! small models follow an example far better than a description (local-llm-samples), and
-//! the example names the real file so that it is not copied instead.
+//! not sent. Patch and retry calls carry the edit-block format with one short example in
+//! the system message (`format.md`): small models follow an example there far better than
+//! a description in the user message (local-llm-samples; with the example in the user
+//! message the 1.5B model took the example's code for the task), and the example names the
+//! real file so that its path is not copied instead.
 
 use std::path::Path;
 
@@ -20,14 +22,18 @@ pub enum Template {
     Diagnosis,
     Patch,
     Retry,
+    /// The edit-block format with one example; appended to the system message of patch and
+    /// retry calls.
+    Format,
 }
 
 impl Template {
-    pub const ALL: [Template; 4] = [
+    pub const ALL: [Template; 5] = [
         Template::System,
         Template::Diagnosis,
         Template::Patch,
         Template::Retry,
+        Template::Format,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -36,6 +42,7 @@ impl Template {
             Template::Diagnosis => "diagnosis.md",
             Template::Patch => "patch.md",
             Template::Retry => "retry.md",
+            Template::Format => "format.md",
         }
     }
 
@@ -45,6 +52,7 @@ impl Template {
             Template::Diagnosis => include_str!("../../prompts/diagnosis.md"),
             Template::Patch => include_str!("../../prompts/patch.md"),
             Template::Retry => include_str!("../../prompts/retry.md"),
+            Template::Format => include_str!("../../prompts/format.md"),
         }
     }
 
@@ -54,6 +62,7 @@ impl Template {
             Template::System => &[],
             Template::Diagnosis | Template::Patch => &["context"],
             Template::Retry => &["context", "previous_patch", "test_output"],
+            Template::Format => &["file"],
         }
     }
 
@@ -63,6 +72,7 @@ impl Template {
             Template::Diagnosis => "diagnosis",
             Template::Patch => "patch",
             Template::Retry => "retry",
+            Template::Format => "format",
         }
     }
 }
@@ -70,10 +80,13 @@ impl Template {
 /// Lines of the test output kept in a retry prompt (its tail).
 pub const RETRY_OUTPUT_LINES: usize = 40;
 
+/// Stands in for the previous patch when the last reply held none that could be used.
+pub const NO_PREVIOUS_PATCH: &str = "(none: the previous reply held no usable edit)";
+
 /// The loaded templates.
 #[derive(Clone, Debug)]
 pub struct Prompts {
-    texts: [String; 4],
+    texts: [String; 5],
 }
 
 impl Prompts {
@@ -84,7 +97,7 @@ impl Prompts {
         }
     }
 
-    /// Built-ins, with any of `system.md`, `diagnosis.md`, `patch.md`, `retry.md` found in `dir`
+    /// Built-ins, with any of `system.md`, `diagnosis.md`, `patch.md`, `retry.md`, `format.md` in `dir`
     /// taking their place.
     pub fn load(dir: Option<&Path>) -> Result<Self, LlmError> {
         let mut p = Prompts::builtin();
@@ -166,11 +179,15 @@ impl Prompts {
     ) -> Result<ChatRequest, LlmError> {
         let language = describe(langs);
         let tail = tail_lines(test_output, RETRY_OUTPUT_LINES);
+        let previous = match previous_patch.trim_end() {
+            "" => NO_PREVIOUS_PATCH,
+            p => p,
+        };
         let vars = [
             ("language", language.as_str()),
             ("file", file),
             ("context", context),
-            ("previous_patch", previous_patch.trim_end()),
+            ("previous_patch", previous),
             ("test_output", tail.as_str()),
         ];
         self.request(c, Template::Retry, &vars)
@@ -182,7 +199,14 @@ impl Prompts {
         t: Template,
         vars: &[(&str, &str)],
     ) -> Result<ChatRequest, LlmError> {
-        let system = self.render(Template::System, vars)?;
+        let mut system = self.render(Template::System, vars)?;
+        if matches!(t, Template::Patch | Template::Retry) {
+            system = format!(
+                "{}\n{}",
+                system.trim_end(),
+                self.render(Template::Format, vars)?
+            );
+        }
         let user = self.render(t, vars)?;
         Ok(ChatRequest::from_config(
             c,
@@ -314,13 +338,15 @@ mod tests {
             req.system
         );
         assert!(
-            req.user.contains("src/lib.rs\n<<<<<<< SEARCH\n"),
+            req.system.contains("src/lib.rs\n<<<<<<< SEARCH\n"),
             "{}",
-            req.user
+            req.system
         );
-        assert!(
-            !req.user.contains("{{") && !req.user.contains("<!--") && !req.user.contains("\n\n\n")
-        );
+        assert!(req.user.contains(&format!("{ctx}\n")), "{}", req.user);
+        for text in [&req.system, &req.user] {
+            let clean = !text.contains("{{") && !text.contains("<!--") && !text.contains("\n\n\n");
+            assert!(clean, "{text}");
+        }
         assert_eq!(
             (req.purpose.as_str(), req.max_tokens),
             ("patch", c.max_tokens)
@@ -349,8 +375,26 @@ mod tests {
                 && req.user.contains("line 100\n")
         );
         assert!(!req.user.contains("line 60\n"));
-        assert!(req.system.contains("Go code"));
+        assert!(
+            req.system.contains("Go code") && req.system.contains("calc/add.go\n<<<<<<< SEARCH")
+        );
         assert_eq!(req.purpose, "retry");
+    }
+
+    #[test]
+    fn retry_without_a_usable_previous_patch_says_so() {
+        let c = Config::defaults().llm;
+        let why = "Your reply could not be applied: SEARCH text not found in stats.py";
+        let req = Prompts::builtin()
+            .retry(&c, &[Language::Python], "stats.py", "CTX", "", why)
+            .unwrap();
+        assert!(
+            req.user
+                .contains(&format!("```diff\n{NO_PREVIOUS_PATCH}\n```")),
+            "{}",
+            req.user
+        );
+        assert!(req.user.contains(why));
     }
 
     #[test]
@@ -375,6 +419,11 @@ mod tests {
         let p = Prompts::from_config(&c).unwrap();
         let req = p.patch(&c, &[Language::Java], "A.java", "", "CTX").unwrap();
         assert_eq!(req.user, "PATCH A.java\nCTX\n");
+        assert!(
+            req.system.ends_with("No other text.\n") || req.system.ends_with("No other text."),
+            "{}",
+            req.system
+        );
         assert!(
             p.render(
                 Template::Diagnosis,

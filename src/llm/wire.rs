@@ -17,8 +17,14 @@ use serde_json::Value;
 pub(crate) struct WireRequest<'a> {
     pub model: &'a str,
     pub messages: [WireMessageOut<'a>; 2],
-    pub temperature: f32,
-    pub max_tokens: u32,
+    /// Left out for models that accept only their default (OpenAI's reasoning models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// What OpenAI's newer models take instead of `max_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
     pub stream: bool,
 }
 
@@ -115,6 +121,19 @@ fn message_in_json(v: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The reply without a leading `<think>…</think>` block (reasoning models served by
+/// Ollama or llama.cpp put their chain of thought there; it may hold draft edits).
+pub(crate) fn strip_think(text: String) -> String {
+    let t = text.trim_start();
+    match t
+        .strip_prefix("<think>")
+        .and_then(|r| r.split_once("</think>"))
+    {
+        Some((_, answer)) => answer.trim_start().to_string(),
+        None => text,
+    }
+}
+
 /// At most `max` characters of `s`, with `…` when cut.
 pub(crate) fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -144,6 +163,17 @@ mod tests {
         assert_eq!(r.choices[0].text().as_deref(), Some("ab"));
         assert_eq!(r.choices[0].finish_reason.as_deref(), Some("eos"));
         assert!(r.usage.is_none());
+    }
+
+    #[test]
+    fn think_blocks_are_dropped() {
+        let t = "<think>\nmaybe edit x\n<<<<<<< SEARCH\n</think>\n\nCause: y".to_string();
+        assert_eq!(strip_think(t), "Cause: y");
+        assert_eq!(strip_think("no think".into()), "no think");
+        assert_eq!(
+            strip_think("<think>never closed".into()),
+            "<think>never closed"
+        );
     }
 
     #[test]
