@@ -235,6 +235,37 @@ async fn failing_suite_fails_and_scoping_runs_the_failing_test_first() {
 }
 
 #[tokio::test]
+async fn repository_dockerfile_is_built_and_used() {
+    let _engine = require_docker!("repository_dockerfile_is_built_and_used");
+    let marker = format!("{}-{:?}", std::process::id(), Instant::now());
+    let dockerfile = format!("FROM {BASE}\nRUN echo '{marker}' > /home/selfheal/from-dockerfile\n");
+    let dir = project(&[("ci/Dockerfile", &dockerfile), ("x.txt", "x")]);
+    let options = DockerOptions {
+        dockerfile: Some("ci/Dockerfile".into()),
+        ..DockerOptions::default()
+    };
+    let v = validator(options).await;
+    let image = v.prepare(dir.path(), "true").await.unwrap();
+    assert!(image.starts_with("selfheal-repo:"), "{image}");
+    let req = request(
+        dir.path(),
+        "cat ~/from-dockerfile",
+        60,
+        &run_id("dockerfile"),
+    );
+    let out = v.validate(&req).await.unwrap();
+    assert!(out.passed && out.tail.contains(&marker), "{out:?}");
+    let _ = _engine
+        .docker
+        .remove_image(
+            &image,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
+}
+
+#[tokio::test]
 async fn hanging_test_is_killed_at_the_timeout() {
     let engine = require_docker!("hanging_test_is_killed_at_the_timeout");
     let dir = project(&[("x.txt", "x")]);
@@ -828,4 +859,32 @@ fn generate_tree(root: &Path) -> (u64, u64) {
         size += body.len() as u64;
     }
     (files, size)
+}
+
+/// Build time of the default language images (SELFHEAL_BENCH_LANGS=python,go,…; default python).
+/// Remove the `selfheal-<lang>` images first to time a cold build.
+#[tokio::test]
+#[ignore = "benchmark: benches/validate_overhead.sh images"]
+async fn bench_default_image_builds() {
+    let engine = require_docker!("bench_default_image_builds");
+    let wanted = std::env::var("SELFHEAL_BENCH_LANGS").unwrap_or_else(|_| "python".into());
+    for lang in Lang::ALL
+        .into_iter()
+        .filter(|l| wanted.split(',').any(|w| w.trim() == l.name()))
+    {
+        let t = Instant::now();
+        let image = ensure_default(&engine, lang, &|_| {}).await.unwrap();
+        let size = engine
+            .docker
+            .inspect_image(&image)
+            .await
+            .unwrap()
+            .size
+            .unwrap_or(0);
+        println!(
+            "BENCH image {image}: ready in {:.1} s, {:.0} MB",
+            t.elapsed().as_secs_f64(),
+            size as f64 / 1e6
+        );
+    }
 }

@@ -57,7 +57,7 @@ pub fn packages(lang: Lang) -> &'static [&'static str] {
     match lang {
         Lang::Python => &["python3", "python3-pytest", "python3-pip", "python3-venv"],
         Lang::Rust => &["cargo", "rustc", "libc6-dev"],
-        Lang::Go => &["golang-go", "git"],
+        Lang::Go => &["golang-go"],
         Lang::Node => &["nodejs", "npm"],
         Lang::Java => &["default-jdk-headless", "maven"],
     }
