@@ -20,7 +20,9 @@ use selfheal::sandbox::{
     Container, ContainerSpec, DockerOptions, DockerValidator, Engine, Limits, SandboxError,
     SweepPolicy, TreeFilter, ensure_default, sweep_stale,
 };
-use selfheal::validate::{Lang, ValidateError, ValidationRequest, Validator, validate_scoped};
+use selfheal::validate::{
+    Lang, LocalValidator, ValidateError, ValidationRequest, Validator, validate_scoped,
+};
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
@@ -886,5 +888,87 @@ async fn bench_default_image_builds() {
             t.elapsed().as_secs_f64(),
             size as f64 / 1e6
         );
+    }
+}
+
+/// Body of the local Ctrl-C test, run in a child process (the parent sends it SIGINT).
+#[tokio::test]
+#[ignore = "run by local_ctrl_c_kills_the_process_group in a child process"]
+async fn local_ctrl_c_child() {
+    let Ok(dir) = std::env::var("SELFHEAL_LOCAL_CTRL_C_DIR") else {
+        return;
+    };
+    let cmd = "sleep 600 & echo $! > grandchild.pid; wait";
+    let req = request(Path::new(&dir), cmd, 300, "local-ctrl-c");
+    match LocalValidator::new().validate(&req).await {
+        Err(ValidateError::Interrupted) => println!("CHILD: interrupted"),
+        other => println!("CHILD: unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn local_ctrl_c_kills_the_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_name = format!(
+        "{}::local_ctrl_c_child",
+        module_path!().split_once("::").map_or("", |(_, m)| m)
+    );
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            test_name.as_str(),
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SELFHEAL_LOCAL_CTRL_C_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pidfile = dir.path().join("grandchild.pid");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let grandchild = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child never started its command"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("CHILD: interrupted"), "stdout: {stdout}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !process_running(grandchild),
+        "Ctrl-C left the test's background process running"
+    );
+}
+
+/// Alive and not a zombie waiting to be reaped.
+fn process_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            stat.rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next())
+                != Some("Z")
+        }
+        Err(_) => false,
     }
 }
