@@ -180,7 +180,10 @@ async fn default_image_is_chosen_from_the_project() {
     let dir = project(PASSING);
     let v = validator(DockerOptions::default()).await;
     assert_eq!(
-        v.prepare(dir.path(), "python3 -m pytest -q").await.unwrap(),
+        v.prepare(dir.path(), "python3 -m pytest -q")
+            .await
+            .unwrap()
+            .image,
         image
     );
     let out = v
@@ -240,23 +243,28 @@ async fn failing_suite_fails_and_scoping_runs_the_failing_test_first() {
 async fn repository_dockerfile_is_built_and_used() {
     let _engine = require_docker!("repository_dockerfile_is_built_and_used");
     let marker = format!("{}-{:?}", std::process::id(), Instant::now());
-    let dockerfile = format!("FROM {BASE}\nRUN echo '{marker}' > /home/selfheal/from-dockerfile\n");
+    // An image that runs as root but has a uid-1000 account: tests run as that account.
+    let dockerfile =
+        format!("FROM {BASE}\nRUN echo '{marker}' > /home/selfheal/from-dockerfile\nUSER root\n");
     let dir = project(&[("ci/Dockerfile", &dockerfile), ("x.txt", "x")]);
     let options = DockerOptions {
         dockerfile: Some("ci/Dockerfile".into()),
         ..DockerOptions::default()
     };
     let v = validator(options).await;
-    let image = v.prepare(dir.path(), "true").await.unwrap();
+    let ready = v.prepare(dir.path(), "true").await.unwrap();
+    let image = ready.image;
     assert!(image.starts_with("selfheal-repo:"), "{image}");
+    assert_eq!(ready.user.as_deref(), Some("1000:1000"));
     let req = request(
         dir.path(),
-        "cat ~/from-dockerfile",
+        "id -u; cat /home/selfheal/from-dockerfile",
         60,
         &run_id("dockerfile"),
     );
     let out = v.validate(&req).await.unwrap();
     assert!(out.passed && out.tail.contains(&marker), "{out:?}");
+    assert!(out.tail.starts_with("1000\n"), "not root: {}", out.tail);
     let _ = _engine
         .docker
         .remove_image(
@@ -414,7 +422,7 @@ async fn setup_runs_once_with_network_and_is_cached() {
         "{}",
         first.tail
     );
-    let image = v.prepare(dir.path(), cmd).await.unwrap();
+    let image = v.prepare(dir.path(), cmd).await.unwrap().image;
     assert!(image.starts_with("selfheal-setup:"), "{image}");
     // A second validator (a new run) finds the committed image instead of running setup again.
     let progress = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -425,7 +433,7 @@ async fn setup_runs_once_with_network_and_is_cached() {
     let again = validator(options)
         .await
         .with_progress(move |l| seen.lock().unwrap().push(l.to_string()));
-    assert_eq!(again.prepare(dir.path(), cmd).await.unwrap(), image);
+    assert_eq!(again.prepare(dir.path(), cmd).await.unwrap().image, image);
     assert!(
         progress.lock().unwrap().is_empty(),
         "setup ran again: {:?}",
