@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin adapter over [`cli::main`]. Each stage lives in a
 //! module named after what it owns; see README.md for the pipeline.
 
+pub mod approval;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -2,7 +2,9 @@
 //! each subcommand to its own file, which wires the stages in order. The only module
 //! that uses `anyhow`-style catch-alls is this one; stages return typed errors.
 
+pub mod approve;
 pub mod args;
+pub mod heal;
 pub mod offline;
 
 use std::io::Write;
@@ -53,11 +55,14 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         }
         Command::Run(_) => Err(not_built("run", "selfheal offline LOGS --no-llm")),
         Command::Check(_) => Err(not_built("check", "selfheal offline LOGS --no-llm")),
-        Command::Approve(_) => Err(not_built("approve", "selfheal offline LOGS --no-llm")),
+        Command::Approve(args) => {
+            let ctx = context(&cli.global, Path::new("."), Vec::new())?;
+            approve::run(&ctx, &args)
+        }
     }
 }
 
-fn not_built(what: &str, instead: &str) -> Error {
+pub fn not_built(what: &str, instead: &str) -> Error {
     Error::usage(format!(
         "`selfheal {what}` is not built yet in this version"
     ))

@@ -43,11 +43,13 @@ pub fn run(ctx: &Ctx, args: &OfflineArgs) -> Result<i32, Error> {
     if args.no_llm {
         return report_triage(ctx, args, &t);
     }
-    Err(
-        Error::usage("repairing (without --no-llm) is not built yet in this version").with_hint(
-            "add --no-llm to see the root cause; the repair loop arrives with the next release",
-        ),
-    )
+    if t.failures.is_empty() {
+        return report_triage(ctx, args, &t);
+    }
+    if !ctx.json && !args.repair.print_prompt {
+        eprint!("{}", human::triage(&t, &ctx.term));
+    }
+    super::heal::heal(ctx, &args.repair, &ctx.repo_root, &t.failures)
 }
 
 /// Reads and triages the logs named on the command line.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-/// A language selfheal can name in a prompt.
+/// A language selfheal can name in a prompt. Serialised as its prompt name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Language {
     Python,
@@ -116,6 +116,12 @@ impl Language {
                 _ => "json",
             },
         }
+    }
+}
+
+impl serde::Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 

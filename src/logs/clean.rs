@@ -55,7 +55,11 @@ pub fn clean_line(raw: &[u8]) -> Clean {
     let (rest, stamped) = strip_prefix(raw);
     let text = clean_text(rest);
     let marker = marker_of(&text);
-    Clean { text, stamped, marker }
+    Clean {
+        text,
+        stamped,
+        marker,
+    }
 }
 
 /// Drops leading BOMs and the timestamp; says whether there was a timestamp.
@@ -99,7 +103,11 @@ pub fn timestamp_len(b: &[u8]) -> Option<usize> {
     }
     let mut i = 19;
     if b.get(i) == Some(&b'.') {
-        let frac = b[i + 1..].iter().take(10).take_while(|c| c.is_ascii_digit()).count();
+        let frac = b[i + 1..]
+            .iter()
+            .take(10)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if frac == 0 {
             return None;
         }
@@ -126,7 +134,11 @@ pub fn clean_text(raw: &[u8]) -> String {
         None => raw,
     };
     let text = String::from_utf8_lossy(raw);
-    let text = if text.contains('\u{feff}') { Cow::Owned(text.replace('\u{feff}', "")) } else { text };
+    let text = if text.contains('\u{feff}') {
+        Cow::Owned(text.replace('\u{feff}', ""))
+    } else {
+        text
+    };
     strip_ansi(&text)
 }
 
@@ -177,8 +189,12 @@ fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 
 /// The marker a cleaned line starts with.
 pub fn marker_of(text: &str) -> Marker {
-    let Some(rest) = text.strip_prefix("##[") else { return Marker::None };
-    let Some(end) = rest.find(']') else { return Marker::None };
+    let Some(rest) = text.strip_prefix("##[") else {
+        return Marker::None;
+    };
+    let Some(end) = rest.find(']') else {
+        return Marker::None;
+    };
     match &rest[..end] {
         "group" => Marker::Group,
         "endgroup" => Marker::EndGroup,
@@ -193,7 +209,10 @@ pub fn marker_of(text: &str) -> Marker {
 
 /// The text after a leading `##[tag]`.
 pub fn marker_body(text: &str) -> &str {
-    match text.strip_prefix("##[").and_then(|r| r.find(']').map(|e| &r[e + 1..])) {
+    match text
+        .strip_prefix("##[")
+        .and_then(|r| r.find(']').map(|e| &r[e + 1..]))
+    {
         Some(body) => body,
         None => text,
     }
@@ -205,12 +224,17 @@ pub fn exit_code(body: &str) -> Option<i32> {
     rest.trim_end_matches('.').trim().parse().ok()
 }
 
-static WORKFLOW_CMD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^::(error|warning|notice)(?:\s+([^:]*))?::(.*)$").expect("static pattern"));
-static HASH_LOC: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(\S+?)#L(\d+)(?:C(\d+))?(?:(?:\s*[:,-]\s*|\s+)(.*))?$").expect("static pattern"));
+static WORKFLOW_CMD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^::(error|warning|notice)(?:\s+([^:]*))?::(.*)$").expect("static pattern")
+});
+static HASH_LOC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\S+?)#L(\d+)(?:C(\d+))?(?:(?:\s*[:,-]\s*|\s+)(.*))?$").expect("static pattern")
+});
 static COLON_LOC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([A-Za-z0-9_./\\@+-]*[A-Za-z0-9_-]\.[A-Za-z0-9]{1,10}):(\d+)(?::(\d+))?(?::\s*(.*))?$").expect("static pattern")
+    Regex::new(
+        r"^([A-Za-z0-9_./\\@+-]*[A-Za-z0-9_-]\.[A-Za-z0-9]{1,10}):(\d+)(?::(\d+))?(?::\s*(.*))?$",
+    )
+    .expect("static pattern")
 });
 
 /// Reads an annotation from the body of a `##[error]`/`##[warning]`/`##[notice]` line, with
@@ -218,7 +242,13 @@ static COLON_LOC: LazyLock<Regex> = LazyLock::new(|| {
 /// `src/a.py#L3: msg`, `src/a.py:3:5: msg`.
 pub fn annotation(level: Level, body: &str) -> Annotation {
     let body = body.trim_end();
-    let mut a = Annotation { level, message: cap_message(body), file: None, line: None, column: None };
+    let mut a = Annotation {
+        level,
+        message: cap_message(body),
+        file: None,
+        line: None,
+        column: None,
+    };
     if let Some(c) = WORKFLOW_CMD.captures(body) {
         a.message = cap_message(&c[3]);
         if let Some(props) = c.get(2) {
@@ -242,7 +272,9 @@ pub fn annotation(level: Level, body: &str) -> Annotation {
 /// `file=a.py,line=3,col=5,title=T` (the runner's property syntax).
 fn read_properties(props: &str, a: &mut Annotation) {
     for kv in props.split(',') {
-        let Some((k, v)) = kv.split_once('=') else { continue };
+        let Some((k, v)) = kv.split_once('=') else {
+            continue;
+        };
         let v = v.trim();
         match k.trim() {
             "file" if !v.is_empty() => a.file = Some(v.to_string()),
@@ -283,7 +315,8 @@ mod tests {
 
     #[test]
     fn strips_timestamp_bom_and_ansi() {
-        let c = clean_line(b"\xEF\xBB\xBF2023-06-29T18:15:54.4601154Z \x1b[36;1mpytest -q\x1b[0m\r");
+        let c =
+            clean_line(b"\xEF\xBB\xBF2023-06-29T18:15:54.4601154Z \x1b[36;1mpytest -q\x1b[0m\r");
         assert_eq!(c.text, "pytest -q");
         assert!(c.stamped);
         assert_eq!(c.marker, Marker::None);
@@ -291,7 +324,11 @@ mod tests {
 
     #[test]
     fn tolerates_other_fraction_lengths_and_no_fraction() {
-        for ts in ["2023-06-29T18:15:54Z ", "2023-06-29T18:15:54.4Z ", "2023-06-29T18:15:54.123456789Z "] {
+        for ts in [
+            "2023-06-29T18:15:54Z ",
+            "2023-06-29T18:15:54.4Z ",
+            "2023-06-29T18:15:54.123456789Z ",
+        ] {
             let c = clean_line(format!("{ts}hello").as_bytes());
             assert_eq!((c.text.as_str(), c.stamped), ("hello", true), "{ts}");
         }
@@ -308,17 +345,27 @@ mod tests {
 
     #[test]
     fn bom_in_the_middle_is_removed() {
-        let c = clean_line(b"2023-06-29T18:15:54.4601154Z \xEF\xBB\xBFnext block\xEF\xBB\xBF starts");
+        let c =
+            clean_line(b"2023-06-29T18:15:54.4601154Z \xEF\xBB\xBFnext block\xEF\xBB\xBF starts");
         assert_eq!(c.text, "next block starts");
     }
 
     #[test]
     fn markers_are_read() {
-        assert_eq!(clean_line(b"2023-06-29T18:15:54.4601154Z ##[group]Run pytest").marker, Marker::Group);
+        assert_eq!(
+            clean_line(b"2023-06-29T18:15:54.4601154Z ##[group]Run pytest").marker,
+            Marker::Group
+        );
         assert_eq!(clean_line(b"##[endgroup]").marker, Marker::EndGroup);
         assert_eq!(clean_line(b"##[debug]x").marker, Marker::Debug);
-        assert_eq!(clean_line(b"##[warning]x").marker, Marker::Issue(Level::Warning));
-        assert_eq!(clean_line(b"##[notice]x").marker, Marker::Issue(Level::Notice));
+        assert_eq!(
+            clean_line(b"##[warning]x").marker,
+            Marker::Issue(Level::Warning)
+        );
+        assert_eq!(
+            clean_line(b"##[notice]x").marker,
+            Marker::Issue(Level::Notice)
+        );
         assert_eq!(clean_line(b"##[nonsense]x").marker, Marker::None);
         let c = clean_line(b"##[error]Process completed with exit code 2.");
         assert_eq!(c.marker, Marker::Issue(Level::Error));
@@ -329,8 +376,14 @@ mod tests {
 
     #[test]
     fn ansi_osc_and_cr_overwrites() {
-        assert_eq!(strip_ansi("\x1b]8;;http://x\x07link\x1b]8;;\x1b\\ done"), "link done");
-        assert_eq!(strip_ansi("\x1b[1;31merror\x1b[0m: \x1b[Kbad"), "error: bad");
+        assert_eq!(
+            strip_ansi("\x1b]8;;http://x\x07link\x1b]8;;\x1b\\ done"),
+            "link done"
+        );
+        assert_eq!(
+            strip_ansi("\x1b[1;31merror\x1b[0m: \x1b[Kbad"),
+            "error: bad"
+        );
         assert_eq!(clean_text(b" 10%\r 50%\r100%"), "100%");
         assert_eq!(clean_text(b"abc\r"), "abc");
     }
@@ -343,11 +396,23 @@ mod tests {
     #[test]
     fn annotations_with_locations() {
         let a = annotation(Level::Error, "src/a.py#L3");
-        assert_eq!((a.file.as_deref(), a.line, a.column), (Some("src/a.py"), Some(3), None));
-        let a = annotation(Level::Error, "::error file=src/b.rs,line=10,col=4,title=oops::bad thing");
-        assert_eq!((a.file.as_deref(), a.line, a.column, a.message.as_str()), (Some("src/b.rs"), Some(10), Some(4), "bad thing"));
+        assert_eq!(
+            (a.file.as_deref(), a.line, a.column),
+            (Some("src/a.py"), Some(3), None)
+        );
+        let a = annotation(
+            Level::Error,
+            "::error file=src/b.rs,line=10,col=4,title=oops::bad thing",
+        );
+        assert_eq!(
+            (a.file.as_deref(), a.line, a.column, a.message.as_str()),
+            (Some("src/b.rs"), Some(10), Some(4), "bad thing")
+        );
         let a = annotation(Level::Warning, "src/c.ts:7:2: unused variable");
-        assert_eq!((a.file.as_deref(), a.line, a.column), (Some("src/c.ts"), Some(7), Some(2)));
+        assert_eq!(
+            (a.file.as_deref(), a.line, a.column),
+            (Some("src/c.ts"), Some(7), Some(2))
+        );
         assert_eq!(a.message, "src/c.ts:7:2: unused variable");
         let a = annotation(Level::Error, "Process completed with exit code 1.");
         assert_eq!((a.file, a.line), (None, None));

@@ -79,10 +79,12 @@ static VALUED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-static KEY_BEGIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----").expect("static pattern"));
-static KEY_END: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----").expect("static pattern"));
+static KEY_BEGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----").expect("static pattern")
+});
+static KEY_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----").expect("static pattern")
+});
 
 /// Masks lines one after the other, remembering when a private key block is open.
 #[derive(Clone, Debug, Default)]
@@ -151,7 +153,9 @@ pub fn mask_line(line: &mut String) -> u32 {
 /// Masks the body of a key block that starts on this line. Sets `open` when the block
 /// goes on past the line.
 fn mask_key_start(line: &mut String, open: &mut bool) -> u32 {
-    let Some(begin) = KEY_BEGIN.find(line) else { return 0 };
+    let Some(begin) = KEY_BEGIN.find(line) else {
+        return 0;
+    };
     let body_start = begin.end();
     match KEY_END.find_at(line, body_start) {
         Some(end) if end.start() > body_start => {
@@ -161,9 +165,10 @@ fn mask_key_start(line: &mut String, open: &mut bool) -> u32 {
         Some(_) => 0,
         None => {
             *open = true;
-            if body_start < line.len() && !line[body_start..].trim().is_empty() {
-                line.replace_range(body_start.., MASK);
+            if line[body_start..].trim().is_empty() {
+                return 0;
             }
+            line.replace_range(body_start.., MASK);
             1
         }
     }
@@ -190,7 +195,11 @@ fn replace_value(re: &Regex, line: &mut String) -> u32 {
     let mut count = 0;
     let out = re.replace_all(line, |c: &Captures<'_>| {
         let all = c.get(0).expect("group 0 always matches");
-        let Some(v) = c.name("v").or_else(|| c.name("q1")).or_else(|| c.name("q2")) else {
+        let Some(v) = c
+            .name("v")
+            .or_else(|| c.name("q1"))
+            .or_else(|| c.name("q2"))
+        else {
             return all.as_str().to_string();
         };
         if !is_secret_value(v.as_str()) {
@@ -215,8 +224,28 @@ fn looks_random(s: &str) -> bool {
 /// A value after `password=` worth masking: not already masked, not a variable, a call or
 /// a placeholder.
 fn is_secret_value(v: &str) -> bool {
-    const PLACEHOLDERS: &[&str] = &["none", "null", "nil", "true", "false", "undefined", "empty", "required", "optional", "passed", "failed", "skipped", "error"];
-    if v.len() < 4 || v.contains(MASK) || v.starts_with('$') || v.starts_with('{') || v.starts_with('<') || v.starts_with('%') {
+    const PLACEHOLDERS: &[&str] = &[
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "undefined",
+        "empty",
+        "required",
+        "optional",
+        "passed",
+        "failed",
+        "skipped",
+        "error",
+    ];
+    if v.len() < 4
+        || v.contains(MASK)
+        || v.starts_with('$')
+        || v.starts_with('{')
+        || v.starts_with('<')
+        || v.starts_with('%')
+    {
         return false;
     }
     if v.contains('(') || v.contains('[') || v.ends_with(':') {
@@ -253,7 +282,9 @@ mod tests {
 
     #[test]
     fn cloud_and_chat_keys_are_masked() {
-        let (out, n) = masked("OPENAI sk-proj-abcDEF1234567890abcdefghijKLMNOP and sk-abcdefghij0123456789ABCDEFGH");
+        let (out, n) = masked(
+            "OPENAI sk-proj-abcDEF1234567890abcdefghijKLMNOP and sk-abcdefghij0123456789ABCDEFGH",
+        );
         assert_eq!(out, "OPENAI *** and ***");
         assert_eq!(n, 2);
         let (out, _) = masked("key id AKIAIOSFODNN7EXAMPLE here");
@@ -275,12 +306,24 @@ mod tests {
     #[test]
     fn assignments_keep_the_key() {
         assert_eq!(masked("password=hunter22").0, "password=***");
-        assert_eq!(masked("DB_PASSWORD = 'correct horse'").0, "DB_PASSWORD = '***'");
-        assert_eq!(masked(r#"{"token": "abcd1234efgh"}"#).0, r#"{"token": "***"}"#);
+        assert_eq!(
+            masked("DB_PASSWORD = 'correct horse'").0,
+            "DB_PASSWORD = '***'"
+        );
+        assert_eq!(
+            masked(r#"{"token": "abcd1234efgh"}"#).0,
+            r#"{"token": "***"}"#
+        );
         assert_eq!(masked("api_key: 9f8e7d6c5b4a").0, "api_key: ***");
         assert_eq!(masked("secret=s3cr3tvalue&x=1").0, "secret=***&x=1");
-        assert_eq!(masked("curl https://bob:pa55word@example.com/x").0, "curl https://bob:***@example.com/x");
-        assert_eq!(masked("Authorization: Bearer abcdefghijklmnop1234").0, "Authorization: Bearer ***");
+        assert_eq!(
+            masked("curl https://bob:pa55word@example.com/x").0,
+            "curl https://bob:***@example.com/x"
+        );
+        assert_eq!(
+            masked("Authorization: Bearer abcdefghijklmnop1234").0,
+            "Authorization: Bearer ***"
+        );
     }
 
     #[test]
@@ -323,14 +366,18 @@ mod tests {
         assert_eq!(lines[1], "-----BEGIN RSA PRIVATE KEY-----");
         assert_eq!(lines[4], "-----END RSA PRIVATE KEY-----");
         assert_eq!(lines[5], "after");
-        assert_eq!(n, 3);
+        assert_eq!(n, 2);
         assert!(!m.in_private_key());
     }
 
     #[test]
     fn private_key_on_one_line_is_masked_between_markers() {
-        let (out, n) = masked(r#""-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----""#);
-        assert_eq!(out, r#""-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----""#);
+        let (out, n) =
+            masked(r#""-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----""#);
+        assert_eq!(
+            out,
+            r#""-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----""#
+        );
         assert_eq!(n, 1);
     }
 

@@ -522,15 +522,19 @@ mod tests {
     /// Modifies a.txt, creates new/dir/c.txt, deletes d.txt.
     fn three_file_patch() -> (tempfile::TempDir, Patch) {
         let dir = tree(&[("a.txt", "a\n"), ("d.txt", "d\r\n"), ("keep.txt", "k")]);
-        let patch = Patch {
+        let patch = three_file_changes();
+        (dir, patch)
+    }
+
+    fn three_file_changes() -> Patch {
+        Patch {
             files: vec![
                 change("a.txt", Some("a\n"), Some("A\n")),
                 change("new/dir/c.txt", None, Some("c\n")),
                 change("d.txt", Some("d\r\n"), None),
             ],
             notes: vec![],
-        };
-        (dir, patch)
+        }
     }
 
     fn no_journals(state: &Path) -> bool {
@@ -653,6 +657,65 @@ mod tests {
         assert_eq!(snapshot(dir.path()), before);
         assert!(no_journals(state.path()));
         assert!(recover(dir.path(), state.path()).unwrap().is_empty());
+    }
+
+    /// Child half of the kill test: applies with a hook that parks before the third file.
+    #[test]
+    #[ignore = "run by kill_minus_nine_mid_apply_is_recovered in a child process"]
+    fn kill_child() {
+        let (Ok(repo), Ok(state)) = (
+            std::env::var("SELFHEAL_KILL_REPO"),
+            std::env::var("SELFHEAL_KILL_STATE"),
+        ) else {
+            return;
+        };
+        let patch = three_file_changes();
+        let mut park = |i: usize| {
+            if i == 2 {
+                fs::write(Path::new(&state).join("ready"), "").unwrap();
+                std::thread::sleep(std::time::Duration::from_secs(120));
+            }
+            Ok(())
+        };
+        let _ = apply_with(Path::new(&repo), Path::new(&state), &patch, &mut park);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn kill_minus_nine_mid_apply_is_recovered() {
+        let (dir, _) = three_file_patch();
+        let state = tempfile::tempdir().unwrap();
+        let before = snapshot(dir.path());
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "patch::apply::tests::kill_child",
+                "--nocapture",
+            ])
+            .env("SELFHEAL_KILL_REPO", dir.path())
+            .env("SELFHEAL_KILL_STATE", state.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let ready = state.path().join("ready");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ready.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(ready.exists(), "the child never reached the third file");
+        assert_ne!(
+            snapshot(dir.path()),
+            before,
+            "two of three files were written before the kill"
+        );
+        fs::remove_file(&ready).unwrap();
+        assert_eq!(recover(dir.path(), state.path()).unwrap().len(), 3);
+        assert_eq!(snapshot(dir.path()), before);
+        assert!(no_journals(state.path()));
     }
 
     #[test]

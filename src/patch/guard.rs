@@ -176,12 +176,18 @@ impl Guard {
         {
             return Err(GuardError::Workflow { path: path() });
         }
-        if let Some(state) = &self.state_rel {
-            if rel == state || rel.starts_with(&format!("{state}/")) {
-                return Err(GuardError::StateDir { path: path() });
-            }
+        if let Some(state) = &self.state_rel
+            && (rel == state || rel.starts_with(&format!("{state}/")))
+        {
+            return Err(GuardError::StateDir { path: path() });
         }
-        if let Some(glob) = self.denied.iter().find(|g| g.matches(rel)) {
+        // Denied patterns also match case-insensitively: `.ENV` is `.env` on macOS and Windows.
+        let lower = rel.to_lowercase();
+        if let Some(glob) = self
+            .denied
+            .iter()
+            .find(|g| g.matches(rel) || g.matches(&lower))
+        {
             return Err(GuardError::Denied {
                 path: path(),
                 pattern: glob.pattern().into(),
@@ -447,6 +453,10 @@ mod tests {
         );
         assert!(matches!(
             g.check_path("app/.env"),
+            Err(GuardError::Denied { .. })
+        ));
+        assert!(matches!(
+            g.check_path("App/.ENV"),
             Err(GuardError::Denied { .. })
         ));
         assert!(matches!(

@@ -317,12 +317,16 @@ pub(crate) fn closest_lines(file: &[&str], search: &[String]) -> String {
     if score < 0.3 {
         return "no lines in the file are similar to the SEARCH lines; copy them verbatim from the file".into();
     }
-    let mut out = format!(
-        "the closest lines are {}-{} ({}% similar):\n",
-        start + 1,
-        start + len,
-        (score * 100.0).round() as u32
-    );
+    let percent = (score * 100.0).round() as u32;
+    let mut out = if len == 1 {
+        format!("the closest line is {} ({percent}% similar):\n", start + 1)
+    } else {
+        format!(
+            "the closest lines are {}-{} ({percent}% similar):\n",
+            start + 1,
+            start + len
+        )
+    };
     for (k, line) in file[start..start + len].iter().enumerate() {
         out.push_str(&format!("{:>5} | {line}\n", start + k + 1));
     }
@@ -360,7 +364,8 @@ fn best_window(file: &[&str], s: &[&str], len: usize) -> Option<(usize, f64)> {
 }
 
 /// Sørensen–Dice similarity of character bigrams; 1.0 for equal strings.
-pub(crate) fn dice(a: &str, b: &str) -> f64 {
+#[cfg(test)]
+fn dice(a: &str, b: &str) -> f64 {
     if a == b {
         return 1.0;
     }

@@ -31,10 +31,10 @@ pub enum ParseError {
 /// Reads every edit in `reply`. Fails when there is none or the reply was cut off.
 pub fn parse_reply(reply: &str) -> Result<Vec<Edit>, ParseError> {
     let text = normalize_newlines(reply);
-    if let Some(inner) = json_patch_field(&text) {
-        if let Ok(edits) = parse_reply(&inner) {
-            return Ok(edits);
-        }
+    if let Some(inner) = json_patch_field(&text)
+        && let Ok(edits) = parse_reply(&inner)
+    {
+        return Ok(edits);
     }
     let lines: Vec<&str> = text.split('\n').collect();
     let blocks = parse_search_replace(&lines)?;
@@ -73,7 +73,16 @@ fn json_patch_field(text: &str) -> Option<String> {
 // Search/replace blocks
 
 fn is_search_marker(line: &str) -> bool {
-    marker(line, '<', "SEARCH")
+    marker(line, '<', "SEARCH") || search_marker_path(line).is_some()
+}
+
+/// `<<<<<<< SEARCH src/a.rs`: some models put the path on the marker line.
+fn search_marker_path(line: &str) -> Option<String> {
+    let t = line.trim();
+    let n = t.chars().take_while(|&c| c == '<').count();
+    let rest = t[n..].trim().strip_prefix("SEARCH")?;
+    let candidate = rest.trim().trim_start_matches(':').trim();
+    ((5..=9).contains(&n) && looks_like_path(candidate)).then(|| clean_path(candidate))
 }
 
 fn is_divider(line: &str) -> bool {
@@ -106,7 +115,7 @@ fn parse_search_replace(lines: &[&str]) -> Result<Vec<Edit>, ParseError> {
             i += 1;
             continue;
         }
-        let path = path_before(lines, i, &last_path);
+        let path = search_marker_path(lines[i]).or_else(|| path_before(lines, i, &last_path));
         let label = path.clone().unwrap_or_else(|| "an unnamed file".into());
         let (search, replace, next) = read_block(lines, i + 1, edits.len() + 1, &label)?;
         edits.push(Edit::Replace {
@@ -738,6 +747,15 @@ mod tests {
                 replace(Some("stats.py"), "a", "b"),
                 replace(Some("stats.py"), "c", "d")
             ]
+        );
+    }
+
+    #[test]
+    fn path_on_the_search_marker_line() {
+        let r = "<<<<<<< SEARCH src/a.rs\nx\n=======\ny\n>>>>>>> REPLACE\n";
+        assert_eq!(
+            parse_reply(r).unwrap(),
+            vec![replace(Some("src/a.rs"), "x", "y")]
         );
     }
 

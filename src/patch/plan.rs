@@ -213,10 +213,10 @@ impl Planner<'_> {
         for candidate in self.context.clone() {
             let rel = self.guard.check_path(&candidate)?;
             let idx = self.load(&rel)?;
-            if let Some(file) = &self.files[idx].current {
-                if locate(&file.texts(), search, &[], None).is_ok() {
-                    hits.push(rel);
-                }
+            if let Some(file) = &self.files[idx].current
+                && locate(&file.texts(), search, &[], None).is_ok()
+            {
+                hits.push(rel);
             }
         }
         Ok(if hits.len() == 1 { hits.pop() } else { None })
@@ -547,6 +547,31 @@ mod tests {
     }
 
     #[test]
+    fn sample_reply_end_to_end_parse_plan_render_apply() {
+        let dir = repo(&[("stats.py", STATS)]);
+        let state = tempfile::tempdir().unwrap();
+        let patch = plan(
+            dir.path(),
+            &sample("coder-search-replace-fewshot.txt"),
+            &["stats.py"],
+        )
+        .unwrap();
+        let diff = crate::patch::git_diff(&patch);
+        assert!(
+            diff.contains("-    return total / (len(xs) - 1)\n+    return total / len(xs)\n"),
+            "{diff}"
+        );
+        let applied = crate::patch::apply_patch(dir.path(), state.path(), &patch).unwrap();
+        let now = std::fs::read_to_string(dir.path().join("stats.py")).unwrap();
+        assert_eq!(Some(now.as_str()), patch.files[0].new.as_deref());
+        applied.restore().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("stats.py")).unwrap(),
+            STATS
+        );
+    }
+
+    #[test]
     fn exact_block_changes_one_file() {
         let dir = repo(&[("stats.py", STATS)]);
         let reply = "stats.py\n<<<<<<< SEARCH\n    return total / (len(xs) - 1)\n=======\n    return total / len(xs)\n>>>>>>> REPLACE\n";
@@ -600,9 +625,21 @@ mod tests {
         let reply = "stats.py\n<<<<<<< SEARCH\n    return total / len(xs) - 1\n=======\nx\n>>>>>>> REPLACE\n";
         let err = plan(dir.path(), reply, &["stats.py"]).unwrap_err();
         assert!(matches!(err, PlanError::NotFound { .. }), "{err}");
-        assert!(
-            err.to_string().contains("the closest lines are 6-6"),
-            "{err}"
+        assert!(err.to_string().contains("the closest line is 6"), "{err}");
+    }
+
+    #[test]
+    fn not_found_message_shows_the_closest_lines_and_the_difference() {
+        let dir = repo(&[("stats.py", STATS)]);
+        let reply = "stats.py\n<<<<<<< SEARCH\n    for x in xs:\n        total += x\n    return total / len(xs) - 1\n=======\nx\n>>>>>>> REPLACE\n";
+        let err = plan(dir.path(), reply, &["stats.py"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "SEARCH/REPLACE block 1 does not match stats.py: the closest lines are 4-6 (97% similar):\n\
+             \x20   4 |     for x in xs:\n\
+             \x20   5 |         total += x\n\
+             \x20   6 |     return total / (len(xs) - 1)\n\
+             line 6 of the file is `return total / (len(xs) - 1)` but the SEARCH has `return total / len(xs) - 1`"
         );
     }
 

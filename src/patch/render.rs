@@ -170,7 +170,6 @@ fn stat_block(stats: &DiffStats, color: bool) -> String {
 }
 
 /// (header, (added, removed), (added emphasis, removed emphasis), hunk header) styles.
-#[expect(clippy::type_complexity, reason = "a private bundle of styles")]
 fn styles(color: bool) -> (Style, (Style, Style), (Style, Style), Style) {
     let s = || Style::new().force_styling(color);
     (
