@@ -169,7 +169,7 @@ impl Sandbox {
     pub async fn from_config(config: &crate::config::Config) -> Result<Sandbox, ValidateError> {
         match config.sandbox() {
             "docker" => {
-                let host = crate::sandbox::engine::docker_host_from_env();
+                let host = config.env.docker_host.clone();
                 let opts = crate::sandbox::DockerOptions::from_config(&config.validate, host);
                 Ok(Sandbox::Docker(Box::new(
                     DockerValidator::connect(opts).await?,
