@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use selfheal::sandbox::container::{LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN_ID, hostname};
 use selfheal::sandbox::engine::docker_host_from_env;
 use selfheal::sandbox::images::{BASE_IMAGE, image_id};
-use selfheal::sandbox::sweep::list_labelled;
+use selfheal::sandbox::sweep::{is_stale, list_labelled};
 use selfheal::sandbox::{
     Container, ContainerSpec, DockerOptions, DockerValidator, Engine, Limits, SandboxError,
     SweepPolicy, TreeFilter, ensure_default, sweep_stale,
 };
-use selfheal::validate::{Lang, ValidateError, ValidationRequest, Validator, validate_scoped};
+use selfheal::validate::{
+    Lang, LocalValidator, ValidateError, ValidationRequest, Validator, validate_scoped,
+};
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
@@ -178,7 +180,10 @@ async fn default_image_is_chosen_from_the_project() {
     let dir = project(PASSING);
     let v = validator(DockerOptions::default()).await;
     assert_eq!(
-        v.prepare(dir.path(), "python3 -m pytest -q").await.unwrap(),
+        v.prepare(dir.path(), "python3 -m pytest -q")
+            .await
+            .unwrap()
+            .image,
         image
     );
     let out = v
@@ -232,6 +237,42 @@ async fn failing_suite_fails_and_scoping_runs_the_failing_test_first() {
         "{}",
         scoped.tail
     );
+}
+
+#[tokio::test]
+async fn repository_dockerfile_is_built_and_used() {
+    let _engine = require_docker!("repository_dockerfile_is_built_and_used");
+    let marker = format!("{}-{:?}", std::process::id(), Instant::now());
+    // An image that runs as root but has a uid-1000 account: tests run as that account.
+    let dockerfile =
+        format!("FROM {BASE}\nRUN echo '{marker}' > /home/selfheal/from-dockerfile\nUSER root\n");
+    let dir = project(&[("ci/Dockerfile", &dockerfile), ("x.txt", "x")]);
+    let options = DockerOptions {
+        dockerfile: Some("ci/Dockerfile".into()),
+        ..DockerOptions::default()
+    };
+    let v = validator(options).await;
+    let ready = v.prepare(dir.path(), "true").await.unwrap();
+    let image = ready.image;
+    assert!(image.starts_with("selfheal-repo:"), "{image}");
+    assert_eq!(ready.user.as_deref(), Some("1000:1000"));
+    let req = request(
+        dir.path(),
+        "id -u; cat /home/selfheal/from-dockerfile",
+        60,
+        &run_id("dockerfile"),
+    );
+    let out = v.validate(&req).await.unwrap();
+    assert!(out.passed && out.tail.contains(&marker), "{out:?}");
+    assert!(out.tail.starts_with("1000\n"), "not root: {}", out.tail);
+    let _ = _engine
+        .docker
+        .remove_image(
+            &image,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -381,7 +422,7 @@ async fn setup_runs_once_with_network_and_is_cached() {
         "{}",
         first.tail
     );
-    let image = v.prepare(dir.path(), cmd).await.unwrap();
+    let image = v.prepare(dir.path(), cmd).await.unwrap().image;
     assert!(image.starts_with("selfheal-setup:"), "{image}");
     // A second validator (a new run) finds the committed image instead of running setup again.
     let progress = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -392,7 +433,7 @@ async fn setup_runs_once_with_network_and_is_cached() {
     let again = validator(options)
         .await
         .with_progress(move |l| seen.lock().unwrap().push(l.to_string()));
-    assert_eq!(again.prepare(dir.path(), cmd).await.unwrap(), image);
+    assert_eq!(again.prepare(dir.path(), cmd).await.unwrap().image, image);
     assert!(
         progress.lock().unwrap().is_empty(),
         "setup ran again: {:?}",
@@ -553,18 +594,28 @@ async fn stale_sweep_removes_containers_of_dead_runs_only() {
     );
     assert!(leftovers(&engine, &stale_run).await.is_empty());
     assert_eq!(leftovers(&engine, &live_run).await, vec![live.clone()]);
-    // Past the maximum age even a live owner's container goes, unless it is the run we keep.
+    // Past the maximum age even a live owner's container is stale, unless it is the run we
+    // keep. (Judged with `is_stale` on the engine's own listing: a real zero-age sweep would
+    // also take the containers of tests running next to this one.)
+    let listed = list_labelled(&engine).await.unwrap();
+    let mine = listed
+        .iter()
+        .find(|c| c.id == live)
+        .expect("listed with its labels");
+    let later = mine.created + 3 * 3600;
     let keep = SweepPolicy {
         keep_run_id: Some(live_run.clone()),
-        max_age: Duration::ZERO,
+        ..SweepPolicy::default()
     };
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert!(!sweep_stale(&engine, &keep).await.unwrap().contains(&live));
-    let old = SweepPolicy {
-        keep_run_id: None,
-        max_age: Duration::ZERO,
-    };
-    assert!(sweep_stale(&engine, &old).await.unwrap().contains(&live));
+    assert!(!is_stale(mine, &keep, later, &hostname(), |_| true));
+    assert!(is_stale(
+        mine,
+        &SweepPolicy::default(),
+        later,
+        &hostname(),
+        |_| true
+    ));
+    engine.docker.remove_container(&live, None).await.unwrap();
 }
 
 /// Body of the Ctrl-C test, run in a child process (the parent sends it SIGINT).
@@ -828,4 +879,114 @@ fn generate_tree(root: &Path) -> (u64, u64) {
         size += body.len() as u64;
     }
     (files, size)
+}
+
+/// Build time of the default language images (SELFHEAL_BENCH_LANGS=python,go,…; default python).
+/// Remove the `selfheal-<lang>` images first to time a cold build.
+#[tokio::test]
+#[ignore = "benchmark: benches/validate_overhead.sh images"]
+async fn bench_default_image_builds() {
+    let engine = require_docker!("bench_default_image_builds");
+    let wanted = std::env::var("SELFHEAL_BENCH_LANGS").unwrap_or_else(|_| "python".into());
+    for lang in Lang::ALL
+        .into_iter()
+        .filter(|l| wanted.split(',').any(|w| w.trim() == l.name()))
+    {
+        let t = Instant::now();
+        let image = ensure_default(&engine, lang, &|_| {}).await.unwrap();
+        let size = engine
+            .docker
+            .inspect_image(&image)
+            .await
+            .unwrap()
+            .size
+            .unwrap_or(0);
+        println!(
+            "BENCH image {image}: ready in {:.1} s, {:.0} MB",
+            t.elapsed().as_secs_f64(),
+            size as f64 / 1e6
+        );
+    }
+}
+
+/// Body of the local Ctrl-C test, run in a child process (the parent sends it SIGINT).
+#[tokio::test]
+#[ignore = "run by local_ctrl_c_kills_the_process_group in a child process"]
+async fn local_ctrl_c_child() {
+    let Ok(dir) = std::env::var("SELFHEAL_LOCAL_CTRL_C_DIR") else {
+        return;
+    };
+    let cmd = "sleep 600 & echo $! > grandchild.pid; wait";
+    let req = request(Path::new(&dir), cmd, 300, "local-ctrl-c");
+    match LocalValidator::new().validate(&req).await {
+        Err(ValidateError::Interrupted) => println!("CHILD: interrupted"),
+        other => println!("CHILD: unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn local_ctrl_c_kills_the_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_name = format!(
+        "{}::local_ctrl_c_child",
+        module_path!().split_once("::").map_or("", |(_, m)| m)
+    );
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            test_name.as_str(),
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SELFHEAL_LOCAL_CTRL_C_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pidfile = dir.path().join("grandchild.pid");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let grandchild = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child never started its command"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("CHILD: interrupted"), "stdout: {stdout}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !process_running(grandchild),
+        "Ctrl-C left the test's background process running"
+    );
+}
+
+/// Alive and not a zombie waiting to be reaped.
+fn process_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            stat.rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next())
+                != Some("Z")
+        }
+        Err(_) => false,
+    }
 }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    CommitContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions,
-    RemoveContainerOptions, UploadToContainerOptions,
+    CommitContainerOptions, DownloadFromContainerOptions, InspectContainerOptions,
+    KillContainerOptions, LogsOptions, RemoveContainerOptions, UploadToContainerOptions,
 };
 use futures_util::StreamExt;
 
@@ -130,6 +130,35 @@ impl Container {
         let stats = stats?;
         uploaded.map_err(SandboxError::docker("copy the tree into the container"))?;
         Ok(stats)
+    }
+
+    /// The content of one file of the (created, not necessarily started) container.
+    pub async fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, SandboxError> {
+        let options = DownloadFromContainerOptions {
+            path: path.to_string(),
+        };
+        let mut stream = self
+            .engine
+            .docker
+            .download_from_container(&self.id, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => archive.extend_from_slice(&bytes),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {
+                    return Ok(None);
+                }
+                Err(e) => {
+                    return Err(SandboxError::Docker {
+                        action: format!("read {path}"),
+                        source: e,
+                    });
+                }
+            }
+        }
+        Ok(first_file(&archive))
     }
 
     /// Starts the container and waits for it, killing it after `timeout`.
@@ -279,6 +308,20 @@ async fn remove(docker: &bollard::Docker, id: &str) -> Result<(), bollard::error
         }) => Ok(()),
         other => other,
     }
+}
+
+/// The body of the first regular file in a tar.
+fn first_file(archive: &[u8]) -> Option<Vec<u8>> {
+    let mut archive = tar::Archive::new(archive);
+    for entry in archive.entries().ok()? {
+        let mut entry = entry.ok()?;
+        if entry.header().entry_type().is_file() {
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut body).ok()?;
+            return Some(body);
+        }
+    }
+    None
 }
 
 /// The exit code once the container stops.

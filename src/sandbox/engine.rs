@@ -95,7 +95,8 @@ pub fn socket_path(docker_host: Option<&str>) -> Result<String, SandboxError> {
     }
 }
 
-/// DOCKER_HOST from the environment. (Kept here so the config module can pass it in later.)
+/// DOCKER_HOST from the environment, for tests and tools without a `Config`
+/// (the CLI passes `config.env.docker_host`).
 pub fn docker_host_from_env() -> Option<String> {
     std::env::var("DOCKER_HOST").ok()
 }

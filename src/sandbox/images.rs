@@ -14,6 +14,7 @@ use bollard::query_parameters::BuildImageOptions;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use super::container::{Container, ContainerSpec, Limits};
 use super::engine::Engine;
 use super::error::SandboxError;
 use super::tree::{TreeFilter, tar_to_vec};
@@ -57,7 +58,7 @@ pub fn packages(lang: Lang) -> &'static [&'static str] {
     match lang {
         Lang::Python => &["python3", "python3-pytest", "python3-pip", "python3-venv"],
         Lang::Rust => &["cargo", "rustc", "libc6-dev"],
-        Lang::Go => &["golang-go", "git"],
+        Lang::Go => &["golang-go"],
         Lang::Node => &["nodejs", "npm"],
         Lang::Java => &["default-jdk-headless", "maven"],
     }
@@ -104,6 +105,54 @@ pub async fn image_user(engine: &Engine, name: &str) -> Result<String, SandboxEr
         .await
         .map_err(SandboxError::docker(format!("inspect image {name}")))?;
     Ok(image.config.and_then(|c| c.user).unwrap_or_default())
+}
+
+/// The user to run tests as in `image`: `None` keeps the image's own non-root `USER`;
+/// for an image that runs as root, its uid-1000 account (the owner of the copied tree)
+/// when `/etc/passwd` has one; root only when it has none.
+pub async fn run_user(engine: &Engine, image: &str) -> Result<Option<String>, SandboxError> {
+    let configured = image_user(engine, image).await?;
+    let name = configured.split(':').next().unwrap_or_default();
+    if !matches!(name, "" | "root" | "0") {
+        return Ok(None);
+    }
+    let passwd = read_image_file(engine, image, "/etc/passwd")
+        .await?
+        .unwrap_or_default();
+    Ok(has_uid_1000(&String::from_utf8_lossy(&passwd)).then(|| "1000:1000".to_string()))
+}
+
+/// One file of an image, read from a created (never started) container.
+async fn read_image_file(
+    engine: &Engine,
+    image: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, SandboxError> {
+    let spec = ContainerSpec {
+        image: image.to_string(),
+        command: "true".into(),
+        user: None,
+        network: false,
+        limits: Limits {
+            memory_mb: 0,
+            cpus: 0.0,
+            pids: 0,
+        },
+        run_id: "inspect".into(),
+        env: Vec::new(),
+        cap_add: Vec::new(),
+    };
+    let container = Container::create(engine, &spec).await?;
+    let content = container.read_file(path).await;
+    container.remove().await?;
+    content
+}
+
+/// True when a passwd file has an account with uid 1000.
+fn has_uid_1000(passwd: &str) -> bool {
+    passwd
+        .lines()
+        .any(|line| line.split(':').nth(2) == Some("1000"))
 }
 
 /// `selfheal-<lang>:<hash>`, built from the base image when missing.
@@ -315,6 +364,16 @@ mod tests {
         );
         std::fs::write(b.path().join("requirements.txt"), "pytest==9\n").unwrap();
         assert_ne!(lock_hash(a.path()), lock_hash(b.path()));
+    }
+
+    #[test]
+    fn finds_the_uid_1000_account() {
+        assert!(has_uid_1000(
+            "root:x:0:0::/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n"
+        ));
+        assert!(!has_uid_1000(
+            "root:x:0:0::/root:/bin/sh\nx:x:10000:1000::/:/bin/sh\n"
+        ));
     }
 
     #[test]

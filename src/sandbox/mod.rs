@@ -101,7 +101,15 @@ pub struct DockerValidator {
     sink: Option<OutputSink>,
     progress: ProgressFn,
     /// Prepared images by (language, lock-file hash); the lock serialises builds.
-    prepared: tokio::sync::Mutex<HashMap<String, String>>,
+    prepared: tokio::sync::Mutex<HashMap<String, Prepared>>,
+}
+
+/// An image ready for tests, and the user to run them as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    pub image: String,
+    /// `None`: the image's own user (see [`images::run_user`]).
+    pub user: Option<String>,
 }
 
 impl DockerValidator {
@@ -137,20 +145,22 @@ impl DockerValidator {
     }
 
     /// The image the tests of `repo` run in: chosen, built and set up as needed, then cached.
-    pub async fn prepare(&self, repo: &Path, command: &str) -> Result<String, SandboxError> {
+    pub async fn prepare(&self, repo: &Path, command: &str) -> Result<Prepared, SandboxError> {
         let lang = Lang::of_command(command).or_else(|| detect_lang(repo));
         let key = format!("{lang:?}:{}", images::lock_hash(repo));
         let mut prepared = self.prepared.lock().await;
-        if let Some(image) = prepared.get(&key) {
-            return Ok(image.clone());
+        if let Some(ready) = prepared.get(&key) {
+            return Ok(ready.clone());
         }
         let base = self.base_image(repo, lang).await?;
+        let user = images::run_user(&self.engine, &base).await?;
         let image = match &self.opts.setup {
-            Some(setup) => self.ensure_setup(&base, repo, setup).await?,
+            Some(setup) => self.ensure_setup(&base, &user, repo, setup).await?,
             None => base,
         };
-        prepared.insert(key, image.clone());
-        Ok(image)
+        let ready = Prepared { image, user };
+        prepared.insert(key, ready.clone());
+        Ok(ready)
     }
 
     async fn base_image(&self, repo: &Path, lang: Option<Lang>) -> Result<String, SandboxError> {
@@ -183,6 +193,7 @@ impl DockerValidator {
     async fn ensure_setup(
         &self,
         base: &str,
+        run_as: &Option<String>,
         repo: &Path,
         setup: &str,
     ) -> Result<String, SandboxError> {
@@ -202,7 +213,8 @@ impl DockerValidator {
             "running validate.setup `{setup}` with the network on (cached as {image})"
         ));
         let user = images::image_user(&self.engine, base).await?;
-        let spec = self.spec(base, setup, &format!("setup-{key}"), true);
+        let mut spec = self.spec(base, setup, &format!("setup-{key}"), true);
+        spec.user = run_as.clone();
         let mut container = Container::create(&self.engine, &spec).await?;
         let result = async {
             container.upload_tree(repo, &self.filter).await?;
@@ -248,13 +260,14 @@ impl DockerValidator {
         }
     }
 
-    /// Runs `req` in a fresh container from `image`; the container is removed on every path.
+    /// Runs `req` in a fresh container from the prepared image; the container is removed on every path.
     pub async fn run_in(
         &self,
-        image: &str,
+        ready: &Prepared,
         req: &ValidationRequest,
     ) -> Result<Outcome, SandboxError> {
-        let spec = self.spec(image, &req.command, &req.run_id, self.opts.network);
+        let mut spec = self.spec(&ready.image, &req.command, &req.run_id, self.opts.network);
+        spec.user = ready.user.clone();
         let mut container = Container::create(&self.engine, &spec).await?;
         let result = async {
             container.upload_tree(&req.repo_dir, &self.filter).await?;
@@ -285,8 +298,8 @@ impl Validator for DockerValidator {
     /// guard removes it, and the error is [`ValidateError::Interrupted`].
     async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
         let work = async {
-            let image = self.prepare(&req.repo_dir, &req.command).await?;
-            self.run_in(&image, req).await
+            let ready = self.prepare(&req.repo_dir, &req.command).await?;
+            self.run_in(&ready, req).await
         };
         tokio::select! {
             result = work => Ok(result?),

@@ -163,6 +163,31 @@ pub enum Sandbox {
     Docker(Box<DockerValidator>),
 }
 
+impl Sandbox {
+    /// The validator `config.sandbox()` names: `docker` connects to the engine (an error if
+    /// it is not reachable, never a quiet switch to local), `local` runs on this machine.
+    pub async fn from_config(config: &crate::config::Config) -> Result<Sandbox, ValidateError> {
+        match config.sandbox() {
+            "docker" => {
+                let host = config.env.docker_host.clone();
+                let opts = crate::sandbox::DockerOptions::from_config(&config.validate, host);
+                Ok(Sandbox::Docker(Box::new(
+                    DockerValidator::connect(opts).await?,
+                )))
+            }
+            _ => Ok(Sandbox::Local(LocalValidator::new())),
+        }
+    }
+
+    /// `docker` or `local`, for reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sandbox::Local(_) => "local",
+            Sandbox::Docker(_) => "docker",
+        }
+    }
+}
+
 impl Validator for Sandbox {
     async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
         match self {
