@@ -32,6 +32,8 @@ static UNCAUGHT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:[A-Z]\w*)?Error)(?: \[(\w+)\])?: (.*)$").unwrap());
 static NODE_SOURCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:file://)?/[^\s:]+|[A-Za-z]:\\\S+):(\d+)$").unwrap());
+static IMPORTED_FROM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r" imported from (\S+)").unwrap());
 static HEAP_OOM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"FATAL ERROR: .*(?:heap out of memory|Allocation failed)").unwrap()
 });
@@ -68,9 +70,12 @@ fn uncaught(lines: &[String]) -> Vec<Found> {
         let Some(c) = UNCAUGHT.captures(line) else {
             continue;
         };
+        // a hint line or two (`Did you mean …`) may sit between the error and its stack
+        let first_at = (i + 1..(i + 4).min(lines.len())).find(|&j| lines[j].starts_with("    at "));
         let stack_end = (i + 1..lines.len())
             .take_while(|&j| {
-                lines[j].starts_with("    at ")
+                first_at.is_some_and(|f| j < f)
+                    || lines[j].starts_with("    at ")
                     || lines[j].starts_with("Require stack:")
                     || lines[j].starts_with("- ")
             })
@@ -103,9 +108,13 @@ fn uncaught(lines: &[String]) -> Vec<Found> {
             .iter()
             .rev()
             .find(|fr| !super::generic::is_vendor_path(&fr.file));
-        match (own, thrown_at) {
-            (Some(fr), _) => f = f.at(fr.file.clone(), fr.line, None),
-            (None, Some((file, line))) => f = f.at(file.trim_start_matches("file://"), line, None),
+        let importer = IMPORTED_FROM.captures(&c[3]).map(|m| m[1].to_string());
+        match (own, thrown_at, importer) {
+            (Some(fr), _, _) => f = f.at(fr.file.clone(), fr.line, None),
+            (None, Some((file, line)), _) => {
+                f = f.at(file.trim_start_matches("file://"), line, None)
+            }
+            (None, None, Some(file)) => f = f.at(file.trim_start_matches("file://"), None, None),
             _ => {}
         }
         f.frames = frames;

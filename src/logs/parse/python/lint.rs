@@ -36,8 +36,15 @@ static PIP_NO_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)").unwrap()
 });
 static PIP_CONFLICT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^ERROR: (?:Cannot install (\S+?)(?:,| and ).*conflicting dependencies.*|ResolutionImpossible.*)$").unwrap()
+    Regex::new(
+        r"^ERROR: (?:Cannot install (\S+).*conflicting dependencies.*|ResolutionImpossible.*)$",
+    )
+    .unwrap()
 });
+static PIP_CAUSE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s+(\S+) \S+ depends on \S+").unwrap());
+static PIP_REQ_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ERROR: Cannot install -r \S+ \(line (\d+)\)").unwrap());
 static PIP_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:ERROR: )?(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*").unwrap()
 });
@@ -202,9 +209,18 @@ fn pip(step: &StepLog) -> Vec<Found> {
         .find_map(|c| REQUIREMENT_FILE.captures(c).map(|m| m[1].to_string()));
     let mut found: Vec<Found> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some((kind, symbol)) = pip_problem(line) else {
+        let Some((kind, mut symbol)) = pip_problem(line) else {
             continue;
         };
+        if line.contains("ResolutionImpossible") && !found.is_empty() {
+            continue;
+        }
+        if symbol.as_deref().is_none_or(|s| s.starts_with('-')) && PIP_CONFLICT.is_match(line) {
+            symbol = lines[i + 1..]
+                .iter()
+                .take(8)
+                .find_map(|l| PIP_CAUSE.captures(l).map(|c| c[1].to_string()));
+        }
         if found
             .iter()
             .any(|f| f.failure.symbol == symbol && symbol.is_some())
@@ -218,7 +234,8 @@ fn pip(step: &StepLog) -> Vec<Found> {
             _ => Failure::new("pip", kind, one_line(line)),
         };
         if let Some(file) = &requirements {
-            f = f.at(file.clone(), None, None);
+            let line_no = PIP_REQ_LINE.captures(line).and_then(|c| c[1].parse().ok());
+            f = f.at(file.clone(), line_no, None);
         }
         f.symbol = symbol;
         let at = network.filter(|_| f.kind == Kind::Network).unwrap_or(i);
