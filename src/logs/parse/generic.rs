@@ -5,6 +5,7 @@
 //! `FAILED`, `fatal:`) becomes the message, a `path:line(:col)` near it the location, and
 //! the lines before `##[error]Process completed with exit code N.` the excerpt.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -117,6 +118,23 @@ pub(crate) fn header_lines(step: &StepLog) -> Vec<bool> {
         marks[i] = in_header;
     }
     marks
+}
+
+/// `step` with `##[error]`, `##[warning]` and `##[notice]` prefixes taken off its lines:
+/// tools with a GitHub output format (`ruff --output-format=github`, annotation plugins)
+/// print workflow commands that the runner turns into such lines.
+pub(crate) fn unmarked(step: &StepLog) -> Cow<'_, StepLog> {
+    const MARKS: [&str; 3] = ["##[error]", "##[warning]", "##[notice]"];
+    let marked = |l: &String| MARKS.iter().any(|m| l.starts_with(m));
+    if !step.lines.iter().any(marked) {
+        return Cow::Borrowed(step);
+    }
+    let mut owned = step.clone();
+    for line in owned.lines.iter_mut().filter(|l| marked(l)) {
+        let cut = line.find(']').map_or(0, |i| i + 1);
+        line.drain(..cut);
+    }
+    Cow::Owned(owned)
 }
 
 /// `s` trimmed and cut to a readable single line.
@@ -401,6 +419,26 @@ mod tests {
         let mut s = step(&["all good"], 0);
         s.failed = false;
         assert!(parse(&s).is_empty());
+    }
+
+    #[test]
+    fn markers_are_taken_off_and_run_headers_skipped() {
+        let s = step(&["##[error]app/x.py:1:8: F401 `os` imported but unused"], 1);
+        assert_eq!(
+            unmarked(&s).lines[0],
+            "app/x.py:1:8: F401 `os` imported but unused"
+        );
+        let mut s = step(
+            &[
+                "##[group]Run ./build.sh --strict",
+                "./build.sh --strict",
+                "shell: /usr/bin/bash -e {0}",
+                "##[error]Process completed with exit code 4.",
+            ],
+            4,
+        );
+        s.commands = vec!["./build.sh --strict".into()];
+        assert!(parse(&s)[0].failure.message.contains("exit code 4"));
     }
 
     #[test]

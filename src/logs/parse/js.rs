@@ -50,6 +50,7 @@ static NPM_404: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let lines = &step.lines;
     let mut found = lint::tsc(lines);
     found.extend(lint::eslint(lines));

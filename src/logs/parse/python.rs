@@ -13,6 +13,7 @@ mod pytest;
 mod traceback;
 
 use super::Found;
+use super::generic::unmarked;
 use crate::logs::StepLog;
 
 /// Tool names this parser answers to for `--tool`.
@@ -22,6 +23,7 @@ pub const TOOLS: &[&str] = &[
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*unmarked(step);
     let lines = &step.lines;
     let mut covered = vec![false; lines.len()];
     let mut found = pytest::parse(lines, &mut covered);

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Found;
-use super::generic::{is_meaningful, one_line};
+use super::generic::{is_meaningful, one_line, unmarked};
 use super::util::window;
 use crate::logs::{Failure, Kind, StepLog};
 
@@ -62,6 +62,7 @@ static ERRORISH: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*unmarked(step);
     let lines = &step.lines;
     let mut found = not_found(lines);
     let make = make(lines);

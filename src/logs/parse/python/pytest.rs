@@ -24,6 +24,13 @@ static SUMMARY: LazyLock<Regex> =
 /// bare `/abs/tests/x.py:4` ending a fixture error.
 static LOCATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:[A-Za-z]:)?[^\s:]+):(\d+)(?:: ?(.*))?$").unwrap());
+static CAPTURED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^-{3,} Captured .* -{3,}$").unwrap());
+static COVERAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:ERROR: |FAIL )?(?:Coverage failure: total of \S+ is less than fail-under=\S+|Required test coverage of \S+ not reached.*)$").unwrap()
+});
+static NO_TESTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^=+ no tests ran in [\d.]+s =+$").unwrap());
 static FIXTURE_DEF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^file (.+), line (\d+)$").unwrap());
 static FIXTURE_MISSING: LazyLock<Regex> =
@@ -61,6 +68,7 @@ pub(super) fn parse(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
         found.push(from_summary(lines, s));
     }
     found.extend(usage_errors(lines));
+    found.extend(run_level(lines));
     found
 }
 
@@ -204,6 +212,14 @@ impl BlockFacts {
 }
 
 /// A failure from one `____ name ____` block.
+/// A block ends before pytest's `--- Captured stdout call ---` sections: tracebacks that
+/// the test logged are not the failure's.
+fn block_end(lines: &[String], at: usize, to: usize) -> usize {
+    (at + 1..to)
+        .find(|&i| CAPTURED.is_match(&lines[i]))
+        .unwrap_or(to)
+}
+
 fn from_block(
     lines: &[String],
     at: usize,
@@ -212,6 +228,7 @@ fn from_block(
     summary: &[Summary],
     claimed: &mut [bool],
 ) -> Found {
+    let to = block_end(lines, at, to);
     let facts = read_block(lines, at + 1, to);
     let name = test_name(header);
     let matched = match header.strip_prefix("ERROR collecting ") {
@@ -349,6 +366,24 @@ fn from_summary(lines: &[String], s: &Summary) -> Found {
     }
 }
 
+/// Failures of the run as a whole: coverage below `fail-under`, no tests collected.
+fn run_level(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let kind = if COVERAGE.is_match(line) {
+            Kind::TestFailure
+        } else if NO_TESTS.is_match(line) {
+            Kind::Config
+        } else {
+            continue;
+        };
+        let text = line.trim().trim_matches('=').trim();
+        let f = Failure::new("pytest", kind, one_line(text)).with_excerpt(&window(lines, i, 3, 0));
+        found.push(Found { at: i, failure: f });
+    }
+    found
+}
+
 /// `ERROR: file or directory not found: tests/x` and other command-line mistakes.
 fn usage_errors(lines: &[String]) -> Vec<Found> {
     (0..lines.len())
@@ -445,6 +480,41 @@ mod tests {
         );
         assert_eq!(f[0].message, "ValueError: bad [x]");
         assert_eq!(f[1].file.as_deref(), Some("tests/test_a.py"));
+    }
+
+    #[test]
+    fn captured_output_is_not_part_of_the_traceback() {
+        let f = run(
+            "=================================== FAILURES ===================================\n\
+             ___________________________________ test_a ____________________________________\n\
+             tests/test_a.py:3: in test_a\n\
+             \x20   assert run() == 0\n\
+             E   assert 1 == 0\n\
+             ----------------------------- Captured log call ------------------------------\n\
+             ERROR    app:cli.py:9 boom\n\
+             Traceback (most recent call last):\n\
+             \x20 File \"/w/app/other.py\", line 5, in helper\n\
+             ValueError: logged only\n\
+             =========================== short test summary info ============================\n\
+             FAILED tests/test_a.py::test_a - assert 1 == 0",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].file.as_deref(), f[0].line),
+            (Some("tests/test_a.py"), Some(3))
+        );
+        assert_eq!(f[0].message, "assert 1 == 0");
+    }
+
+    #[test]
+    fn coverage_and_empty_runs() {
+        let f = run(
+            "FAIL Required test coverage of 90% not reached. Total coverage: 84.12%\n===== 12 passed in 1.02s =====",
+        );
+        assert_eq!(f[0].kind, Kind::TestFailure);
+        let f =
+            run("============================ no tests ran in 0.01s =============================");
+        assert_eq!(f[0].kind, Kind::Config);
     }
 
     #[test]
