@@ -25,6 +25,8 @@ pub const TOOLS: &[&str] = &[
     "node-test",
     "node",
     "npm",
+    "pnpm",
+    "yarn",
 ];
 
 /// An uncaught error at the start of a line: `TypeError: x`, `Error [ERR_X]: y`.
@@ -32,6 +34,15 @@ static UNCAUGHT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:[A-Z]\w*)?Error)(?: \[(\w+)\])?: (.*)$").unwrap());
 static NODE_SOURCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:file://)?/[^\s:]+|[A-Za-z]:\\\S+):(\d+)$").unwrap());
+static PNPM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:‼\s*)?(ERR_PNPM_\w+)\s+(.*)$").unwrap());
+static YARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(?:error (Your lockfile needs to be updated.*|Couldn't find (?:package|any versions for) "(@?[^@"]+).*|An unexpected error occurred: .*)|➤ YN(0028|0035|0018|0016): (?:│ )?(.*))$"#).unwrap()
+});
+static NETWORK_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"ENOTFOUND|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|network")
+        .unwrap()
+});
 static IMPORTED_FROM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r" imported from (\S+)").unwrap());
 static HEAP_OOM: LazyLock<Regex> = LazyLock::new(|| {
@@ -61,6 +72,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(uncaught(lines));
     found.extend(heap_oom(lines));
     found.extend(npm(lines));
+    found.extend(pnpm_and_yarn(lines));
     found
 }
 
@@ -197,6 +209,60 @@ fn npm(lines: &[String]) -> Vec<Found> {
     found
 }
 
+/// pnpm's `ERR_PNPM_*` errors and yarn's (classic `error …`, berry `➤ YN0028: …`) install
+/// failures; script failures (`ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL`, `Command failed`) are
+/// left to the tool the script ran.
+fn pnpm_and_yarn(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let f = if let Some(c) = PNPM.captures(line) {
+            let Some(kind) = pnpm_kind(&c[1], &c[2]) else {
+                continue;
+            };
+            let mut f = Failure::new("pnpm", kind, one_line(&format!("{}: {}", &c[1], &c[2])));
+            if c[1].contains("LOCKFILE") {
+                f = f.at("pnpm-lock.yaml", None, None);
+            }
+            f
+        } else if let Some(c) = YARN.captures(line) {
+            let text = c.get(1).or(c.get(4)).map_or("", |m| m.as_str());
+            let kind = if NETWORK_WORDS.is_match(text) {
+                Kind::Network
+            } else {
+                Kind::Dependency
+            };
+            let mut f = Failure::new("yarn", kind, one_line(text));
+            f.symbol = c.get(2).map(|m| m.as_str().to_string());
+            if text.contains("lockfile") {
+                f = f.at("yarn.lock", None, None);
+            }
+            f
+        } else {
+            continue;
+        };
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 2, 3)),
+        });
+    }
+    found
+}
+
+fn pnpm_kind(code: &str, message: &str) -> Option<Kind> {
+    if code.contains("RUN_FIRST_FAIL") || code.contains("RECURSIVE_EXEC") {
+        return None;
+    }
+    Some(
+        if NETWORK_WORDS.is_match(code) || NETWORK_WORDS.is_match(message) {
+            Kind::Network
+        } else if code.contains("NO_SCRIPT") || code.contains("CONFIG") {
+            Kind::Config
+        } else {
+            Kind::Dependency
+        },
+    )
+}
+
 /// The failure an `npm error code X` block describes; `None` for lifecycle exit codes
 /// (`code 1`, `ELIFECYCLE`), which the script's own failure already explains.
 fn npm_code(lines: &[String], i: usize, code: &str) -> Option<Failure> {
@@ -261,6 +327,22 @@ mod tests {
         assert_eq!(f.kind, Kind::Dependency);
         assert_eq!(f.symbol.as_deref(), Some("left-padd"));
         assert!(f.message.starts_with("E404: 404 Not Found"));
+    }
+
+    #[test]
+    fn pnpm_and_yarn_install_failures() {
+        let l = lines(
+            " ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with \"frozen-lockfile\" because pnpm-lock.yaml is not up to date with package.json\n\
+             error Couldn't find package \"left-padd@^1.0.0\" required by \"app@1.0.0\" on the \"npm\" registry.\n\
+             ➤ YN0028: │ The lockfile would have been modified by this install, which is explicitly forbidden.\n\
+             ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL  app@1.0.0 test: `jest`",
+        );
+        let found = pnpm_and_yarn(&l);
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0].failure.file.as_deref(), Some("pnpm-lock.yaml"));
+        assert_eq!(found[1].failure.symbol.as_deref(), Some("left-padd"));
+        assert_eq!(found[2].failure.file.as_deref(), Some("yarn.lock"));
+        assert!(found.iter().all(|f| f.failure.kind == Kind::Dependency));
     }
 
     #[test]

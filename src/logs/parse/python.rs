@@ -18,7 +18,7 @@ use crate::logs::StepLog;
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &[
-    "pytest", "unittest", "python", "mypy", "ruff", "flake8", "pip",
+    "pytest", "unittest", "python", "mypy", "ruff", "flake8", "pip", "black", "poetry", "uv",
 ];
 
 /// Failures in `step`, with where each starts.

@@ -45,6 +45,12 @@ static PIP_CAUSE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+(\S+) \S+ depends on \S+").unwrap());
 static PIP_REQ_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ERROR: Cannot install -r \S+ \(line (\d+)\)").unwrap());
+static SOLVER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:╰─▶ )?Because (?:the requested )?(?:package )?(\S+).*(?:version solving failed|requirements are unsatisfiable|we can conclude)").unwrap()
+});
+static STALE_LOCK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:pyproject\.toml changed significantly since (poetry\.lock) was last generated|The lockfile at `(uv\.lock)` needs to be updated)").unwrap()
+});
 static PIP_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:ERROR: )?(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*").unwrap()
 });
@@ -68,6 +74,7 @@ pub(super) fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(ruff_full(lines));
     found.extend(reformat(step));
     found.extend(pip(step));
+    found.extend(solvers(step));
     found
 }
 
@@ -247,6 +254,53 @@ fn pip(step: &StepLog) -> Vec<Found> {
     found
 }
 
+/// poetry's and uv's resolver failures and stale lock files.
+fn solvers(step: &StepLog) -> Vec<Found> {
+    let lines = &step.lines;
+    let uv = step.commands.iter().any(|c| c.contains("uv "))
+        || lines
+            .iter()
+            .any(|l| l.contains("No solution found when resolving"));
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let f = if let Some(c) = SOLVER.captures(line) {
+            let mut f = Failure::new(
+                if uv { "uv" } else { "poetry" },
+                Kind::Dependency,
+                one_line(line),
+            );
+            f.symbol =
+                solver_culprit(line).or_else(|| Some(c[1].trim_end_matches(',').to_string()));
+            f
+        } else if let Some(c) = STALE_LOCK.captures(line) {
+            let file = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
+            let tool = if file == "uv.lock" { "uv" } else { "poetry" };
+            Failure::new(tool, Kind::Dependency, one_line(line)).at(file, None, None)
+        } else {
+            continue;
+        };
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 2, 2)),
+        });
+        break;
+    }
+    found
+}
+
+/// The package a resolver explanation blames: `depends on X`, `no version of X`,
+/// `X was not found`.
+fn solver_culprit(line: &str) -> Option<String> {
+    static CULPRIT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"depends on ([A-Za-z0-9][\w.-]*)|no versions? of ([A-Za-z0-9][\w.-]*)|([A-Za-z0-9][\w.-]*) was not found").unwrap()
+    });
+    let c = CULPRIT.captures(line)?;
+    c.get(1)
+        .or(c.get(2))
+        .or(c.get(3))
+        .map(|m| m.as_str().trim_end_matches('.').to_string())
+}
+
 fn pip_problem(line: &str) -> Option<(Kind, Option<String>)> {
     let name = |s: &str| {
         let n: String = s
@@ -294,6 +348,30 @@ mod tests {
         assert_eq!(f[0].failure.symbol.as_deref(), Some("flask"));
         assert_eq!(f[0].failure.file.as_deref(), Some("requirements/dev.txt"));
         assert!(f[0].failure.message.contains("conflicting dependencies"));
+    }
+
+    #[test]
+    fn poetry_and_uv_resolution() {
+        let s = step(
+            "Because app depends on requests (^9.0) which doesn't match any versions, version solving failed.",
+            "poetry install",
+        );
+        let f = &solvers(&s)[0].failure;
+        assert_eq!(
+            (f.tool.as_str(), f.kind, f.symbol.as_deref()),
+            ("poetry", Kind::Dependency, Some("requests"))
+        );
+        let s = step(
+            "  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no version of numpy==9.9 and you require numpy==9.9, we can conclude that your requirements are unsatisfiable.",
+            "uv sync",
+        );
+        assert_eq!(solvers(&s)[0].failure.tool, "uv");
+        assert_eq!(solvers(&s)[0].failure.symbol.as_deref(), Some("numpy"));
+        let s = step(
+            "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided. To update the lockfile, run `uv lock`.",
+            "uv sync --locked",
+        );
+        assert_eq!(solvers(&s)[0].failure.file.as_deref(), Some("uv.lock"));
     }
 
     #[test]
