@@ -83,6 +83,9 @@ pub(super) fn jest(lines: &[String]) -> Vec<Found> {
         let Some(c) = JEST_HEAD.captures(line) else {
             continue;
         };
+        if is_jest_notice(&c[1]) {
+            continue;
+        }
         let end = (i + 1..lines.len())
             .find(|&j| JEST_HEAD.is_match(&lines[j]) || JEST_END.is_match(&lines[j]));
         let body = &lines[i + 1..end.unwrap_or(lines.len())];
@@ -102,6 +105,13 @@ pub(super) fn jest(lines: &[String]) -> Vec<Found> {
         });
     }
     found
+}
+
+/// jest's `●` headers that are not failures: console output, warnings, config notices.
+fn is_jest_notice(header: &str) -> bool {
+    header == "Console"
+        || header.contains("Warning")
+        || header.starts_with("Multiple configurations")
 }
 
 /// The first line of a jest block, with `Expected:`/`Received:` folded in.
@@ -325,6 +335,14 @@ mod tests {
             (f.file.as_deref(), f.line),
             (Some("/w/app/t.test.mjs"), Some(4))
         );
+    }
+
+    #[test]
+    fn jest_console_and_warnings_are_not_failures() {
+        let l = lines(
+            "  ● Console\n\n    console.log\n      hello\n\n  ● Validation Warning:\n\n  Unknown option \"x\"",
+        );
+        assert!(jest(&l).is_empty());
     }
 
     #[test]
