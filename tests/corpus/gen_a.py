@@ -527,6 +527,70 @@ def wheel(name, version, requires=()):
             z.writestr(path, text)
     return "wheels/%s-py3-none-any.whl" % dist, buf.getvalue()
 
+MOCHA_TEST = d("""
+    const assert = require("assert");
+    const { total, applyDiscount } = require("../src/cart");
+
+    describe("cart", () => {
+      it("totals quantities", () => {
+        assert.strictEqual(total([{ price: 2, qty: 3 }, { price: 1, qty: 1 }]), 8);
+      });
+
+      it("ignores unknown codes", () => {
+        assert.strictEqual(applyDiscount([{ price: 10, qty: 1 }], "NOPE"), 10);
+      });
+    });
+""")
+
+MOCHA_THROW_TEST = d("""
+    const assert = require("assert");
+    const { applyDiscount } = require("../src/cart");
+
+    describe("discounts", () => {
+      it("ignores unknown codes", () => {
+        assert.strictEqual(applyDiscount([{ price: 10, qty: 1 }], "NOPE"), 10);
+      });
+    });
+""")
+
+PRECOMMIT_CONFIG = d("""
+    repos:
+      - repo: local
+        hooks:
+          - id: black
+            name: black
+            entry: black
+            language: system
+            types: [python]
+          - id: flake8
+            name: flake8
+            entry: flake8
+            language: system
+            types: [python]
+""")
+
+PYLINT_PY = d("""
+    import os
+
+
+    def area(w, h):
+        return w * h
+
+
+    def main():
+        print(area(2, undefined_height))
+""")
+
+ISORT_PY = d("""
+    import sys
+    import os
+
+
+    print(os.sep, sys.argv)
+""")
+
+GIT_INIT = "git init -q && git add -A && "
+
 
 def case(name, files, run, expected, job="test", cmd=None, env=None, no_step_folders=False, script=False):
     """One case: `run` is the shell command really executed in the project dir; `cmd` what
@@ -789,6 +853,32 @@ CASES = [
          "make build",
          dict(tool="make", kind="syntax_error", file="Makefile", line=2,
               message_contains="missing separator"), job="build"),
+    case("js_mocha_assert", {"package.json": PKG_JSON, "src/cart.js": JS_CART, "test/cart.test.js": MOCHA_TEST},
+         "mocha",
+         dict(tool="mocha", kind="test_failure", file="test/cart.test.js", line=6,
+              message_contains="Expected values to be strictly equal", test="cart totals quantities")),
+    case("js_mocha_throw", {"package.json": PKG_JSON, "src/cart.js": JS_CART, "test/discount.test.js": MOCHA_THROW_TEST},
+         "mocha --color",
+         dict(tool="mocha", kind="test_failure", file="src/cart.js", line=6,
+              message_contains="Cannot read properties of undefined", test="discounts ignores unknown codes")),
+    case("py_precommit_black", py({".pre-commit-config.yaml": PRECOMMIT_CONFIG, "app/fmt.py": UNFORMATTED_PY}),
+         GIT_INIT + "pre-commit run --all-files --show-diff-on-failure --color=always",
+         dict(tool="black", kind="format", file="app/fmt.py"), job="lint",
+         cmd="pre-commit run --all-files --show-diff-on-failure --color=always"),
+    case("py_precommit_flake8", py({".pre-commit-config.yaml": PRECOMMIT_CONFIG, "app/report.py": LINT_PY}),
+         GIT_INIT + "pre-commit run --all-files",
+         dict(tool="flake8", kind="lint", file="app/report.py", line=1, symbol="os"), job="lint",
+         cmd="pre-commit run --all-files"),
+    case("py_black_check", py({"app/fmt.py": UNFORMATTED_PY}),
+         "black --check app",
+         dict(tool="black", kind="format", file="app/fmt.py"), job="lint"),
+    case("py_isort_check", py({"app/imports.py": ISORT_PY}),
+         "isort --check-only app",
+         dict(tool="isort", kind="format", file="app/imports.py"), job="lint"),
+    case("py_pylint", py({"app/geometry.py": PYLINT_PY}),
+         "pylint app",
+         dict(tool="pylint", kind="lint", file="app/geometry.py", line=9,
+              message_contains="Undefined variable", symbol="undefined_height"), job="lint"),
 ]
 
 

@@ -27,6 +27,7 @@ pub const TOOLS: &[&str] = &[
     "npm",
     "pnpm",
     "yarn",
+    "mocha",
 ];
 
 /// An uncaught error at the start of a line: `TypeError: x`, `Error [ERR_X]: y`.
@@ -69,6 +70,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(runners::vitest(lines));
     found.extend(runners::node_tap(lines));
     found.extend(runners::node_spec(lines));
+    found.extend(runners::mocha(lines));
     found.extend(uncaught(lines));
     found.extend(heap_oom(lines));
     found.extend(npm(lines));

@@ -10,6 +10,7 @@
 
 mod lint;
 mod pytest;
+mod style;
 mod traceback;
 
 use super::Found;
@@ -18,7 +19,19 @@ use crate::logs::StepLog;
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &[
-    "pytest", "unittest", "python", "mypy", "ruff", "flake8", "pip", "black", "poetry", "uv",
+    "pytest",
+    "unittest",
+    "python",
+    "mypy",
+    "ruff",
+    "flake8",
+    "pip",
+    "black",
+    "poetry",
+    "uv",
+    "pylint",
+    "isort",
+    "pre-commit",
 ];
 
 /// Failures in `step`, with where each starts.
@@ -30,6 +43,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(traceback::parse_unittest(lines, &mut covered));
     found.extend(traceback::parse_plain(lines, &mut covered));
     found.extend(lint::parse(step));
+    found.extend(style::parse(step));
     found
 }
 

@@ -32,6 +32,10 @@ static VITEST_RULE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*⎯{3,}"
 static TAP_NOT_OK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)not ok \d+ - (.+?)(?: # (?:SKIP|TODO).*)?\s*$").unwrap());
 static YAML_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\w+): ?(.*)$").unwrap());
+static MOCHA_FAILING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*\d+ failing\s*$").unwrap());
+static MOCHA_ENTRY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\s*)\d+\) (.+?)\s*$").unwrap());
 static SPEC_FAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)✖ (.+?) \([\d.]+m?s\)\s*$").unwrap());
 
@@ -163,6 +167,51 @@ pub(super) fn vitest(lines: &[String]) -> Vec<Found> {
         }
     }
     found
+}
+
+/// mocha's `N failing` list: `1) suite` / `   test:` titles, the error, then its stack.
+pub(super) fn mocha(lines: &[String]) -> Vec<Found> {
+    let Some(start) = lines.iter().position(|l| MOCHA_FAILING.is_match(l)) else {
+        return Vec::new();
+    };
+    let entries: Vec<usize> = (start + 1..lines.len())
+        .filter(|&i| MOCHA_ENTRY.is_match(&lines[i]))
+        .collect();
+    let mut found = Vec::new();
+    for (n, &i) in entries.iter().enumerate() {
+        let end = entries.get(n + 1).copied().unwrap_or(lines.len());
+        let (title, body_from) = mocha_title(lines, i, end);
+        let body = &lines[body_from..end];
+        let message = body
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("mocha test failed");
+        let mut f = located("mocha", message, frames_in(body), None);
+        f.test = Some(title);
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 0, (end - i).min(14))),
+        });
+    }
+    found
+}
+
+/// The full title (`suite test`) of the entry at `i`: its title lines run to the one ending
+/// in `:`. Returns the title and the index after it.
+fn mocha_title(lines: &[String], i: usize, end: usize) -> (String, usize) {
+    let c = MOCHA_ENTRY.captures(&lines[i]).unwrap();
+    let mut parts = vec![c[2].to_string()];
+    let mut j = i;
+    while !parts.last().is_some_and(|p| p.ends_with(':'))
+        && j + 1 < end
+        && !lines[j + 1].trim().is_empty()
+    {
+        j += 1;
+        parts.push(lines[j].trim().to_string());
+    }
+    let title = parts.join(" ");
+    (title.trim_end_matches(':').to_string(), j + 1)
 }
 
 /// `node --test` with the TAP reporter: `not ok` entries and their YAML diagnostics.
@@ -343,6 +392,23 @@ mod tests {
             "  ● Console\n\n    console.log\n      hello\n\n  ● Validation Warning:\n\n  Unknown option \"x\"",
         );
         assert!(jest(&l).is_empty());
+    }
+
+    #[test]
+    fn mocha_hooks_and_nested_suites() {
+        let l = lines(
+            "  0 passing (4ms)\n  1 failing\n\n  1) api\n       users\n         \"before each\" hook for \"lists users\":\n     Error: connect to db failed\n      at Context.<anonymous> (test/api.test.js:9:11)\n      at process.processImmediate (node:internal/timers:476:21)\n",
+        );
+        let f = &mocha(&l)[0].failure;
+        assert_eq!(
+            f.test.as_deref(),
+            Some("api users \"before each\" hook for \"lists users\"")
+        );
+        assert_eq!(f.message, "Error: connect to db failed");
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("test/api.test.js"), Some(9))
+        );
     }
 
     #[test]

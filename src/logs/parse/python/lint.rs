@@ -29,8 +29,9 @@ static ARROW: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HEADLINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Z]{1,4}\d{1,4}|[a-z][\w-]*):? (?:\[\*\] )?(.*)$").unwrap());
-static REFORMAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:Would reformat|would reformat):? (.+?)\s*$").unwrap());
+static REFORMAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:Would reformat|would reformat|reformatted):? (.+?)\s*$").unwrap()
+});
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[`']([\w.]+)[`']").unwrap());
 static PIP_NO_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)").unwrap()
@@ -190,7 +191,9 @@ fn ruff_full(lines: &[String]) -> Vec<Found> {
 fn reformat(step: &StepLog) -> Vec<Found> {
     let lines = &step.lines;
     let black = step.commands.iter().any(|c| c.contains("black"))
-        || lines.iter().any(|l| l.starts_with("Oh no!"));
+        || lines.iter().any(|l| {
+            l.starts_with("Oh no!") || l.starts_with("All done!") || l == "- hook id: black"
+        });
     let tool = if black { "black" } else { "ruff" };
     (0..lines.len())
         .filter_map(|i| {
