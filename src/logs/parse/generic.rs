@@ -120,21 +120,30 @@ pub(crate) fn header_lines(step: &StepLog) -> Vec<bool> {
     marks
 }
 
-/// `step` with `##[error]`, `##[warning]` and `##[notice]` prefixes taken off its lines:
-/// tools with a GitHub output format (`ruff --output-format=github`, annotation plugins)
-/// print workflow commands that the runner turns into such lines.
+/// `step` with line prefixes that hide a tool's own output taken off: `##[error]`,
+/// `##[warning]` and `##[notice]` (tools with a GitHub output format, such as
+/// `ruff --output-format=github`, print workflow commands the runner turns into these) and
+/// BuildKit's `#12 3.456 ` step prefix (`docker build` running the tool).
 pub(crate) fn unmarked(step: &StepLog) -> Cow<'_, StepLog> {
-    const MARKS: [&str; 3] = ["##[error]", "##[warning]", "##[notice]"];
-    let marked = |l: &String| MARKS.iter().any(|m| l.starts_with(m));
-    if !step.lines.iter().any(marked) {
+    if !step.lines.iter().any(|l| prefix_len(l) > 0) {
         return Cow::Borrowed(step);
     }
     let mut owned = step.clone();
-    for line in owned.lines.iter_mut().filter(|l| marked(l)) {
-        let cut = line.find(']').map_or(0, |i| i + 1);
+    for line in owned.lines.iter_mut() {
+        let cut = prefix_len(line);
         line.drain(..cut);
     }
     Cow::Owned(owned)
+}
+
+/// Length of a marker or BuildKit prefix at the start of `line` (0 when none).
+fn prefix_len(line: &str) -> usize {
+    static BUILDKIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^#\d+ \d+\.\d+ ").unwrap());
+    const MARKS: [&str; 3] = ["##[error]", "##[warning]", "##[notice]"];
+    if let Some(m) = MARKS.iter().find(|m| line.starts_with(**m)) {
+        return m.len();
+    }
+    BUILDKIT.find(line).map_or(0, |m| m.end())
 }
 
 /// `s` trimmed and cut to a readable single line.
@@ -428,6 +437,11 @@ mod tests {
             unmarked(&s).lines[0],
             "app/x.py:1:8: F401 `os` imported but unused"
         );
+        let s = step(
+            &["#11 2.301 src/a.ts(3,7): error TS2322: Type 'string' is not assignable."],
+            1,
+        );
+        assert!(unmarked(&s).lines[0].starts_with("src/a.ts(3,7)"));
         let mut s = step(
             &[
                 "##[group]Run ./build.sh --strict",

@@ -28,6 +28,7 @@ pub const TOOLS: &[&str] = &[
     "pnpm",
     "yarn",
     "mocha",
+    "prettier",
 ];
 
 /// An uncaught error at the start of a line: `TypeError: x`, `Error [ERR_X]: y`.
@@ -66,6 +67,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     let lines = &step.lines;
     let mut found = lint::tsc(lines);
     found.extend(lint::eslint(lines));
+    found.extend(lint::prettier(lines));
     found.extend(runners::jest(lines));
     found.extend(runners::vitest(lines));
     found.extend(runners::node_tap(lines));

@@ -32,6 +32,7 @@ pub const TOOLS: &[&str] = &[
     "pylint",
     "isort",
     "pre-commit",
+    "pyright",
 ];
 
 /// Failures in `step`, with where each starts.

@@ -18,6 +18,10 @@ static PYLINT: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'([\w.]+)'").unwrap());
+static PYRIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*((?:[A-Za-z]:)?[^\s:]+\.pyi?):(\d+):(\d+) - error: (.*?)\s*$").unwrap()
+});
+static DOUBLE_QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""([\w.]+)""#).unwrap());
 static ISORT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (.+?) Imports are incorrectly sorted and/or formatted\.?\s*$").unwrap()
 });
@@ -37,6 +41,7 @@ pub(super) fn parse(step: &StepLog) -> Vec<Found> {
     let lines = &step.lines;
     let mut found = pylint(lines);
     found.extend(isort(lines));
+    found.extend(pyright(lines));
     found.extend(pre_commit(lines));
     found
 }
@@ -82,6 +87,33 @@ fn pylint(lines: &[String]) -> Vec<Found> {
             }
         })
         .collect()
+}
+
+/// pyright's `  /path/x.py:12:5 - error: message (rule)` under a file header line.
+fn pyright(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(c) = PYRIGHT.captures(line) else {
+            continue;
+        };
+        let message = &c[4];
+        let kind = if message.starts_with("Import ") && message.contains("could not be resolved") {
+            Kind::ImportError
+        } else {
+            Kind::TypeError
+        };
+        let mut f = Failure::new("pyright", kind, one_line(message)).at(
+            &c[1],
+            c[2].parse().ok(),
+            c[3].parse().ok(),
+        );
+        f.symbol = DOUBLE_QUOTED.captures(message).map(|q| q[1].to_string());
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 1, 2)),
+        });
+    }
+    found
 }
 
 fn isort(lines: &[String]) -> Vec<Found> {
@@ -154,6 +186,23 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].failure.kind, Kind::ImportError);
         assert_eq!(found[0].failure.symbol.as_deref(), Some("yaml"));
+    }
+
+    #[test]
+    fn pyright_errors() {
+        let l = lines(
+            "/home/runner/work/app/app/app/x.py\n  /home/runner/work/app/app/app/x.py:3:8 - error: Import \"yaml\" could not be resolved (reportMissingImports)\n  /home/runner/work/app/app/app/x.py:9:12 - error: \"totl\" is not defined (reportUndefinedVariable)\n2 errors, 0 warnings, 0 informations",
+        );
+        let found = pyright(&l);
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].failure.kind, found[0].failure.symbol.as_deref()),
+            (Kind::ImportError, Some("yaml"))
+        );
+        assert_eq!(
+            (found[1].failure.kind, found[1].failure.line),
+            (Kind::TypeError, Some(9))
+        );
     }
 
     #[test]
