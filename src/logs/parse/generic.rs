@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::Found;
 use super::util::window;
-use crate::logs::{Failure, Kind, StepLog};
+use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &["unknown"];
@@ -176,6 +176,16 @@ pub(crate) fn is_vendor_path(path: &str) -> bool {
         ]
         .iter()
         .any(|m| p.contains(m))
+}
+
+/// The frames in the repository's own code: installed packages and runtime internals
+/// would only dilute the ranking of files to fix.
+pub(crate) fn own_frames(frames: &[Frame]) -> Vec<Frame> {
+    frames
+        .iter()
+        .filter(|f| !is_vendor_path(&f.file))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

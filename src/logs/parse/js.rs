@@ -134,7 +134,7 @@ fn uncaught(lines: &[String]) -> Vec<Found> {
             (None, None, Some(file)) => f = f.at(file.trim_start_matches("file://"), None, None),
             _ => {}
         }
-        f.frames = frames;
+        f.frames = super::generic::own_frames(&frames);
         let at = source
             .clone()
             .find(|&j| NODE_SOURCE.is_match(&lines[j]))

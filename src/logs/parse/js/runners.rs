@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::super::Found;
-use super::super::generic::{is_vendor_path, one_line};
+use super::super::generic::{is_vendor_path, one_line, own_frames};
 use super::super::util::window;
 use crate::logs::{Failure, Frame, Kind};
 
@@ -71,7 +71,7 @@ fn located(tool: &str, message: &str, frames: Vec<Frame>, fallback: Option<&str>
     } else if let Some(file) = fallback {
         f = f.at(file, None, None);
     }
-    f.frames = frames;
+    f.frames = own_frames(&frames);
     f
 }
 

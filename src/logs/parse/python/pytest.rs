@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::super::Found;
-use super::super::generic::one_line;
+use super::super::generic::{one_line, own_frames};
 use super::super::util::window;
 use super::traceback::{EXCEPTION, classify, frame_of, location};
 use crate::logs::{Failure, Frame, Kind};
@@ -259,7 +259,7 @@ fn from_block(
         Some(m) => Some(summary[m].node.clone()).filter(|n| n.contains("::")),
         None => name,
     };
-    f.frames = facts.frames;
+    f.frames = own_frames(&facts.frames);
     let excerpt_at = last_e_line(lines, at, to).unwrap_or(at);
     let f = f.with_excerpt(&window(lines, excerpt_at, (excerpt_at - at).min(10), 2));
     Found { at, failure: f }
