@@ -49,13 +49,22 @@ static DISK: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 static RUNNER_LOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"The runner has received a shutdown signal|lost communication with the server|The hosted runner encountered an error|Cannot connect to the Docker daemon|runner .* did not connect|The self-hosted runner .* lost").unwrap()
+    Regex::new(r"The runner has received a shutdown signal|lost communication with the server|The hosted runner encountered an error|Cannot connect to the Docker daemon|runner .* did not connect|The self-hosted runner .* lost|was not acquired by Runner").unwrap()
 });
 
-static CATEGORIES: [Category; 5] = [
+/// The workflow itself is wrong: an action or tool version that does not exist.
+static WORKFLOW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"Unable to resolve action `[^`]+`|Can't find 'action\.ya?ml'|Invalid workflow file|The workflow is not valid|The version '[^']+' with architecture '[^']+' was not found|Unable to find Node version|Could not find a version that satisfied version spec").unwrap()
+});
+
+static CATEGORIES: [Category; 6] = [
     Category {
         kind: Kind::Timeout,
         pattern: &TIMEOUT,
+    },
+    Category {
+        kind: Kind::Config,
+        pattern: &WORKFLOW,
     },
     Category {
         kind: Kind::Oom,
@@ -211,6 +220,14 @@ mod tests {
             (
                 "System.IO.IOException: No space left on device",
                 Kind::Infra,
+            ),
+            (
+                "##[error]The version '3.6' with architecture 'x64' was not found for Ubuntu 24.04.",
+                Kind::Config,
+            ),
+            (
+                "##[error]Unable to resolve action `actions/setup-node@v9`, unable to find version `v9`",
+                Kind::Config,
             ),
             (
                 "##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped",

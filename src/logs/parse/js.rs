@@ -73,6 +73,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(runners::node_tap(lines));
     found.extend(runners::node_spec(lines));
     found.extend(runners::mocha(lines));
+    found.extend(runners::jest_coverage(lines));
     found.extend(uncaught(lines));
     found.extend(heap_oom(lines));
     found.extend(npm(lines));

@@ -24,6 +24,9 @@ static JEST_SUITE: LazyLock<Regex> =
 static JEST_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:Test Suites:|Tests:|PASS\s|FAIL\s|Summary of all failing tests)").unwrap()
 });
+static JEST_COVERAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^Jest: "[^"]+" coverage threshold for \w+ \([\d.]+%\) not met: [\d.]+%"#).unwrap()
+});
 static CANNOT_FIND: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Cannot find (?:module|package) '([^']+)'").unwrap());
 static VITEST_HEAD: LazyLock<Regex> =
@@ -116,6 +119,18 @@ fn is_jest_notice(header: &str) -> bool {
     header == "Console"
         || header.contains("Warning")
         || header.starts_with("Multiple configurations")
+}
+
+/// `Jest: "global" coverage threshold for lines (80%) not met: 71.5%`.
+pub(super) fn jest_coverage(lines: &[String]) -> Vec<Found> {
+    let Some(i) = lines.iter().position(|l| JEST_COVERAGE.is_match(l)) else {
+        return Vec::new();
+    };
+    let f = Failure::new("jest", Kind::TestFailure, one_line(&lines[i]));
+    vec![Found {
+        at: i,
+        failure: f.with_excerpt(&window(lines, i, 0, 3)),
+    }]
 }
 
 /// The first line of a jest block, with `Expected:`/`Received:` folded in.
@@ -409,6 +424,15 @@ mod tests {
             (f.file.as_deref(), f.line),
             (Some("test/api.test.js"), Some(9))
         );
+    }
+
+    #[test]
+    fn jest_coverage_threshold() {
+        let l = lines(
+            "All files |   71.5 |\nJest: \"global\" coverage threshold for lines (80%) not met: 71.5%",
+        );
+        let f = &jest_coverage(&l)[0];
+        assert_eq!((f.at, f.failure.kind), (1, Kind::TestFailure));
     }
 
     #[test]

@@ -53,7 +53,7 @@ static STALE_LOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:pyproject\.toml changed significantly since (poetry\.lock) was last generated|The lockfile at `(uv\.lock)` needs to be updated)").unwrap()
 });
 static PIP_BUILD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:ERROR: )?(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*").unwrap()
+    Regex::new(r"^(?:ERROR: )?(?:Failed to build installable wheels for some pyproject\.toml based projects \(([^),]+)|(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*$)").unwrap()
 });
 static PIP_CONFIG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (Could not open requirements file: .*|Invalid requirement: .*|Directory '.*' is not installable.*)$").unwrap()
@@ -319,7 +319,7 @@ fn pip_problem(line: &str) -> Option<(Kind, Option<String>)> {
         return Some((Kind::Dependency, c.get(1).and_then(|m| name(m.as_str()))));
     }
     if let Some(c) = PIP_BUILD.captures(line) {
-        return Some((Kind::Dependency, name(&c[1])));
+        return Some((Kind::Dependency, c.get(1).or(c.get(2)).and_then(|m| name(m.as_str()))));
     }
     if let Some(c) = PIP_PYTHON.captures(line) {
         return Some((Kind::Dependency, name(&c[1])));
@@ -375,6 +375,13 @@ mod tests {
             "uv sync --locked",
         );
         assert_eq!(solvers(&s)[0].failure.file.as_deref(), Some("uv.lock"));
+    }
+
+    #[test]
+    fn pip_build_failures_name_the_package() {
+        assert_eq!(pip_problem("ERROR: Failed to build installable wheels for some pyproject.toml based projects (psycopg2)").unwrap().1.as_deref(), Some("psycopg2"));
+        assert_eq!(pip_problem("  ERROR: Failed building wheel for lxml").map(|p| p.0), None);
+        assert_eq!(pip_problem("ERROR: Failed building wheel for lxml").unwrap().1.as_deref(), Some("lxml"));
     }
 
     #[test]

@@ -31,13 +31,15 @@ static COVERAGE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static NO_TESTS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^=+ no tests ran in [\d.]+s =+$").unwrap());
+static CONFTEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ImportError while loading conftest '(.+)'\.$").unwrap());
 static FIXTURE_DEF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^file (.+), line (\d+)$").unwrap());
 static FIXTURE_MISSING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"fixture '([^']+)' not found").unwrap());
 static E_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^E(?:\s+(.*))?$").unwrap());
 static USAGE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^ERROR: (file or directory not found: .*|usage: .*|not found: .*|.*unrecognized arguments.*)$").unwrap()
+    Regex::new(r"^(?:ERROR: (?:file or directory not found: .*|not found: .*)|(?:pytest|py\.test|__main__\.py): error: .*)$").unwrap()
 });
 
 /// One `FAILED`/`ERROR` line of the short summary.
@@ -69,6 +71,7 @@ pub(super) fn parse(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
     }
     found.extend(usage_errors(lines));
     found.extend(run_level(lines));
+    found.extend(conftest_errors(lines, covered));
     found
 }
 
@@ -366,6 +369,29 @@ fn from_summary(lines: &[String], s: &Summary) -> Found {
     }
 }
 
+/// `ImportError while loading conftest '…'.`: pytest stops before collecting, with the
+/// short traceback (`path:3: in <module>`, `E   ModuleNotFoundError: …`) below it.
+fn conftest_errors(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(c) = CONFTEST.captures(line) else { continue };
+        let end = (i + 1..lines.len()).find(|&j| lines[j].trim().is_empty()).unwrap_or(lines.len());
+        covered[i..end].iter_mut().for_each(|c| *c = true);
+        let facts = read_block(lines, i + 1, end);
+        let message = facts.message().unwrap_or_else(|| one_line(line));
+        let (kind, symbol) = classify(&message, Kind::ImportError);
+        let mut f = Failure::new("pytest", kind, message);
+        f.symbol = symbol;
+        f = match location(&facts.frames) {
+            Some(loc) => f.at(loc.file.clone(), loc.line, None),
+            None => f.at(&c[1], None, None),
+        };
+        f.frames = own_frames(&facts.frames);
+        found.push(Found { at: i, failure: f.with_excerpt(&window(lines, i, 0, end - i)) });
+    }
+    found
+}
+
 /// Failures of the run as a whole: coverage below `fail-under`, no tests collected.
 fn run_level(lines: &[String]) -> Vec<Found> {
     let mut found = Vec::new();
@@ -515,6 +541,27 @@ mod tests {
         let f =
             run("============================ no tests ran in 0.01s =============================");
         assert_eq!(f[0].kind, Kind::Config);
+    }
+
+    #[test]
+    fn conftest_import_error() {
+        let f = run(
+            "ImportError while loading conftest '/home/runner/work/app/app/tests/conftest.py'.\n\
+             tests/conftest.py:3: in <module>\n\
+             \x20   from app.db import connect\n\
+             E   ModuleNotFoundError: No module named 'app.db'\n\
+             ##[error]Process completed with exit code 4.",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].kind, f[0].symbol.as_deref()), (Kind::ImportError, Some("app.db")));
+        assert_eq!((f[0].file.as_deref(), f[0].line), (Some("tests/conftest.py"), Some(3)));
+    }
+
+    #[test]
+    fn unrecognized_arguments() {
+        let f = run("ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]\npytest: error: unrecognized arguments: --cov=app\n  inifile: None");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("unrecognized arguments: --cov=app"));
     }
 
     #[test]
