@@ -319,7 +319,10 @@ fn pip_problem(line: &str) -> Option<(Kind, Option<String>)> {
         return Some((Kind::Dependency, c.get(1).and_then(|m| name(m.as_str()))));
     }
     if let Some(c) = PIP_BUILD.captures(line) {
-        return Some((Kind::Dependency, c.get(1).or(c.get(2)).and_then(|m| name(m.as_str()))));
+        return Some((
+            Kind::Dependency,
+            c.get(1).or(c.get(2)).and_then(|m| name(m.as_str())),
+        ));
     }
     if let Some(c) = PIP_PYTHON.captures(line) {
         return Some((Kind::Dependency, name(&c[1])));
@@ -380,8 +383,17 @@ mod tests {
     #[test]
     fn pip_build_failures_name_the_package() {
         assert_eq!(pip_problem("ERROR: Failed to build installable wheels for some pyproject.toml based projects (psycopg2)").unwrap().1.as_deref(), Some("psycopg2"));
-        assert_eq!(pip_problem("  ERROR: Failed building wheel for lxml").map(|p| p.0), None);
-        assert_eq!(pip_problem("ERROR: Failed building wheel for lxml").unwrap().1.as_deref(), Some("lxml"));
+        assert_eq!(
+            pip_problem("  ERROR: Failed building wheel for lxml").map(|p| p.0),
+            None
+        );
+        assert_eq!(
+            pip_problem("ERROR: Failed building wheel for lxml")
+                .unwrap()
+                .1
+                .as_deref(),
+            Some("lxml")
+        );
     }
 
     #[test]

@@ -374,8 +374,12 @@ fn from_summary(lines: &[String], s: &Summary) -> Found {
 fn conftest_errors(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
     let mut found = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some(c) = CONFTEST.captures(line) else { continue };
-        let end = (i + 1..lines.len()).find(|&j| lines[j].trim().is_empty()).unwrap_or(lines.len());
+        let Some(c) = CONFTEST.captures(line) else {
+            continue;
+        };
+        let end = (i + 1..lines.len())
+            .find(|&j| lines[j].trim().is_empty())
+            .unwrap_or(lines.len());
         covered[i..end].iter_mut().for_each(|c| *c = true);
         let facts = read_block(lines, i + 1, end);
         let message = facts.message().unwrap_or_else(|| one_line(line));
@@ -387,7 +391,10 @@ fn conftest_errors(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
             None => f.at(&c[1], None, None),
         };
         f.frames = own_frames(&facts.frames);
-        found.push(Found { at: i, failure: f.with_excerpt(&window(lines, i, 0, end - i)) });
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 0, end - i)),
+        });
     }
     found
 }
@@ -553,13 +560,21 @@ mod tests {
              ##[error]Process completed with exit code 4.",
         );
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].kind, f[0].symbol.as_deref()), (Kind::ImportError, Some("app.db")));
-        assert_eq!((f[0].file.as_deref(), f[0].line), (Some("tests/conftest.py"), Some(3)));
+        assert_eq!(
+            (f[0].kind, f[0].symbol.as_deref()),
+            (Kind::ImportError, Some("app.db"))
+        );
+        assert_eq!(
+            (f[0].file.as_deref(), f[0].line),
+            (Some("tests/conftest.py"), Some(3))
+        );
     }
 
     #[test]
     fn unrecognized_arguments() {
-        let f = run("ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]\npytest: error: unrecognized arguments: --cov=app\n  inifile: None");
+        let f = run(
+            "ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]\npytest: error: unrecognized arguments: --cov=app\n  inifile: None",
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("unrecognized arguments: --cov=app"));
     }

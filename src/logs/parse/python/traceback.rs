@@ -111,7 +111,7 @@ pub(super) fn classify(exception: &str, default: Kind) -> (Kind, Option<String>)
         ),
         "SyntaxError" | "IndentationError" | "TabError" => (Kind::SyntaxError, None),
         "MemoryError" => (Kind::Oom, None),
-        _ if NETWORK.is_match(&message) => (Kind::Network, None),
+        _ if default != Kind::TestFailure && NETWORK.is_match(&message) => (Kind::Network, None),
         "NameError" | "UnboundLocalError" => (default, grab(&NAME_NOT_DEFINED)),
         "AttributeError" => (default, grab(&NO_ATTRIBUTE)),
         "KeyError" => (
