@@ -591,6 +591,46 @@ ISORT_PY = d("""
 
 GIT_INIT = "git init -q && git add -A && "
 
+CONFTEST_IMPORT = d("""
+    import pytest
+
+    from app.database import connect
+
+
+    @pytest.fixture
+    def db():
+        return connect()
+""")
+
+UNITTEST_SUBTEST_PY = d("""
+    import unittest
+
+    from app.calc import add
+
+
+    class TestTable(unittest.TestCase):
+        def test_table(self):
+            for a, b, want in [(1, 1, 2), (2, 2, 5)]:
+                with self.subTest(a=a, b=b):
+                    self.assertEqual(add(a, b), want)
+""")
+
+BROKEN_SETUP_PY = d("""
+    from setuptools import setup
+
+    raise RuntimeError("libfoo-dev headers not found: install libfoo-dev")
+
+    setup(name="fastfoo", version="0.1")
+""")
+
+TS_SYNTAX = d("""
+    export function total(xs: number[]): number {
+      return xs.reduce((a, b) => a + b, 0;
+    }
+""")
+
+ENV_SCRIPT = "#!/usr/bin/env python-missing\nprint('hi')\n"
+
 
 def case(name, files, run, expected, job="test", cmd=None, env=None, no_step_folders=False, script=False):
     """One case: `run` is the shell command really executed in the project dir; `cmd` what
@@ -879,6 +919,25 @@ CASES = [
          "pylint app",
          dict(tool="pylint", kind="lint", file="app/geometry.py", line=9,
               message_contains="Undefined variable", symbol="undefined_height"), job="lint"),
+    case("py_pytest_conftest_import", py({"tests/conftest.py": CONFTEST_IMPORT, "tests/test_calc.py": TEST_CALC_PY}),
+         "python -m pytest tests",
+         dict(tool="pytest", kind="import_error", file="tests/conftest.py", line=3,
+              message_contains="No module named 'app.database'", symbol="app.database")),
+    case("py_unittest_subtest", py({"tests/test_table.py": UNITTEST_SUBTEST_PY}),
+         "python -m unittest discover -s tests -t .",
+         dict(tool="unittest", kind="test_failure", file="tests/test_table.py", line=10,
+              message_contains="4 != 5", test="tests.test_table.TestTable.test_table")),
+    case("py_pip_build_failure", {"vendor/fastfoo/setup.py": BROKEN_SETUP_PY},
+         "pip install --no-build-isolation --no-index ./vendor/fastfoo",
+         dict(tool="pip", kind="dependency", message_contains="libfoo-dev headers not found", symbol="fastfoo"),
+         job="install"),
+    case("ts_tsc_syntax", {"tsconfig.json": TSCONFIG, "src/total.ts": TS_SYNTAX},
+         "tsc -p .",
+         dict(tool="tsc", kind="syntax_error", file="src/total.ts", line=2,
+              message_contains="TS1005"), job="build"),
+    case("sh_env_not_found", {"scripts/gen.py": ENV_SCRIPT},
+         "chmod +x scripts/gen.py && ./scripts/gen.py",
+         dict(tool="shell", kind="command_not_found", symbol="python-missing"), job="build"),
 ]
 
 

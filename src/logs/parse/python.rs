@@ -40,6 +40,9 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     let step = &*unmarked(step);
     let lines = &step.lines;
     let mut covered = vec![false; lines.len()];
+    for (from, to) in lint::pip_output_blocks(lines) {
+        covered[from..to].iter_mut().for_each(|c| *c = true);
+    }
     let mut found = pytest::parse(lines, &mut covered);
     found.extend(traceback::parse_unittest(lines, &mut covered));
     found.extend(traceback::parse_plain(lines, &mut covered));

@@ -52,6 +52,15 @@ static SOLVER: LazyLock<Regex> = LazyLock::new(|| {
 static STALE_LOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:pyproject\.toml changed significantly since (poetry\.lock) was last generated|The lockfile at `(uv\.lock)` needs to be updated)").unwrap()
 });
+static SUBPROCESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*error: (?:subprocess-exited-with-error|metadata-generation-failed)\s*$")
+        .unwrap()
+});
+static PIP_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:Processing|Collecting|Building wheel for|Obtaining|Preparing metadata .*for) (?:file://)?(\S+)").unwrap()
+});
+static OUTPUT_OPEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"╰─> \[\d+ lines of output\]").unwrap());
 static PIP_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:ERROR: )?(?:Failed to build installable wheels for some pyproject\.toml based projects \(([^),]+)|(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*$)").unwrap()
 });
@@ -219,7 +228,8 @@ fn pip(step: &StepLog) -> Vec<Found> {
         .find_map(|c| REQUIREMENT_FILE.captures(c).map(|m| m[1].to_string()));
     let mut found: Vec<Found> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some((kind, mut symbol)) = pip_problem(line) else {
+        let Some((kind, mut symbol)) = pip_problem(line).or_else(|| subprocess_error(lines, i))
+        else {
             continue;
         };
         if line.contains("ResolutionImpossible") && !found.is_empty() {
@@ -240,6 +250,9 @@ fn pip(step: &StepLog) -> Vec<Found> {
         let mut f = match network {
             Some(n) if kind == Kind::Dependency => {
                 Failure::new("pip", Kind::Network, one_line(&lines[n]))
+            }
+            _ if SUBPROCESS.is_match(line) => {
+                Failure::new("pip", kind, subprocess_message(lines, i))
             }
             _ => Failure::new("pip", kind, one_line(line)),
         };
@@ -302,6 +315,70 @@ fn solver_culprit(line: &str) -> Option<String> {
         .or(c.get(2))
         .or(c.get(3))
         .map(|m| m.as_str().trim_end_matches('.').to_string())
+}
+
+/// `error: subprocess-exited-with-error`: a package's build script failed; the package is
+/// the last one pip said it was processing.
+fn subprocess_error(lines: &[String], i: usize) -> Option<(Kind, Option<String>)> {
+    if !SUBPROCESS.is_match(&lines[i]) {
+        return None;
+    }
+    let subject = lines[..i]
+        .iter()
+        .rev()
+        .find_map(|l| PIP_SUBJECT.captures(l).map(|c| c[1].to_string()));
+    let name = subject.map(|s| {
+        let base = s
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(&s)
+            .to_string();
+        base.split(['=', '<', '>', '!', '~', '[', ';'])
+            .next()
+            .unwrap_or("")
+            .to_string()
+    });
+    Some((Kind::Dependency, name.filter(|n| !n.is_empty())))
+}
+
+/// `× Preparing metadata (pyproject.toml) did not run successfully.` and the last line the
+/// failing build printed (`RuntimeError: …`).
+fn subprocess_message(lines: &[String], i: usize) -> String {
+    let rest = &lines[i + 1..];
+    let what = rest
+        .iter()
+        .take(4)
+        .find_map(|l| l.trim().strip_prefix("× "))
+        .unwrap_or("a build step failed");
+    let last = rest
+        .iter()
+        .position(|l| l.trim() == "[end of output]")
+        .and_then(|e| {
+            rest[..e]
+                .iter()
+                .rev()
+                .map(|l| l.trim())
+                .find(|l| !l.is_empty())
+        });
+    match last {
+        Some(last) => one_line(&format!("{what} {last}")),
+        None => one_line(what),
+    }
+}
+
+/// `[start, end)` of each `╰─> [N lines of output]` … `[end of output]` block pip quotes
+/// from a build: a traceback inside is the package's, reported with pip's failure.
+pub(super) fn pip_output_blocks(lines: &[String]) -> Vec<(usize, usize)> {
+    (0..lines.len())
+        .filter(|&i| OUTPUT_OPEN.is_match(&lines[i]))
+        .map(|i| {
+            let end = (i + 1..lines.len())
+                .find(|&j| lines[j].trim() == "[end of output]")
+                .unwrap_or(lines.len());
+            (i, end)
+        })
+        .collect()
 }
 
 fn pip_problem(line: &str) -> Option<(Kind, Option<String>)> {
