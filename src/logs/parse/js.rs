@@ -29,6 +29,7 @@ pub const TOOLS: &[&str] = &[
     "yarn",
     "mocha",
     "prettier",
+    "bun",
 ];
 
 /// An uncaught error at the start of a line: `TypeError: x`, `Error [ERR_X]: y`.
@@ -73,6 +74,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(runners::node_tap(lines));
     found.extend(runners::node_spec(lines));
     found.extend(runners::mocha(lines));
+    found.extend(runners::bun(lines));
     found.extend(runners::jest_coverage(lines));
     found.extend(uncaught(lines));
     found.extend(heap_oom(lines));

@@ -39,6 +39,10 @@ static MOCHA_FAILING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*\d+ failing\s*$").unwrap());
 static MOCHA_ENTRY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)\d+\) (.+?)\s*$").unwrap());
+static BUN_FAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\(fail\) (.+?)(?: \[[\d.]+m?s\])?\s*$").unwrap());
+static BUN_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:error|\w*Error): .*$").unwrap());
 static SPEC_FAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)✖ (.+?) \([\d.]+m?s\)\s*$").unwrap());
 
@@ -227,6 +231,34 @@ fn mocha_title(lines: &[String], i: usize, end: usize) -> (String, usize) {
     }
     let title = parts.join(" ");
     (title.trim_end_matches(':').to_string(), j + 1)
+}
+
+/// `bun test`: the error and its stack come first, then `(fail) suite > test [1.2ms]`.
+pub(super) fn bun(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(c) = BUN_FAIL.captures(line) else {
+            if line.starts_with("(pass) ") || line.starts_with("(skip) ") {
+                from = i + 1;
+            }
+            continue;
+        };
+        let error = (from..i).rev().find(|&j| BUN_ERROR.is_match(&lines[j]));
+        let Some(e) = error else {
+            from = i + 1;
+            continue;
+        };
+        let message = lines[e].strip_prefix("error: ").unwrap_or(&lines[e]);
+        let mut f = located("bun", message, frames_in(&lines[e..i]), None);
+        f.test = Some(c[1].to_string());
+        found.push(Found {
+            at: e,
+            failure: f.with_excerpt(&window(lines, e, 0, i - e)),
+        });
+        from = i + 1;
+    }
+    found
 }
 
 /// `node --test` with the TAP reporter: `not ok` entries and their YAML diagnostics.
@@ -424,6 +456,19 @@ mod tests {
             (f.file.as_deref(), f.line),
             (Some("test/api.test.js"), Some(9))
         );
+    }
+
+    #[test]
+    fn bun_error_before_fail_line() {
+        let l = lines(
+            "src/math.test.ts:\n(pass) math > subtracts [0.10ms]\n3 | test(\"adds\", () => {\n4 |   expect(add(2, 3)).toBe(4);\n                       ^\nerror: expect(received).toBe(expected)\n\nExpected: 4\nReceived: 5\n\n      at <anonymous> (/home/runner/work/app/app/src/math.test.ts:4:21)\n(fail) math > adds [0.53ms]\n\n 1 pass\n 1 fail",
+        );
+        let found = bun(&l);
+        assert_eq!(found.len(), 1);
+        let f = &found[0].failure;
+        assert_eq!(f.test.as_deref(), Some("math > adds"));
+        assert_eq!(f.message, "expect(received).toBe(expected)");
+        assert_eq!(f.line, Some(4));
     }
 
     #[test]
