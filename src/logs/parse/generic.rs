@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::Found;
 use super::util::window;
-use crate::logs::{Failure, Frame, Kind, StepLog};
+use crate::logs::{Failure, Frame, Kind, Level, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &["unknown"];
@@ -55,8 +55,9 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
             failure: exit_only(step),
         }];
     };
-    let mut failure = Failure::new("unknown", Kind::Unknown, one_line(&step.lines[at]));
-    if let Some((file, line, column)) = location_near(&step.lines, at) {
+    let text = step.lines[at].trim_start().trim_start_matches("##[error]");
+    let mut failure = Failure::new("unknown", Kind::Unknown, one_line(text));
+    if let Some((file, line, column)) = location_near(&step.lines, at).or_else(|| annotated(step)) {
         failure = failure.at(file, line, column);
     }
     failure = failure.with_excerpt(&window(&step.lines, at, EXCERPT_BEFORE, 3));
@@ -77,12 +78,18 @@ pub(crate) fn is_meaningful(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty()
         && t != StepLog::GAP
-        && !t.starts_with("##[")
+        && (!t.starts_with("##[") || is_error_annotation(t))
         && !t.starts_with("[command]")
         && !t.starts_with("shell: ")
         && !t
             .chars()
             .all(|c| matches!(c, '=' | '-' | '_' | '*' | '~' | '#' | ' '))
+}
+
+/// A `##[error]` line of the step's own (not the runner's closing exit-code line).
+fn is_error_annotation(t: &str) -> bool {
+    t.strip_prefix("##[error]")
+        .is_some_and(|m| !m.starts_with("Process completed with exit code") && !m.trim().is_empty())
 }
 
 /// The first `path:line(:col)` on `at` or the few lines around it, nearest first.
@@ -144,6 +151,15 @@ fn prefix_len(line: &str) -> usize {
         return m.len();
     }
     BUILDKIT.find(line).map_or(0, |m| m.end())
+}
+
+/// The location of the step's first `::error file=…,line=…::` annotation.
+fn annotated(step: &StepLog) -> Option<(String, Option<u32>, Option<u32>)> {
+    let a = step
+        .annotations
+        .iter()
+        .find(|a| a.level == Level::Error && a.file.is_some())?;
+    Some((a.file.clone()?, a.line, a.column))
 }
 
 /// `s` trimmed and cut to a readable single line.
@@ -431,6 +447,24 @@ mod tests {
             1,
         );
         assert_eq!(parse(&chatty)[0].failure.message, "done with things");
+    }
+
+    #[test]
+    fn annotation_location_when_the_text_has_none() {
+        let mut s = step(&["checking schema", "##[error]schema drift detected"], 1);
+        s.annotations.push(crate::logs::Annotation {
+            level: Level::Error,
+            message: "schema drift detected".into(),
+            file: Some("db/schema.sql".into()),
+            line: Some(40),
+            column: None,
+        });
+        let f = &parse(&s)[0].failure;
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("db/schema.sql"), Some(40))
+        );
+        assert_eq!(f.message, "schema drift detected");
     }
 
     #[test]
