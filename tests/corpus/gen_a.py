@@ -14,8 +14,8 @@ Each case becomes tests/corpus/cases/<case>/ with
     meta.toml      the command shown in the log and the exit code (for parser unit tests)
 
 Requirements (installs nothing itself):
-    pip install pytest mypy ruff flake8
-    apt-get install node-typescript eslint jest make      # node >= 20 with npm on PATH
+    pip install pytest mypy ruff flake8 black isort pylint pre-commit
+    apt-get install node-typescript eslint jest mocha make git curl   # node >= 20 with npm on PATH
 Debian's jest and eslint live in /usr/share/nodejs; with a non-Debian node the script sets
 NODE_PATH and preloads a small shim for jest (see JEST_SHIM). Where Debian's jest cannot be
 installed next to a non-Debian nodejs (it depends on node-types-node), build a dummy
