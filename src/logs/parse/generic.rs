@@ -174,16 +174,25 @@ pub(crate) fn one_line(s: &str) -> String {
 /// Files that are not the repository's own code: installed packages, the interpreter's
 /// library, node internals, `<string>` and `<frozen …>` pseudo-files.
 pub(crate) fn is_vendor_path(path: &str) -> bool {
+    // node before 16 named its internals without the `node:` scheme
+    const NODE_INTERNALS: [&str; 5] = [
+        "internal/modules/",
+        "internal/process/",
+        "internal/main/",
+        "internal/timers",
+        "internal/bootstrap/",
+    ];
     let p = path.replace('\\', "/");
     p.starts_with('<')
         || p.starts_with("node:")
-        || p.starts_with("internal/")
+        || NODE_INTERNALS.iter().any(|m| p.starts_with(m))
         || [
             "site-packages/",
             "dist-packages/",
             "node_modules/",
             "/hostedtoolcache/",
-            "/lib/python",
+            "/lib/python2",
+            "/lib/python3",
             "/usr/lib/",
             "/usr/share/nodejs/",
             "/usr/local/lib/",
@@ -511,6 +520,9 @@ mod tests {
         assert!(is_vendor_path("<frozen os>"));
         assert!(!is_vendor_path("/home/runner/work/app/app/src/cart.js"));
         assert!(!is_vendor_path("tests/test_x.py"));
+        assert!(is_vendor_path("internal/modules/cjs/loader.js"));
+        assert!(!is_vendor_path("internal/billing/invoice.js"));
+        assert!(!is_vendor_path("src/lib/python_utils/io.py"));
     }
 
     #[test]
