@@ -14,8 +14,8 @@ Each case becomes tests/corpus/cases/<case>/ with
     meta.toml      the command shown in the log and the exit code (for parser unit tests)
 
 Requirements (installs nothing itself):
-    pip install pytest mypy ruff flake8
-    apt-get install node-typescript eslint jest make      # node >= 20 with npm on PATH
+    pip install pytest mypy ruff flake8 black isort pylint pre-commit
+    apt-get install node-typescript eslint jest mocha make git curl   # node >= 20 with npm on PATH
 Debian's jest and eslint live in /usr/share/nodejs; with a non-Debian node the script sets
 NODE_PATH and preloads a small shim for jest (see JEST_SHIM). Where Debian's jest cannot be
 installed next to a non-Debian nodejs (it depends on node-types-node), build a dummy
@@ -428,6 +428,210 @@ MAKEFILE_CP = d('''
 ''')
 
 
+
+# ---------------------------------------------------------------- more sources
+
+UNITTEST_IMPORT_PY = d("""
+    import unittest
+
+    from app.missing_helpers import slugify
+
+
+    class TestSlug(unittest.TestCase):
+        def test_slug(self):
+            self.assertEqual(slugify("A b"), "a-b")
+""")
+
+TEST_CLASS_TEARDOWN_PY = d("""
+    import pytest
+
+    from app.calc import add
+
+
+    @pytest.fixture
+    def conn():
+        yield {"open": True}
+        raise RuntimeError("connection already closed")
+
+
+    class TestAdd:
+        def test_small(self, conn):
+            assert add(1, 1) == 2
+
+        def test_big(self):
+            assert add(10**6, 1) == 10**6
+""")
+
+RUFF_SYNTAX_PY = d("""
+    def load(path):
+        with open(path) as f
+            return f.read()
+""")
+
+TS_IMPORT = d("""
+    import { format } from "date-fns";
+
+    export const today = (): string => format(new Date(), "yyyy-MM-dd");
+""")
+
+JS_ESM_APP = d("""
+    import chalk from "chalk";
+
+    console.log(chalk.green("ok"));
+""")
+
+JS_SYNTAX = d("""
+    function total(items) {
+      return items.reduce((sum, item) => sum + item.price, 0;
+    }
+
+    module.exports = { total };
+""")
+
+PKG_JSON_NPM_TEST = '{\n  "name": "app",\n  "version": "1.0.0",\n  "scripts": { "test": "jest --ci" }\n}\n'
+
+CI_SCRIPT = d("""
+    #!/usr/bin/env bash
+    set -euo pipefail
+    echo "checking formatting"
+    shfmt-missing -d scripts/
+""")
+
+MAKEFILE_BAD = "build:\n        gcc -o app main.c\n"
+
+WHEEL_FILES = {}
+
+
+def wheel(name, version, requires=()):
+    """A minimal real wheel (zip with METADATA, WHEEL, RECORD) that pip can resolve."""
+    import base64
+    import hashlib
+    import io
+    import zipfile
+    dist = "%s-%s" % (name, version)
+    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
+    meta += "".join("Requires-Dist: %s\n" % r for r in requires)
+    files = {
+        "%s/__init__.py" % name: "",
+        "%s.dist-info/METADATA" % dist: meta,
+        "%s.dist-info/WHEEL" % dist: "Wheel-Version: 1.0\nGenerator: corpus\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = ""
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record += "%s,sha256=%s,%d\n" % (path, digest, len(text))
+    files["%s.dist-info/RECORD" % dist] = record + "%s.dist-info/RECORD,,\n" % dist
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+    return "wheels/%s-py3-none-any.whl" % dist, buf.getvalue()
+
+MOCHA_TEST = d("""
+    const assert = require("assert");
+    const { total, applyDiscount } = require("../src/cart");
+
+    describe("cart", () => {
+      it("totals quantities", () => {
+        assert.strictEqual(total([{ price: 2, qty: 3 }, { price: 1, qty: 1 }]), 8);
+      });
+
+      it("ignores unknown codes", () => {
+        assert.strictEqual(applyDiscount([{ price: 10, qty: 1 }], "NOPE"), 10);
+      });
+    });
+""")
+
+MOCHA_THROW_TEST = d("""
+    const assert = require("assert");
+    const { applyDiscount } = require("../src/cart");
+
+    describe("discounts", () => {
+      it("ignores unknown codes", () => {
+        assert.strictEqual(applyDiscount([{ price: 10, qty: 1 }], "NOPE"), 10);
+      });
+    });
+""")
+
+PRECOMMIT_CONFIG = d("""
+    repos:
+      - repo: local
+        hooks:
+          - id: black
+            name: black
+            entry: black
+            language: system
+            types: [python]
+          - id: flake8
+            name: flake8
+            entry: flake8
+            language: system
+            types: [python]
+""")
+
+PYLINT_PY = d("""
+    import os
+
+
+    def area(w, h):
+        return w * h
+
+
+    def main():
+        print(area(2, undefined_height))
+""")
+
+ISORT_PY = d("""
+    import sys
+    import os
+
+
+    print(os.sep, sys.argv)
+""")
+
+GIT_INIT = "git init -q && git add -A && "
+
+CONFTEST_IMPORT = d("""
+    import pytest
+
+    from app.database import connect
+
+
+    @pytest.fixture
+    def db():
+        return connect()
+""")
+
+UNITTEST_SUBTEST_PY = d("""
+    import unittest
+
+    from app.calc import add
+
+
+    class TestTable(unittest.TestCase):
+        def test_table(self):
+            for a, b, want in [(1, 1, 2), (2, 2, 5)]:
+                with self.subTest(a=a, b=b):
+                    self.assertEqual(add(a, b), want)
+""")
+
+BROKEN_SETUP_PY = d("""
+    from setuptools import setup
+
+    raise RuntimeError("libfoo-dev headers not found: install libfoo-dev")
+
+    setup(name="fastfoo", version="0.1")
+""")
+
+TS_SYNTAX = d("""
+    export function total(xs: number[]): number {
+      return xs.reduce((a, b) => a + b, 0;
+    }
+""")
+
+ENV_SCRIPT = "#!/usr/bin/env python-missing\nprint('hi')\n"
+
+
 def case(name, files, run, expected, job="test", cmd=None, env=None, no_step_folders=False, script=False):
     """One case: `run` is the shell command really executed in the project dir; `cmd` what
     the workflow shows (defaults to `run`). With `script`, `run` is written to a runner-like
@@ -642,6 +846,98 @@ CASES = [
     case("generic_git_fatal", {},
          "git clone --depth 1 file:///home/runner/work/app/missing-repo vendor/lib",
          dict(tool="unknown", kind="unknown", message_contains="fatal:"), job="build"),
+    # ------------------------------------------------------------ more
+    case("py_unittest_import_error", py({"tests/test_slug.py": UNITTEST_IMPORT_PY}),
+         "python -m unittest discover -s tests -t .",
+         dict(tool="unittest", kind="import_error", file="tests/test_slug.py", line=3,
+              message_contains="No module named 'app.missing_helpers'", symbol="app.missing_helpers")),
+    case("py_pytest_class_teardown", py({"tests/test_cls.py": TEST_CLASS_TEARDOWN_PY}),
+         "python -m pytest -rA tests",
+         dict(tool="pytest", kind="test_failure", file="tests/test_cls.py", line=9,
+              message_contains="connection already closed", test="tests/test_cls.py::TestAdd::test_small")),
+    case("py_ruff_syntax_error", py({"app/load.py": RUFF_SYNTAX_PY}),
+         "ruff check app",
+         dict(tool="ruff", kind="syntax_error", file="app/load.py", line=2), job="lint"),
+    case("py_pip_resolution_impossible", {"requirements.txt": "alpha==1.0\ngamma==1.0\n",
+                                          "__wheels__": ""},
+         "pip install --no-index --find-links ./wheels -r requirements.txt",
+         dict(tool="pip", kind="dependency", file="requirements.txt",
+              line=1, message_contains="conflicting dependencies", symbol="alpha"), job="install",
+         env={"PIP_FIND_LINKS": None}),
+    case("ts_tsc_missing_module", {"tsconfig.json": TSCONFIG, "src/dates.ts": TS_IMPORT},
+         "tsc -p .",
+         dict(tool="tsc", kind="import_error", file="src/dates.ts", line=1,
+              message_contains="TS2307", symbol="date-fns"), job="build"),
+    case("js_eslint_compact", {".eslintrc.json": ESLINTRC, "src/config.js": JS_LINT},
+         "eslint --format compact src",
+         dict(tool="eslint", kind="lint", file="src/config.js", line=4,
+              message_contains="'text' is assigned a value but never used", symbol="text"), job="lint"),
+    case("js_node_esm_missing", {"package.json": '{"name": "app", "type": "module"}\n', "src/app.js": JS_ESM_APP},
+         "node src/app.js",
+         dict(tool="node", kind="import_error", message_contains="Cannot find package 'chalk'", symbol="chalk"),
+         job="start"),
+    case("js_node_syntax_error", {"src/total.js": JS_SYNTAX},
+         "node src/total.js",
+         dict(tool="node", kind="syntax_error", file="src/total.js", line=2,
+              message_contains="SyntaxError"), job="start"),
+    case("js_npm_test_jest", {"package.json": PKG_JSON_NPM_TEST, "jest.config.js": JEST_CONFIG, "src/cart.js": JS_CART,
+                              "test/discount.test.js": JS_CART_TEST_THROW_FIRST},
+         "npm test",
+         dict(tool="jest", kind="test_failure", file="src/cart.js", line=6,
+              message_contains="Cannot read properties of undefined", test="discounts › unknown codes are ignored")),
+    case("sh_repo_script_not_found", {"scripts/ci.sh": CI_SCRIPT},
+         "bash scripts/ci.sh",
+         dict(tool="shell", kind="command_not_found", file="scripts/ci.sh", line=4, symbol="shfmt-missing"),
+         job="lint"),
+    case("make_missing_separator", {"Makefile": MAKEFILE_BAD},
+         "make build",
+         dict(tool="make", kind="syntax_error", file="Makefile", line=2,
+              message_contains="missing separator"), job="build"),
+    case("js_mocha_assert", {"package.json": PKG_JSON, "src/cart.js": JS_CART, "test/cart.test.js": MOCHA_TEST},
+         "mocha",
+         dict(tool="mocha", kind="test_failure", file="test/cart.test.js", line=6,
+              message_contains="Expected values to be strictly equal", test="cart totals quantities")),
+    case("js_mocha_throw", {"package.json": PKG_JSON, "src/cart.js": JS_CART, "test/discount.test.js": MOCHA_THROW_TEST},
+         "mocha --color",
+         dict(tool="mocha", kind="test_failure", file="src/cart.js", line=6,
+              message_contains="Cannot read properties of undefined", test="discounts ignores unknown codes")),
+    case("py_precommit_black", py({".pre-commit-config.yaml": PRECOMMIT_CONFIG, "app/fmt.py": UNFORMATTED_PY}),
+         GIT_INIT + "pre-commit run --all-files --show-diff-on-failure --color=always",
+         dict(tool="black", kind="format", file="app/fmt.py"), job="lint",
+         cmd="pre-commit run --all-files --show-diff-on-failure --color=always"),
+    case("py_precommit_flake8", py({".pre-commit-config.yaml": PRECOMMIT_CONFIG, "app/report.py": LINT_PY}),
+         GIT_INIT + "pre-commit run --all-files",
+         dict(tool="flake8", kind="lint", file="app/report.py", line=1, symbol="os"), job="lint",
+         cmd="pre-commit run --all-files"),
+    case("py_black_check", py({"app/fmt.py": UNFORMATTED_PY}),
+         "black --check app",
+         dict(tool="black", kind="format", file="app/fmt.py"), job="lint"),
+    case("py_isort_check", py({"app/imports.py": ISORT_PY}),
+         "isort --check-only app",
+         dict(tool="isort", kind="format", file="app/imports.py"), job="lint"),
+    case("py_pylint", py({"app/geometry.py": PYLINT_PY}),
+         "pylint app",
+         dict(tool="pylint", kind="lint", file="app/geometry.py", line=9,
+              message_contains="Undefined variable", symbol="undefined_height"), job="lint"),
+    case("py_pytest_conftest_import", py({"tests/conftest.py": CONFTEST_IMPORT, "tests/test_calc.py": TEST_CALC_PY}),
+         "python -m pytest tests",
+         dict(tool="pytest", kind="import_error", file="tests/conftest.py", line=3,
+              message_contains="No module named 'app.database'", symbol="app.database")),
+    case("py_unittest_subtest", py({"tests/test_table.py": UNITTEST_SUBTEST_PY}),
+         "python -m unittest discover -s tests -t .",
+         dict(tool="unittest", kind="test_failure", file="tests/test_table.py", line=10,
+              message_contains="4 != 5", test="tests.test_table.TestTable.test_table")),
+    case("py_pip_build_failure", {"vendor/fastfoo/setup.py": BROKEN_SETUP_PY},
+         "pip install --no-build-isolation --no-index ./vendor/fastfoo",
+         dict(tool="pip", kind="dependency", message_contains="libfoo-dev headers not found", symbol="fastfoo"),
+         job="install"),
+    case("ts_tsc_syntax", {"tsconfig.json": TSCONFIG, "src/total.ts": TS_SYNTAX},
+         "tsc -p .",
+         dict(tool="tsc", kind="syntax_error", file="src/total.ts", line=2,
+              message_contains="TS1005"), job="build"),
+    case("sh_env_not_found", {"scripts/gen.py": ENV_SCRIPT},
+         "chmod +x scripts/gen.py && ./scripts/gen.py",
+         dict(tool="shell", kind="command_not_found", symbol="python-missing"), job="build"),
 ]
 
 
@@ -651,6 +947,15 @@ def node_env():
 
 
 def write_tree(root, files):
+    if "__wheels__" in files:
+        files = {k: v for k, v in files.items() if k != "__wheels__"}
+        for name, version, req in (("alpha", "1.0", ["beta==1.0"]), ("gamma", "1.0", ["beta==2.0"]),
+                                   ("beta", "1.0", []), ("beta", "2.0", [])):
+            rel, data = wheel(name, version, req)
+            path = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
     for rel, text in files.items():
         path = os.path.join(root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -5,13 +5,14 @@
 //! `FAILED`, `fatal:`) becomes the message, a `path:line(:col)` near it the location, and
 //! the lines before `##[error]Process completed with exit code N.` the excerpt.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::Found;
 use super::util::window;
-use crate::logs::{Failure, Kind, StepLog};
+use crate::logs::{Failure, Frame, Kind, Level, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &["unknown"];
@@ -54,8 +55,9 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
             failure: exit_only(step),
         }];
     };
-    let mut failure = Failure::new("unknown", Kind::Unknown, one_line(&step.lines[at]));
-    if let Some((file, line, column)) = location_near(&step.lines, at) {
+    let text = step.lines[at].trim_start().trim_start_matches("##[error]");
+    let mut failure = Failure::new("unknown", Kind::Unknown, one_line(text));
+    if let Some((file, line, column)) = location_near(&step.lines, at).or_else(|| annotated(step)) {
         failure = failure.at(file, line, column);
     }
     failure = failure.with_excerpt(&window(&step.lines, at, EXCERPT_BEFORE, 3));
@@ -76,12 +78,18 @@ pub(crate) fn is_meaningful(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty()
         && t != StepLog::GAP
-        && !t.starts_with("##[")
+        && (!t.starts_with("##[") || is_error_annotation(t))
         && !t.starts_with("[command]")
         && !t.starts_with("shell: ")
         && !t
             .chars()
             .all(|c| matches!(c, '=' | '-' | '_' | '*' | '~' | '#' | ' '))
+}
+
+/// A `##[error]` line of the step's own (not the runner's closing exit-code line).
+fn is_error_annotation(t: &str) -> bool {
+    t.strip_prefix("##[error]")
+        .is_some_and(|m| !m.starts_with("Process completed with exit code") && !m.trim().is_empty())
 }
 
 /// The first `path:line(:col)` on `at` or the few lines around it, nearest first.
@@ -119,6 +127,41 @@ pub(crate) fn header_lines(step: &StepLog) -> Vec<bool> {
     marks
 }
 
+/// `step` with line prefixes that hide a tool's own output taken off: `##[error]`,
+/// `##[warning]` and `##[notice]` (tools with a GitHub output format, such as
+/// `ruff --output-format=github`, print workflow commands the runner turns into these) and
+/// BuildKit's `#12 3.456 ` step prefix (`docker build` running the tool).
+pub(crate) fn unmarked(step: &StepLog) -> Cow<'_, StepLog> {
+    if !step.lines.iter().any(|l| prefix_len(l) > 0) {
+        return Cow::Borrowed(step);
+    }
+    let mut owned = step.clone();
+    for line in owned.lines.iter_mut() {
+        let cut = prefix_len(line);
+        line.drain(..cut);
+    }
+    Cow::Owned(owned)
+}
+
+/// Length of a marker or BuildKit prefix at the start of `line` (0 when none).
+fn prefix_len(line: &str) -> usize {
+    static BUILDKIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^#\d+ \d+\.\d+ ").unwrap());
+    const MARKS: [&str; 3] = ["##[error]", "##[warning]", "##[notice]"];
+    if let Some(m) = MARKS.iter().find(|m| line.starts_with(**m)) {
+        return m.len();
+    }
+    BUILDKIT.find(line).map_or(0, |m| m.end())
+}
+
+/// The location of the step's first `::error file=…,line=…::` annotation.
+fn annotated(step: &StepLog) -> Option<(String, Option<u32>, Option<u32>)> {
+    let a = step
+        .annotations
+        .iter()
+        .find(|a| a.level == Level::Error && a.file.is_some())?;
+    Some((a.file.clone()?, a.line, a.column))
+}
+
 /// `s` trimmed and cut to a readable single line.
 pub(crate) fn one_line(s: &str) -> String {
     let t = s.trim();
@@ -131,16 +174,25 @@ pub(crate) fn one_line(s: &str) -> String {
 /// Files that are not the repository's own code: installed packages, the interpreter's
 /// library, node internals, `<string>` and `<frozen …>` pseudo-files.
 pub(crate) fn is_vendor_path(path: &str) -> bool {
+    // node before 16 named its internals without the `node:` scheme
+    const NODE_INTERNALS: [&str; 5] = [
+        "internal/modules/",
+        "internal/process/",
+        "internal/main/",
+        "internal/timers",
+        "internal/bootstrap/",
+    ];
     let p = path.replace('\\', "/");
     p.starts_with('<')
         || p.starts_with("node:")
-        || p.starts_with("internal/")
+        || NODE_INTERNALS.iter().any(|m| p.starts_with(m))
         || [
             "site-packages/",
             "dist-packages/",
             "node_modules/",
             "/hostedtoolcache/",
-            "/lib/python",
+            "/lib/python2",
+            "/lib/python3",
             "/usr/lib/",
             "/usr/share/nodejs/",
             "/usr/local/lib/",
@@ -149,6 +201,16 @@ pub(crate) fn is_vendor_path(path: &str) -> bool {
         ]
         .iter()
         .any(|m| p.contains(m))
+}
+
+/// The frames in the repository's own code: installed packages and runtime internals
+/// would only dilute the ranking of files to fix.
+pub(crate) fn own_frames(frames: &[Frame]) -> Vec<Frame> {
+    frames
+        .iter()
+        .filter(|f| !is_vendor_path(&f.file))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -397,10 +459,53 @@ mod tests {
     }
 
     #[test]
+    fn annotation_location_when_the_text_has_none() {
+        let mut s = step(&["checking schema", "##[error]schema drift detected"], 1);
+        s.annotations.push(crate::logs::Annotation {
+            level: Level::Error,
+            message: "schema drift detected".into(),
+            file: Some("db/schema.sql".into()),
+            line: Some(40),
+            column: None,
+        });
+        let f = &parse(&s)[0].failure;
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("db/schema.sql"), Some(40))
+        );
+        assert_eq!(f.message, "schema drift detected");
+    }
+
+    #[test]
     fn a_passing_step_gives_nothing() {
         let mut s = step(&["all good"], 0);
         s.failed = false;
         assert!(parse(&s).is_empty());
+    }
+
+    #[test]
+    fn markers_are_taken_off_and_run_headers_skipped() {
+        let s = step(&["##[error]app/x.py:1:8: F401 `os` imported but unused"], 1);
+        assert_eq!(
+            unmarked(&s).lines[0],
+            "app/x.py:1:8: F401 `os` imported but unused"
+        );
+        let s = step(
+            &["#11 2.301 src/a.ts(3,7): error TS2322: Type 'string' is not assignable."],
+            1,
+        );
+        assert!(unmarked(&s).lines[0].starts_with("src/a.ts(3,7)"));
+        let mut s = step(
+            &[
+                "##[group]Run ./build.sh --strict",
+                "./build.sh --strict",
+                "shell: /usr/bin/bash -e {0}",
+                "##[error]Process completed with exit code 4.",
+            ],
+            4,
+        );
+        s.commands = vec!["./build.sh --strict".into()];
+        assert!(parse(&s)[0].failure.message.contains("exit code 4"));
     }
 
     #[test]
@@ -415,6 +520,9 @@ mod tests {
         assert!(is_vendor_path("<frozen os>"));
         assert!(!is_vendor_path("/home/runner/work/app/app/src/cart.js"));
         assert!(!is_vendor_path("tests/test_x.py"));
+        assert!(is_vendor_path("internal/modules/cjs/loader.js"));
+        assert!(!is_vendor_path("internal/billing/invoice.js"));
+        assert!(!is_vendor_path("src/lib/python_utils/io.py"));
     }
 
     #[test]

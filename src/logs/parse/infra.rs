@@ -49,13 +49,28 @@ static DISK: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 static RUNNER_LOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"The runner has received a shutdown signal|lost communication with the server|The hosted runner encountered an error|Cannot connect to the Docker daemon|runner .* did not connect|The self-hosted runner .* lost").unwrap()
+    Regex::new(r"The runner has received a shutdown signal|lost communication with the server|The hosted runner encountered an error|Cannot connect to the Docker daemon|runner .* did not connect|The self-hosted runner .* lost|was not acquired by Runner").unwrap()
 });
 
-static CATEGORIES: [Category; 5] = [
+/// A test runner's closing summary with failures: connection errors before it are what
+/// the failing tests printed, and the tests are the root cause to report.
+static TESTS_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^=+ short test summary info =+$|^Tests:\s+\d+ failed|^\s*\d+ failing$|^FAILED \((?:failures|errors)=|^[#ℹ] fail [1-9]|^\s*Tests?\s+\d+ failed|^--- FAIL: |^\[ERROR\] Tests run:.*Failures: [1-9]").unwrap()
+});
+
+/// The workflow itself is wrong: an action or tool version that does not exist.
+static WORKFLOW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"Unable to resolve action `[^`]+`|Can't find 'action\.ya?ml'|Invalid workflow file|The workflow is not valid|The version '[^']+' with architecture '[^']+' was not found|Unable to find Node version|Could not find a version that satisfied version spec").unwrap()
+});
+
+static CATEGORIES: [Category; 6] = [
     Category {
         kind: Kind::Timeout,
         pattern: &TIMEOUT,
+    },
+    Category {
+        kind: Kind::Config,
+        pattern: &WORKFLOW,
     },
     Category {
         kind: Kind::Oom,
@@ -77,8 +92,10 @@ static CATEGORIES: [Category; 5] = [
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let tests_failed = step.lines.iter().any(|l| TESTS_FAILED.is_match(l));
     let mut found: Vec<Found> = CATEGORIES
         .iter()
+        .filter(|c| !(tests_failed && c.kind == Kind::Network))
         .filter_map(|c| first_of(step, c))
         .collect();
     if !found.iter().any(|f| f.failure.kind == Kind::Timeout)
@@ -213,6 +230,14 @@ mod tests {
                 Kind::Infra,
             ),
             (
+                "##[error]The version '3.6' with architecture 'x64' was not found for Ubuntu 24.04.",
+                Kind::Config,
+            ),
+            (
+                "##[error]Unable to resolve action `actions/setup-node@v9`, unable to find version `v9`",
+                Kind::Config,
+            ),
+            (
                 "##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped",
                 Kind::Infra,
             ),
@@ -221,6 +246,15 @@ mod tests {
             let got = found.first().map_or(Kind::Unknown, |f| f.failure.kind);
             assert_eq!(got, kind, "{line}");
         }
+    }
+
+    #[test]
+    fn connection_errors_printed_by_failing_tests_are_not_network_failures() {
+        let s = step(
+            "test_api.py::test_fetch requests.exceptions.ConnectionError: Connection reset by peer\n=========================== short test summary info ============================\nFAILED tests/test_api.py::test_fetch",
+            Some(1),
+        );
+        assert!(parse(&s).is_empty());
     }
 
     #[test]

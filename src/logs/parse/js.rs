@@ -25,6 +25,11 @@ pub const TOOLS: &[&str] = &[
     "node-test",
     "node",
     "npm",
+    "pnpm",
+    "yarn",
+    "mocha",
+    "prettier",
+    "bun",
 ];
 
 /// An uncaught error at the start of a line: `TypeError: x`, `Error [ERR_X]: y`.
@@ -32,6 +37,17 @@ static UNCAUGHT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:[A-Z]\w*)?Error)(?: \[(\w+)\])?: (.*)$").unwrap());
 static NODE_SOURCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:file://)?/[^\s:]+|[A-Za-z]:\\\S+):(\d+)$").unwrap());
+static PNPM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:‼\s*)?(ERR_PNPM_\w+)\s+(.*)$").unwrap());
+static YARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(?:error (Your lockfile needs to be updated.*|Couldn't find (?:package|any versions for) "(@?[^@"]+).*|An unexpected error occurred: .*)|➤ YN(0028|0035|0018|0016): (?:│ )?(.*))$"#).unwrap()
+});
+static NETWORK_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"ENOTFOUND|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|network")
+        .unwrap()
+});
+static IMPORTED_FROM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r" imported from (\S+)").unwrap());
 static HEAP_OOM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"FATAL ERROR: .*(?:heap out of memory|Allocation failed)").unwrap()
 });
@@ -48,16 +64,22 @@ static NPM_404: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let lines = &step.lines;
     let mut found = lint::tsc(lines);
     found.extend(lint::eslint(lines));
+    found.extend(lint::prettier(lines));
     found.extend(runners::jest(lines));
     found.extend(runners::vitest(lines));
     found.extend(runners::node_tap(lines));
     found.extend(runners::node_spec(lines));
+    found.extend(runners::mocha(lines));
+    found.extend(runners::bun(lines));
+    found.extend(runners::jest_coverage(lines));
     found.extend(uncaught(lines));
     found.extend(heap_oom(lines));
     found.extend(npm(lines));
+    found.extend(pnpm_and_yarn(lines));
     found
 }
 
@@ -68,9 +90,12 @@ fn uncaught(lines: &[String]) -> Vec<Found> {
         let Some(c) = UNCAUGHT.captures(line) else {
             continue;
         };
+        // a hint line or two (`Did you mean …`) may sit between the error and its stack
+        let first_at = (i + 1..(i + 4).min(lines.len())).find(|&j| lines[j].starts_with("    at "));
         let stack_end = (i + 1..lines.len())
             .take_while(|&j| {
-                lines[j].starts_with("    at ")
+                first_at.is_some_and(|f| j < f)
+                    || lines[j].starts_with("    at ")
                     || lines[j].starts_with("Require stack:")
                     || lines[j].starts_with("- ")
             })
@@ -103,12 +128,16 @@ fn uncaught(lines: &[String]) -> Vec<Found> {
             .iter()
             .rev()
             .find(|fr| !super::generic::is_vendor_path(&fr.file));
-        match (own, thrown_at) {
-            (Some(fr), _) => f = f.at(fr.file.clone(), fr.line, None),
-            (None, Some((file, line))) => f = f.at(file.trim_start_matches("file://"), line, None),
+        let importer = IMPORTED_FROM.captures(&c[3]).map(|m| m[1].to_string());
+        match (own, thrown_at, importer) {
+            (Some(fr), _, _) => f = f.at(fr.file.clone(), fr.line, None),
+            (None, Some((file, line)), _) => {
+                f = f.at(file.trim_start_matches("file://"), line, None)
+            }
+            (None, None, Some(file)) => f = f.at(file.trim_start_matches("file://"), None, None),
             _ => {}
         }
-        f.frames = frames;
+        f.frames = super::generic::own_frames(&frames);
         let at = source
             .clone()
             .find(|&j| NODE_SOURCE.is_match(&lines[j]))
@@ -187,6 +216,60 @@ fn npm(lines: &[String]) -> Vec<Found> {
     found
 }
 
+/// pnpm's `ERR_PNPM_*` errors and yarn's (classic `error …`, berry `➤ YN0028: …`) install
+/// failures; script failures (`ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL`, `Command failed`) are
+/// left to the tool the script ran.
+fn pnpm_and_yarn(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let f = if let Some(c) = PNPM.captures(line) {
+            let Some(kind) = pnpm_kind(&c[1], &c[2]) else {
+                continue;
+            };
+            let mut f = Failure::new("pnpm", kind, one_line(&format!("{}: {}", &c[1], &c[2])));
+            if c[1].contains("LOCKFILE") {
+                f = f.at("pnpm-lock.yaml", None, None);
+            }
+            f
+        } else if let Some(c) = YARN.captures(line) {
+            let text = c.get(1).or(c.get(4)).map_or("", |m| m.as_str());
+            let kind = if NETWORK_WORDS.is_match(text) {
+                Kind::Network
+            } else {
+                Kind::Dependency
+            };
+            let mut f = Failure::new("yarn", kind, one_line(text));
+            f.symbol = c.get(2).map(|m| m.as_str().to_string());
+            if text.contains("lockfile") {
+                f = f.at("yarn.lock", None, None);
+            }
+            f
+        } else {
+            continue;
+        };
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 2, 3)),
+        });
+    }
+    found
+}
+
+fn pnpm_kind(code: &str, message: &str) -> Option<Kind> {
+    if code.contains("RUN_FIRST_FAIL") || code.contains("RECURSIVE_EXEC") {
+        return None;
+    }
+    Some(
+        if NETWORK_WORDS.is_match(code) || NETWORK_WORDS.is_match(message) {
+            Kind::Network
+        } else if code.contains("NO_SCRIPT") || code.contains("CONFIG") {
+            Kind::Config
+        } else {
+            Kind::Dependency
+        },
+    )
+}
+
 /// The failure an `npm error code X` block describes; `None` for lifecycle exit codes
 /// (`code 1`, `ELIFECYCLE`), which the script's own failure already explains.
 fn npm_code(lines: &[String], i: usize, code: &str) -> Option<Failure> {
@@ -251,6 +334,22 @@ mod tests {
         assert_eq!(f.kind, Kind::Dependency);
         assert_eq!(f.symbol.as_deref(), Some("left-padd"));
         assert!(f.message.starts_with("E404: 404 Not Found"));
+    }
+
+    #[test]
+    fn pnpm_and_yarn_install_failures() {
+        let l = lines(
+            " ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with \"frozen-lockfile\" because pnpm-lock.yaml is not up to date with package.json\n\
+             error Couldn't find package \"left-padd@^1.0.0\" required by \"app@1.0.0\" on the \"npm\" registry.\n\
+             ➤ YN0028: │ The lockfile would have been modified by this install, which is explicitly forbidden.\n\
+             ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL  app@1.0.0 test: `jest`",
+        );
+        let found = pnpm_and_yarn(&l);
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0].failure.file.as_deref(), Some("pnpm-lock.yaml"));
+        assert_eq!(found[1].failure.symbol.as_deref(), Some("left-padd"));
+        assert_eq!(found[2].failure.file.as_deref(), Some("yarn.lock"));
+        assert!(found.iter().all(|f| f.failure.kind == Kind::Dependency));
     }
 
     #[test]

@@ -10,24 +10,44 @@
 
 mod lint;
 mod pytest;
+mod style;
 mod traceback;
 
 use super::Found;
+use super::generic::unmarked;
 use crate::logs::StepLog;
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &[
-    "pytest", "unittest", "python", "mypy", "ruff", "flake8", "pip",
+    "pytest",
+    "unittest",
+    "python",
+    "mypy",
+    "ruff",
+    "flake8",
+    "pip",
+    "black",
+    "poetry",
+    "uv",
+    "pylint",
+    "isort",
+    "pre-commit",
+    "pyright",
 ];
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*unmarked(step);
     let lines = &step.lines;
     let mut covered = vec![false; lines.len()];
+    for (from, to) in lint::pip_output_blocks(lines) {
+        covered[from..to].iter_mut().for_each(|c| *c = true);
+    }
     let mut found = pytest::parse(lines, &mut covered);
     found.extend(traceback::parse_unittest(lines, &mut covered));
     found.extend(traceback::parse_plain(lines, &mut covered));
     found.extend(lint::parse(step));
+    found.extend(style::parse(step));
     found
 }
 

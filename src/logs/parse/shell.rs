@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Found;
-use super::generic::{is_meaningful, one_line};
+use super::generic::{is_meaningful, one_line, unmarked};
 use super::util::window;
 use crate::logs::{Failure, Kind, StepLog};
 
@@ -27,7 +27,7 @@ static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
         r"|^(?P<dscript>[^\s:]+): (?P<dline>\d+): (?P<dcmd>[^\s:]+): not found\s*$",
         r"|^(?:[\w/.-]+: )?(?P<bcmd>[^\s:]+): command not found\s*$",
         r"|^zsh: command not found: (?P<zcmd>\S+)\s*$",
-        r"|^env: '?(?P<ecmd>[^':]+)'?: No such file or directory\s*$",
+        r"|^(?:/usr)?(?:/bin/)?env: [‘']?(?P<ecmd>[^'‘’:]+)[’']?: No such file or directory\s*$",
         r"|The term '(?P<pcmd>[^']+)' is not recognized as (?:the|a) name of a cmdlet",
         r"|^make(?:\[\d+\])?: (?P<mcmd>[^\s:*]+): (?:Command not found|No such file or directory)\s*$",
     ))
@@ -39,8 +39,10 @@ static CANNOT_RUN: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// `cp: cannot stat 'x': No such file or directory` and other coreutils complaints.
 static MISSING_FILE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[\w.-]+: (?:[\w ]+ )?'?(?P<path>[^':]+?)'?: No such file or directory\s*$")
-        .unwrap()
+    Regex::new(
+        r"^[\w.-]+: (?:[\w ]+ )?[‘']?(?P<path>[^'‘’:]+?)[’']?: No such file or directory\s*$",
+    )
+    .unwrap()
 });
 static MAKE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:g|mingw32-)?make(?:\[\d+\])?: \*\*\* \[(?:(?P<file>[^\]:]+):(?P<line>\d+): )?(?P<target>[^\]]+)\] (?:Error (?P<code>\d+)|Killed|Terminated|Interrupt)").unwrap()
@@ -62,6 +64,7 @@ static ERRORISH: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*unmarked(step);
     let lines = &step.lines;
     let mut found = not_found(lines);
     let make = make(lines);
@@ -236,6 +239,10 @@ mod tests {
             ("/bin/sh: 1: jq: not found", "jq"),
             ("zsh: command not found: jq", "jq"),
             ("env: 'jq': No such file or directory", "jq"),
+            (
+                "/usr/bin/env: 'python': No such file or directory",
+                "python",
+            ),
             (
                 "jq : The term 'jq' is not recognized as a name of a cmdlet, function, script file, or executable program.",
                 "jq",

@@ -31,6 +31,11 @@ static UNIX: LazyLock<Regex> = LazyLock::new(|| {
 static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^((?:[A-Za-z]:)?[^:]+): line (\d+), col (\d+), (Error|Warning) - (.*?)(?: \(([@\w/-]+)\))?$").unwrap()
 });
+static PRETTIER_FILE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[warn\] (\S+)\s*$").unwrap());
+static PRETTIER_SYNTAX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\[error\] ([^\s:]+): (SyntaxError: .*?)(?: \((\d+):(\d+)\))?\s*$").unwrap()
+});
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'([\w$.]+)'").unwrap());
 
 /// tsc's diagnostics.
@@ -124,6 +129,39 @@ pub(super) fn eslint(lines: &[String]) -> Vec<Found> {
     if errors.is_empty() { warnings } else { errors }
 }
 
+/// prettier `--check`: `[warn] src/a.js` per unformatted file (when the run ends with
+/// `Code style issues found`), and `[error] src/a.js: SyntaxError: … (3:5)`.
+pub(super) fn prettier(lines: &[String]) -> Vec<Found> {
+    let checked = lines.iter().any(|l| l.contains("Code style issues found"));
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let f = if let Some(c) = PRETTIER_SYNTAX.captures(line) {
+            let (l, col) = (
+                c.get(3).and_then(|m| m.as_str().parse().ok()),
+                c.get(4).and_then(|m| m.as_str().parse().ok()),
+            );
+            Failure::new("prettier", Kind::SyntaxError, one_line(&c[2])).at(&c[1], l, col)
+        } else if let Some(c) = PRETTIER_FILE.captures(line).filter(|_| checked) {
+            if c[1].starts_with("Code") {
+                continue;
+            }
+            Failure::new(
+                "prettier",
+                Kind::Format,
+                format!("{} is not formatted (prettier --check)", &c[1]),
+            )
+            .at(&c[1], None, None)
+        } else {
+            continue;
+        };
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 1, 1)),
+        });
+    }
+    found
+}
+
 /// A stylish-format file header: an unindented path with an extension and no spaces.
 fn stylish_file(line: &str) -> Option<String> {
     let t = line.trim_end();
@@ -183,6 +221,26 @@ mod tests {
         ));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].failure.file.as_deref(), Some("/w/src/b.ts"));
+    }
+
+    #[test]
+    fn prettier_check_and_syntax_errors() {
+        let f = prettier(&lines(
+            "Checking formatting...\n[warn] src/a.js\n[warn] src/b.ts\n[warn] Code style issues found in 2 files. Run Prettier with --write to fix.",
+        ));
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].failure.kind, f[0].failure.file.as_deref()),
+            (Kind::Format, Some("src/a.js"))
+        );
+        let f = prettier(&lines(
+            "[error] src/c.js: SyntaxError: Unexpected token (3:5)",
+        ));
+        assert_eq!(
+            (f[0].failure.kind, f[0].failure.line, f[0].failure.column),
+            (Kind::SyntaxError, Some(3), Some(5))
+        );
+        assert!(prettier(&lines("[warn] jsxBracketSameLine is deprecated.")).is_empty());
     }
 
     #[test]

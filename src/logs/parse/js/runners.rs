@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::super::Found;
-use super::super::generic::{is_vendor_path, one_line};
+use super::super::generic::{is_vendor_path, one_line, own_frames};
 use super::super::util::window;
 use crate::logs::{Failure, Frame, Kind};
 
@@ -24,6 +24,9 @@ static JEST_SUITE: LazyLock<Regex> =
 static JEST_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:Test Suites:|Tests:|PASS\s|FAIL\s|Summary of all failing tests)").unwrap()
 });
+static JEST_COVERAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^Jest: "[^"]+" coverage threshold for \w+ \([\d.]+%\) not met: [\d.]+%"#).unwrap()
+});
 static CANNOT_FIND: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Cannot find (?:module|package) '([^']+)'").unwrap());
 static VITEST_HEAD: LazyLock<Regex> =
@@ -32,6 +35,14 @@ static VITEST_RULE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*⎯{3,}"
 static TAP_NOT_OK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)not ok \d+ - (.+?)(?: # (?:SKIP|TODO).*)?\s*$").unwrap());
 static YAML_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\w+): ?(.*)$").unwrap());
+static MOCHA_FAILING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*\d+ failing\s*$").unwrap());
+static MOCHA_ENTRY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\s*)\d+\) (.+?)\s*$").unwrap());
+static BUN_FAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\(fail\) (.+?)(?: \[[\d.]+m?s\])?\s*$").unwrap());
+static BUN_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:error|\w*Error): .*$").unwrap());
 static SPEC_FAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)✖ (.+?) \([\d.]+m?s\)\s*$").unwrap());
 
@@ -67,7 +78,7 @@ fn located(tool: &str, message: &str, frames: Vec<Frame>, fallback: Option<&str>
     } else if let Some(file) = fallback {
         f = f.at(file, None, None);
     }
-    f.frames = frames;
+    f.frames = own_frames(&frames);
     f
 }
 
@@ -83,6 +94,9 @@ pub(super) fn jest(lines: &[String]) -> Vec<Found> {
         let Some(c) = JEST_HEAD.captures(line) else {
             continue;
         };
+        if is_jest_notice(&c[1]) {
+            continue;
+        }
         let end = (i + 1..lines.len())
             .find(|&j| JEST_HEAD.is_match(&lines[j]) || JEST_END.is_match(&lines[j]));
         let body = &lines[i + 1..end.unwrap_or(lines.len())];
@@ -102,6 +116,25 @@ pub(super) fn jest(lines: &[String]) -> Vec<Found> {
         });
     }
     found
+}
+
+/// jest's `●` headers that are not failures: console output, warnings, config notices.
+fn is_jest_notice(header: &str) -> bool {
+    header == "Console"
+        || header.contains("Warning")
+        || header.starts_with("Multiple configurations")
+}
+
+/// `Jest: "global" coverage threshold for lines (80%) not met: 71.5%`.
+pub(super) fn jest_coverage(lines: &[String]) -> Vec<Found> {
+    let Some(i) = lines.iter().position(|l| JEST_COVERAGE.is_match(l)) else {
+        return Vec::new();
+    };
+    let f = Failure::new("jest", Kind::TestFailure, one_line(&lines[i]));
+    vec![Found {
+        at: i,
+        failure: f.with_excerpt(&window(lines, i, 0, 3)),
+    }]
 }
 
 /// The first line of a jest block, with `Expected:`/`Received:` folded in.
@@ -151,6 +184,79 @@ pub(super) fn vitest(lines: &[String]) -> Vec<Found> {
                 failure: f.with_excerpt(&window(lines, i, 0, body.len().min(14))),
             });
         }
+    }
+    found
+}
+
+/// mocha's `N failing` list: `1) suite` / `   test:` titles, the error, then its stack.
+pub(super) fn mocha(lines: &[String]) -> Vec<Found> {
+    let Some(start) = lines.iter().position(|l| MOCHA_FAILING.is_match(l)) else {
+        return Vec::new();
+    };
+    let entries: Vec<usize> = (start + 1..lines.len())
+        .filter(|&i| MOCHA_ENTRY.is_match(&lines[i]))
+        .collect();
+    let mut found = Vec::new();
+    for (n, &i) in entries.iter().enumerate() {
+        let end = entries.get(n + 1).copied().unwrap_or(lines.len());
+        let (title, body_from) = mocha_title(lines, i, end);
+        let body = &lines[body_from..end];
+        let message = body
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("mocha test failed");
+        let mut f = located("mocha", message, frames_in(body), None);
+        f.test = Some(title);
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 0, (end - i).min(14))),
+        });
+    }
+    found
+}
+
+/// The full title (`suite test`) of the entry at `i`: its title lines run to the one ending
+/// in `:`. Returns the title and the index after it.
+fn mocha_title(lines: &[String], i: usize, end: usize) -> (String, usize) {
+    let c = MOCHA_ENTRY.captures(&lines[i]).unwrap();
+    let mut parts = vec![c[2].to_string()];
+    let mut j = i;
+    while !parts.last().is_some_and(|p| p.ends_with(':'))
+        && j + 1 < end
+        && !lines[j + 1].trim().is_empty()
+    {
+        j += 1;
+        parts.push(lines[j].trim().to_string());
+    }
+    let title = parts.join(" ");
+    (title.trim_end_matches(':').to_string(), j + 1)
+}
+
+/// `bun test`: the error and its stack come first, then `(fail) suite > test [1.2ms]`.
+pub(super) fn bun(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(c) = BUN_FAIL.captures(line) else {
+            if line.starts_with("(pass) ") || line.starts_with("(skip) ") {
+                from = i + 1;
+            }
+            continue;
+        };
+        let error = (from..i).rev().find(|&j| BUN_ERROR.is_match(&lines[j]));
+        let Some(e) = error else {
+            from = i + 1;
+            continue;
+        };
+        let message = lines[e].strip_prefix("error: ").unwrap_or(&lines[e]);
+        let mut f = located("bun", message, frames_in(&lines[e..i]), None);
+        f.test = Some(c[1].to_string());
+        found.push(Found {
+            at: e,
+            failure: f.with_excerpt(&window(lines, e, 0, i - e)),
+        });
+        from = i + 1;
     }
     found
 }
@@ -325,6 +431,53 @@ mod tests {
             (f.file.as_deref(), f.line),
             (Some("/w/app/t.test.mjs"), Some(4))
         );
+    }
+
+    #[test]
+    fn jest_console_and_warnings_are_not_failures() {
+        let l = lines(
+            "  ● Console\n\n    console.log\n      hello\n\n  ● Validation Warning:\n\n  Unknown option \"x\"",
+        );
+        assert!(jest(&l).is_empty());
+    }
+
+    #[test]
+    fn mocha_hooks_and_nested_suites() {
+        let l = lines(
+            "  0 passing (4ms)\n  1 failing\n\n  1) api\n       users\n         \"before each\" hook for \"lists users\":\n     Error: connect to db failed\n      at Context.<anonymous> (test/api.test.js:9:11)\n      at process.processImmediate (node:internal/timers:476:21)\n",
+        );
+        let f = &mocha(&l)[0].failure;
+        assert_eq!(
+            f.test.as_deref(),
+            Some("api users \"before each\" hook for \"lists users\"")
+        );
+        assert_eq!(f.message, "Error: connect to db failed");
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("test/api.test.js"), Some(9))
+        );
+    }
+
+    #[test]
+    fn bun_error_before_fail_line() {
+        let l = lines(
+            "src/math.test.ts:\n(pass) math > subtracts [0.10ms]\n3 | test(\"adds\", () => {\n4 |   expect(add(2, 3)).toBe(4);\n                       ^\nerror: expect(received).toBe(expected)\n\nExpected: 4\nReceived: 5\n\n      at <anonymous> (/home/runner/work/app/app/src/math.test.ts:4:21)\n(fail) math > adds [0.53ms]\n\n 1 pass\n 1 fail",
+        );
+        let found = bun(&l);
+        assert_eq!(found.len(), 1);
+        let f = &found[0].failure;
+        assert_eq!(f.test.as_deref(), Some("math > adds"));
+        assert_eq!(f.message, "expect(received).toBe(expected)");
+        assert_eq!(f.line, Some(4));
+    }
+
+    #[test]
+    fn jest_coverage_threshold() {
+        let l = lines(
+            "All files |   71.5 |\nJest: \"global\" coverage threshold for lines (80%) not met: 71.5%",
+        );
+        let f = &jest_coverage(&l)[0];
+        assert_eq!((f.at, f.failure.kind), (1, Kind::TestFailure));
     }
 
     #[test]

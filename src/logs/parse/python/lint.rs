@@ -29,17 +29,40 @@ static ARROW: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HEADLINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Z]{1,4}\d{1,4}|[a-z][\w-]*):? (?:\[\*\] )?(.*)$").unwrap());
-static REFORMAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:Would reformat|would reformat):? (.+?)\s*$").unwrap());
+static REFORMAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:Would reformat|would reformat|reformatted):? (.+?)\s*$").unwrap()
+});
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[`']([\w.]+)[`']").unwrap());
 static PIP_NO_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)").unwrap()
 });
 static PIP_CONFLICT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^ERROR: (?:Cannot install (\S+?)(?:,| and ).*conflicting dependencies.*|ResolutionImpossible.*)$").unwrap()
+    Regex::new(
+        r"^ERROR: (?:Cannot install (\S+).*conflicting dependencies.*|ResolutionImpossible.*)$",
+    )
+    .unwrap()
 });
+static PIP_CAUSE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s+(\S+) \S+ depends on \S+").unwrap());
+static PIP_REQ_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ERROR: Cannot install -r \S+ \(line (\d+)\)").unwrap());
+static SOLVER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:╰─▶ )?Because (?:the requested )?(?:package )?(\S+).*(?:version solving failed|requirements are unsatisfiable|we can conclude)").unwrap()
+});
+static STALE_LOCK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:pyproject\.toml changed significantly since (poetry\.lock) was last generated|The lockfile at `(uv\.lock)` needs to be updated)").unwrap()
+});
+static SUBPROCESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*error: (?:subprocess-exited-with-error|metadata-generation-failed)\s*$")
+        .unwrap()
+});
+static PIP_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:Processing|Collecting|Building wheel for|Obtaining|Preparing metadata .*for) (?:file://)?(\S+)").unwrap()
+});
+static OUTPUT_OPEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"╰─> \[\d+ lines of output\]").unwrap());
 static PIP_BUILD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:ERROR: )?(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*").unwrap()
+    Regex::new(r"^(?:ERROR: )?(?:Failed to build installable wheels for some pyproject\.toml based projects \(([^),]+)|(?:Failed building wheel for|Failed to build|Could not build wheels for) (\S+?)[,\s]*$)").unwrap()
 });
 static PIP_CONFIG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (Could not open requirements file: .*|Invalid requirement: .*|Directory '.*' is not installable.*)$").unwrap()
@@ -61,6 +84,7 @@ pub(super) fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(ruff_full(lines));
     found.extend(reformat(step));
     found.extend(pip(step));
+    found.extend(solvers(step));
     found
 }
 
@@ -176,7 +200,9 @@ fn ruff_full(lines: &[String]) -> Vec<Found> {
 fn reformat(step: &StepLog) -> Vec<Found> {
     let lines = &step.lines;
     let black = step.commands.iter().any(|c| c.contains("black"))
-        || lines.iter().any(|l| l.starts_with("Oh no!"));
+        || lines.iter().any(|l| {
+            l.starts_with("Oh no!") || l.starts_with("All done!") || l == "- hook id: black"
+        });
     let tool = if black { "black" } else { "ruff" };
     (0..lines.len())
         .filter_map(|i| {
@@ -202,9 +228,19 @@ fn pip(step: &StepLog) -> Vec<Found> {
         .find_map(|c| REQUIREMENT_FILE.captures(c).map(|m| m[1].to_string()));
     let mut found: Vec<Found> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some((kind, symbol)) = pip_problem(line) else {
+        let Some((kind, mut symbol)) = pip_problem(line).or_else(|| subprocess_error(lines, i))
+        else {
             continue;
         };
+        if line.contains("ResolutionImpossible") && !found.is_empty() {
+            continue;
+        }
+        if symbol.as_deref().is_none_or(|s| s.starts_with('-')) && PIP_CONFLICT.is_match(line) {
+            symbol = lines[i + 1..]
+                .iter()
+                .take(8)
+                .find_map(|l| PIP_CAUSE.captures(l).map(|c| c[1].to_string()));
+        }
         if found
             .iter()
             .any(|f| f.failure.symbol == symbol && symbol.is_some())
@@ -215,10 +251,14 @@ fn pip(step: &StepLog) -> Vec<Found> {
             Some(n) if kind == Kind::Dependency => {
                 Failure::new("pip", Kind::Network, one_line(&lines[n]))
             }
+            _ if SUBPROCESS.is_match(line) => {
+                Failure::new("pip", kind, subprocess_message(lines, i))
+            }
             _ => Failure::new("pip", kind, one_line(line)),
         };
         if let Some(file) = &requirements {
-            f = f.at(file.clone(), None, None);
+            let line_no = PIP_REQ_LINE.captures(line).and_then(|c| c[1].parse().ok());
+            f = f.at(file.clone(), line_no, None);
         }
         f.symbol = symbol;
         let at = network.filter(|_| f.kind == Kind::Network).unwrap_or(i);
@@ -228,6 +268,117 @@ fn pip(step: &StepLog) -> Vec<Found> {
         });
     }
     found
+}
+
+/// poetry's and uv's resolver failures and stale lock files.
+fn solvers(step: &StepLog) -> Vec<Found> {
+    let lines = &step.lines;
+    let uv = step.commands.iter().any(|c| c.contains("uv "))
+        || lines
+            .iter()
+            .any(|l| l.contains("No solution found when resolving"));
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let f = if let Some(c) = SOLVER.captures(line) {
+            let mut f = Failure::new(
+                if uv { "uv" } else { "poetry" },
+                Kind::Dependency,
+                one_line(line),
+            );
+            f.symbol =
+                solver_culprit(line).or_else(|| Some(c[1].trim_end_matches(',').to_string()));
+            f
+        } else if let Some(c) = STALE_LOCK.captures(line) {
+            let file = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
+            let tool = if file == "uv.lock" { "uv" } else { "poetry" };
+            Failure::new(tool, Kind::Dependency, one_line(line)).at(file, None, None)
+        } else {
+            continue;
+        };
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 2, 2)),
+        });
+        break;
+    }
+    found
+}
+
+/// The package a resolver explanation blames: `depends on X`, `no version of X`,
+/// `X was not found`.
+fn solver_culprit(line: &str) -> Option<String> {
+    static CULPRIT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"depends on ([A-Za-z0-9][\w.-]*)|no versions? of ([A-Za-z0-9][\w.-]*)|([A-Za-z0-9][\w.-]*) was not found").unwrap()
+    });
+    let c = CULPRIT.captures(line)?;
+    c.get(1)
+        .or(c.get(2))
+        .or(c.get(3))
+        .map(|m| m.as_str().trim_end_matches('.').to_string())
+}
+
+/// `error: subprocess-exited-with-error`: a package's build script failed; the package is
+/// the last one pip said it was processing.
+fn subprocess_error(lines: &[String], i: usize) -> Option<(Kind, Option<String>)> {
+    if !SUBPROCESS.is_match(&lines[i]) {
+        return None;
+    }
+    let subject = lines[..i]
+        .iter()
+        .rev()
+        .find_map(|l| PIP_SUBJECT.captures(l).map(|c| c[1].to_string()));
+    let name = subject.map(|s| {
+        let base = s
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(&s)
+            .to_string();
+        base.split(['=', '<', '>', '!', '~', '[', ';'])
+            .next()
+            .unwrap_or("")
+            .to_string()
+    });
+    Some((Kind::Dependency, name.filter(|n| !n.is_empty())))
+}
+
+/// `× Preparing metadata (pyproject.toml) did not run successfully.` and the last line the
+/// failing build printed (`RuntimeError: …`).
+fn subprocess_message(lines: &[String], i: usize) -> String {
+    let rest = &lines[i + 1..];
+    let what = rest
+        .iter()
+        .take(4)
+        .find_map(|l| l.trim().strip_prefix("× "))
+        .unwrap_or("a build step failed");
+    let last = rest
+        .iter()
+        .position(|l| l.trim() == "[end of output]")
+        .and_then(|e| {
+            rest[..e]
+                .iter()
+                .rev()
+                .map(|l| l.trim())
+                .find(|l| !l.is_empty())
+        });
+    match last {
+        Some(last) => one_line(&format!("{what} {last}")),
+        None => one_line(what),
+    }
+}
+
+/// `[start, end)` of each `╰─> [N lines of output]` … `[end of output]` block pip quotes
+/// from a build: a traceback inside is the package's, reported with pip's failure.
+pub(super) fn pip_output_blocks(lines: &[String]) -> Vec<(usize, usize)> {
+    (0..lines.len())
+        .filter(|&i| OUTPUT_OPEN.is_match(&lines[i]))
+        .map(|i| {
+            let end = (i + 1..lines.len())
+                .find(|&j| lines[j].trim() == "[end of output]")
+                .unwrap_or(lines.len());
+            (i, end)
+        })
+        .collect()
 }
 
 fn pip_problem(line: &str) -> Option<(Kind, Option<String>)> {
@@ -245,7 +396,10 @@ fn pip_problem(line: &str) -> Option<(Kind, Option<String>)> {
         return Some((Kind::Dependency, c.get(1).and_then(|m| name(m.as_str()))));
     }
     if let Some(c) = PIP_BUILD.captures(line) {
-        return Some((Kind::Dependency, name(&c[1])));
+        return Some((
+            Kind::Dependency,
+            c.get(1).or(c.get(2)).and_then(|m| name(m.as_str())),
+        ));
     }
     if let Some(c) = PIP_PYTHON.captures(line) {
         return Some((Kind::Dependency, name(&c[1])));
@@ -277,6 +431,46 @@ mod tests {
         assert_eq!(f[0].failure.symbol.as_deref(), Some("flask"));
         assert_eq!(f[0].failure.file.as_deref(), Some("requirements/dev.txt"));
         assert!(f[0].failure.message.contains("conflicting dependencies"));
+    }
+
+    #[test]
+    fn poetry_and_uv_resolution() {
+        let s = step(
+            "Because app depends on requests (^9.0) which doesn't match any versions, version solving failed.",
+            "poetry install",
+        );
+        let f = &solvers(&s)[0].failure;
+        assert_eq!(
+            (f.tool.as_str(), f.kind, f.symbol.as_deref()),
+            ("poetry", Kind::Dependency, Some("requests"))
+        );
+        let s = step(
+            "  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no version of numpy==9.9 and you require numpy==9.9, we can conclude that your requirements are unsatisfiable.",
+            "uv sync",
+        );
+        assert_eq!(solvers(&s)[0].failure.tool, "uv");
+        assert_eq!(solvers(&s)[0].failure.symbol.as_deref(), Some("numpy"));
+        let s = step(
+            "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided. To update the lockfile, run `uv lock`.",
+            "uv sync --locked",
+        );
+        assert_eq!(solvers(&s)[0].failure.file.as_deref(), Some("uv.lock"));
+    }
+
+    #[test]
+    fn pip_build_failures_name_the_package() {
+        assert_eq!(pip_problem("ERROR: Failed to build installable wheels for some pyproject.toml based projects (psycopg2)").unwrap().1.as_deref(), Some("psycopg2"));
+        assert_eq!(
+            pip_problem("  ERROR: Failed building wheel for lxml").map(|p| p.0),
+            None
+        );
+        assert_eq!(
+            pip_problem("ERROR: Failed building wheel for lxml")
+                .unwrap()
+                .1
+                .as_deref(),
+            Some("lxml")
+        );
     }
 
     #[test]

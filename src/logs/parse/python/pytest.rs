@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::super::Found;
-use super::super::generic::one_line;
+use super::super::generic::{one_line, own_frames};
 use super::super::util::window;
 use super::traceback::{EXCEPTION, classify, frame_of, location};
 use crate::logs::{Failure, Frame, Kind};
@@ -24,13 +24,22 @@ static SUMMARY: LazyLock<Regex> =
 /// bare `/abs/tests/x.py:4` ending a fixture error.
 static LOCATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^((?:[A-Za-z]:)?[^\s:]+):(\d+)(?:: ?(.*))?$").unwrap());
+static CAPTURED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^-{3,} Captured .* -{3,}$").unwrap());
+static COVERAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:ERROR: |FAIL )?(?:Coverage failure: total of \S+ is less than fail-under=\S+|Required test coverage of \S+ not reached.*)$").unwrap()
+});
+static NO_TESTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^=+ no tests ran in [\d.]+s =+$").unwrap());
+static CONFTEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ImportError while loading conftest '(.+)'\.$").unwrap());
 static FIXTURE_DEF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^file (.+), line (\d+)$").unwrap());
 static FIXTURE_MISSING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"fixture '([^']+)' not found").unwrap());
 static E_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^E(?:\s+(.*))?$").unwrap());
 static USAGE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^ERROR: (file or directory not found: .*|usage: .*|not found: .*|.*unrecognized arguments.*)$").unwrap()
+    Regex::new(r"^(?:ERROR: (?:file or directory not found: .*|not found: .*)|(?:pytest|py\.test|__main__\.py): error: .*)$").unwrap()
 });
 
 /// One `FAILED`/`ERROR` line of the short summary.
@@ -61,6 +70,8 @@ pub(super) fn parse(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
         found.push(from_summary(lines, s));
     }
     found.extend(usage_errors(lines));
+    found.extend(run_level(lines));
+    found.extend(conftest_errors(lines, covered));
     found
 }
 
@@ -204,6 +215,14 @@ impl BlockFacts {
 }
 
 /// A failure from one `____ name ____` block.
+/// A block ends before pytest's `--- Captured stdout call ---` sections: tracebacks that
+/// the test logged are not the failure's.
+fn block_end(lines: &[String], at: usize, to: usize) -> usize {
+    (at + 1..to)
+        .find(|&i| CAPTURED.is_match(&lines[i]))
+        .unwrap_or(to)
+}
+
 fn from_block(
     lines: &[String],
     at: usize,
@@ -212,6 +231,7 @@ fn from_block(
     summary: &[Summary],
     claimed: &mut [bool],
 ) -> Found {
+    let to = block_end(lines, at, to);
     let facts = read_block(lines, at + 1, to);
     let name = test_name(header);
     let matched = match header.strip_prefix("ERROR collecting ") {
@@ -242,7 +262,7 @@ fn from_block(
         Some(m) => Some(summary[m].node.clone()).filter(|n| n.contains("::")),
         None => name,
     };
-    f.frames = facts.frames;
+    f.frames = own_frames(&facts.frames);
     let excerpt_at = last_e_line(lines, at, to).unwrap_or(at);
     let f = f.with_excerpt(&window(lines, excerpt_at, (excerpt_at - at).min(10), 2));
     Found { at, failure: f }
@@ -349,6 +369,54 @@ fn from_summary(lines: &[String], s: &Summary) -> Found {
     }
 }
 
+/// `ImportError while loading conftest '…'.`: pytest stops before collecting, with the
+/// short traceback (`path:3: in <module>`, `E   ModuleNotFoundError: …`) below it.
+fn conftest_errors(lines: &[String], covered: &mut [bool]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(c) = CONFTEST.captures(line) else {
+            continue;
+        };
+        let end = (i + 1..lines.len())
+            .find(|&j| lines[j].trim().is_empty())
+            .unwrap_or(lines.len());
+        covered[i..end].iter_mut().for_each(|c| *c = true);
+        let facts = read_block(lines, i + 1, end);
+        let message = facts.message().unwrap_or_else(|| one_line(line));
+        let (kind, symbol) = classify(&message, Kind::ImportError);
+        let mut f = Failure::new("pytest", kind, message);
+        f.symbol = symbol;
+        f = match location(&facts.frames) {
+            Some(loc) => f.at(loc.file.clone(), loc.line, None),
+            None => f.at(&c[1], None, None),
+        };
+        f.frames = own_frames(&facts.frames);
+        found.push(Found {
+            at: i,
+            failure: f.with_excerpt(&window(lines, i, 0, end - i)),
+        });
+    }
+    found
+}
+
+/// Failures of the run as a whole: coverage below `fail-under`, no tests collected.
+fn run_level(lines: &[String]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let kind = if COVERAGE.is_match(line) {
+            Kind::TestFailure
+        } else if NO_TESTS.is_match(line) {
+            Kind::Config
+        } else {
+            continue;
+        };
+        let text = line.trim().trim_matches('=').trim();
+        let f = Failure::new("pytest", kind, one_line(text)).with_excerpt(&window(lines, i, 3, 0));
+        found.push(Found { at: i, failure: f });
+    }
+    found
+}
+
 /// `ERROR: file or directory not found: tests/x` and other command-line mistakes.
 fn usage_errors(lines: &[String]) -> Vec<Found> {
     (0..lines.len())
@@ -445,6 +513,70 @@ mod tests {
         );
         assert_eq!(f[0].message, "ValueError: bad [x]");
         assert_eq!(f[1].file.as_deref(), Some("tests/test_a.py"));
+    }
+
+    #[test]
+    fn captured_output_is_not_part_of_the_traceback() {
+        let f = run(
+            "=================================== FAILURES ===================================\n\
+             ___________________________________ test_a ____________________________________\n\
+             tests/test_a.py:3: in test_a\n\
+             \x20   assert run() == 0\n\
+             E   assert 1 == 0\n\
+             ----------------------------- Captured log call ------------------------------\n\
+             ERROR    app:cli.py:9 boom\n\
+             Traceback (most recent call last):\n\
+             \x20 File \"/w/app/other.py\", line 5, in helper\n\
+             ValueError: logged only\n\
+             =========================== short test summary info ============================\n\
+             FAILED tests/test_a.py::test_a - assert 1 == 0",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].file.as_deref(), f[0].line),
+            (Some("tests/test_a.py"), Some(3))
+        );
+        assert_eq!(f[0].message, "assert 1 == 0");
+    }
+
+    #[test]
+    fn coverage_and_empty_runs() {
+        let f = run(
+            "FAIL Required test coverage of 90% not reached. Total coverage: 84.12%\n===== 12 passed in 1.02s =====",
+        );
+        assert_eq!(f[0].kind, Kind::TestFailure);
+        let f =
+            run("============================ no tests ran in 0.01s =============================");
+        assert_eq!(f[0].kind, Kind::Config);
+    }
+
+    #[test]
+    fn conftest_import_error() {
+        let f = run(
+            "ImportError while loading conftest '/home/runner/work/app/app/tests/conftest.py'.\n\
+             tests/conftest.py:3: in <module>\n\
+             \x20   from app.db import connect\n\
+             E   ModuleNotFoundError: No module named 'app.db'\n\
+             ##[error]Process completed with exit code 4.",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].kind, f[0].symbol.as_deref()),
+            (Kind::ImportError, Some("app.db"))
+        );
+        assert_eq!(
+            (f[0].file.as_deref(), f[0].line),
+            (Some("tests/conftest.py"), Some(3))
+        );
+    }
+
+    #[test]
+    fn unrecognized_arguments() {
+        let f = run(
+            "ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]\npytest: error: unrecognized arguments: --cov=app\n  inifile: None",
+        );
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("unrecognized arguments: --cov=app"));
     }
 
     #[test]

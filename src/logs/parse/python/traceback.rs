@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::super::Found;
-use super::super::generic::{is_vendor_path, one_line};
+use super::super::generic::{is_vendor_path, one_line, own_frames};
 use super::super::util::window;
 use crate::logs::{Failure, Frame, Kind};
 
@@ -111,7 +111,7 @@ pub(super) fn classify(exception: &str, default: Kind) -> (Kind, Option<String>)
         ),
         "SyntaxError" | "IndentationError" | "TabError" => (Kind::SyntaxError, None),
         "MemoryError" => (Kind::Oom, None),
-        _ if NETWORK.is_match(&message) => (Kind::Network, None),
+        _ if default != Kind::TestFailure && NETWORK.is_match(&message) => (Kind::Network, None),
         "NameError" | "UnboundLocalError" => (default, grab(&NAME_NOT_DEFINED)),
         "AttributeError" => (default, grab(&NO_ATTRIBUTE)),
         "KeyError" => (
@@ -142,7 +142,7 @@ pub(super) fn failure_of(
         f = f.at(loc.file.clone(), loc.line, None);
     }
     f.symbol = symbol;
-    f.frames = trace.frames.clone();
+    f.frames = own_frames(&trace.frames);
     let before = trace.end.saturating_sub(at).min(12);
     f.with_excerpt(&window(lines, trace.end, before, 1))
 }
