@@ -1046,7 +1046,7 @@ public class App {
 }
 EOF
         capture $c "$d" build "mvn -B package"
-        expect $c tool=maven kind=dependency file=pom.xml message_contains="guava"
+        expect $c tool=maven kind=dependency file=pom.xml symbol=com.google.guava:guava message_contains="guava"
     fi
 
     c=java-maven-syntax-error
@@ -1064,6 +1064,43 @@ public class Greeter {
 EOF
         capture $c "$d" build "mvn compile"
         expect $c tool=maven kind=syntax_error file=src/main/java/com/acme/Greeter.java line=5 message_contains="';' expected"
+    fi
+    c=java-junit-console
+    if ! skip $c && [ -f /usr/share/java/junit-platform-console-standalone.jar ]; then
+        d=$(project $c)
+        file "$d" src/main/java/com/acme/Slug.java <<'EOF'
+package com.acme;
+
+public final class Slug {
+    private Slug() {}
+
+    public static String of(String title) {
+        return title.trim().toLowerCase().replace(' ', '_');
+    }
+}
+EOF
+        file "$d" src/test/java/com/acme/SlugTest.java <<'EOF'
+package com.acme;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class SlugTest {
+    @Test
+    void replacesSpacesWithDashes() {
+        assertEquals("hello-world", Slug.of("Hello World"));
+    }
+
+    @Test
+    void trims() {
+        assertEquals("x", Slug.of(" x "));
+    }
+}
+EOF
+        local jar=/usr/share/java/junit-platform-console-standalone.jar
+        capture $c "$d" test "javac -d out -cp $jar \$(find src -name '*.java') && java -jar $jar --disable-banner --details=tree -cp out --select-class com.acme.SlugTest"
+        expect $c tool=junit kind=test_failure file=src/test/java/com/acme/SlugTest.java line=10 test=com.acme.SlugTest.replacesSpacesWithDashes message_contains="hello-world"
     fi
 }
 
