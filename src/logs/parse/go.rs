@@ -407,14 +407,31 @@ fn test_found(lines: &[String], at: usize, name: &str, log: Option<&TestLog>) ->
     } else {
         log.message.clone()
     };
+    let file = match package_after(lines, at) {
+        Some(pkg) if !log.file.contains('/') => format!("{pkg}/{}", log.file),
+        _ => log.file.clone(),
+    };
     let mut failure = Failure::new("go-test", Kind::TestFailure, message)
-        .at(log.file.clone(), log.line, None)
+        .at(file, log.line, None)
         .with_excerpt(&window(lines, log.at, 1, 4));
     failure.test = Some(name.to_string());
     Found {
         at: log.at,
         failure,
     }
+}
+
+/// The import path of the package a test belongs to: the `FAIL\tpkg\t0.01s` (or `ok`)
+/// line after it. Go prints only the test file's base name, so the failure's file becomes
+/// `<import path>/<base name>`, whose tail is the repo path (see `paths::to_repo_relative`).
+fn package_after(lines: &[String], at: usize) -> Option<String> {
+    static RESULT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:FAIL|ok)\s+(\S+)\s+(?:[\d.]+s|\(cached\)|\[)").unwrap());
+    lines[at..]
+        .iter()
+        .take(400)
+        .find_map(|l| RESULT.captures(l))
+        .map(|c| c[1].to_string())
 }
 
 /// `panic:` / `fatal error:` with a goroutine stack: located at the innermost frame of the
@@ -657,6 +674,7 @@ mod tests {
             (all[0].test.as_deref(), all[0].line),
             (Some("TestParse/empty"), Some(20))
         );
+        assert_eq!(all[0].file.as_deref(), Some("example.com/app/parse/parse_test.go"));
     }
 
     #[test]

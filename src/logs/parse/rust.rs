@@ -621,13 +621,17 @@ pub(crate) mod corpus {
         dirs
     }
 
-    /// `raw` (as the tool printed it) names the repo-relative `expected` file.
+    /// `raw` (as the tool printed it) names the repo-relative `expected` file: equal after
+    /// the runner workspace is stripped, or one a path-suffix of the other (Go prints base
+    /// names, qualified here by import path; Java frames give package paths).
     fn same_file(raw: &str, expected: &str) -> bool {
         let raw = raw
             .strip_prefix(WORKSPACE)
             .unwrap_or(raw)
             .trim_start_matches("./");
-        raw == expected || expected.ends_with(&format!("/{raw}"))
+        raw == expected
+            || expected.ends_with(&format!("/{raw}"))
+            || raw.ends_with(&format!("/{expected}"))
     }
 
     /// Mismatches between the first failure `parse` finds in case `dir` and its expectation.
