@@ -674,7 +674,10 @@ mod tests {
             (all[0].test.as_deref(), all[0].line),
             (Some("TestParse/empty"), Some(20))
         );
-        assert_eq!(all[0].file.as_deref(), Some("example.com/app/parse/parse_test.go"));
+        assert_eq!(
+            all[0].file.as_deref(),
+            Some("example.com/app/parse/parse_test.go")
+        );
     }
 
     #[test]
