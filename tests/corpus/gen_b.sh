@@ -477,6 +477,78 @@ EOF2
         capture $c "$d" "build" "cargo build --workspace --color=always"
         expect $c tool=rustc kind=type_error file=crates/core/src/lib.rs line=7 message_contains="E0277"
     fi
+
+    c=rust-offline-missing-crate
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        echo 'selfheal_corpus_absent_crate = "1.2"' >>"$d/Cargo.toml"
+        echo 'pub fn f() {}' | file "$d" src/lib.rs
+        capture $c "$d" build "cargo build --offline --locked"
+        expect $c tool=cargo kind=dependency file=Cargo.toml symbol=selfheal_corpus_absent_crate
+    fi
+
+    c=rust-test-compile-error
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub struct Counter {
+    n: u32,
+}
+
+impl Counter {
+    pub fn new() -> Self {
+        Counter { n: 0 }
+    }
+
+    pub fn incr(&mut self) {
+        self.n += 1;
+    }
+
+    pub fn get(&self) -> u32 {
+        self.n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts() {
+        let mut c = Counter::new();
+        c.increment();
+        assert_eq!(c.get(), 1);
+    }
+}
+EOF2
+        capture $c "$d" test "cargo test --workspace --color=always"
+        expect $c tool=rustc kind=compile_error file=src/lib.rs line=26 symbol=increment message_contains="E0599"
+    fi
+
+    c=rust-should-panic
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub fn checked_div(a: i32, b: i32) -> i32 {
+    if b == 0 {
+        return 0;
+    }
+    a / b
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[should_panic(expected = "division by zero")]
+    fn zero_divisor_panics() {
+        super::checked_div(1, 0);
+    }
+}
+EOF2
+        RUST_BACKTRACE=0 capture $c "$d" test "cargo test"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=12 test=tests::zero_divisor_panics message_contains="did not panic"
+    fi
+
 }
 
 rust_cases
@@ -826,6 +898,88 @@ EOF
         capture $c "$d" test "go test ./..."
         expect $c tool=go kind=dependency file=main.go line=6 message_contains="go.sum"
     fi
+
+    c=go-test-timeout
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" queue/queue.go <<'EOF'
+package queue
+
+// Drain reads everything from ch.
+func Drain(ch chan int) []int {
+	var out []int
+	for v := range ch {
+		out = append(out, v)
+	}
+	return out
+}
+EOF
+        file "$d" queue/queue_test.go <<'EOF'
+package queue
+
+import "testing"
+
+func TestDrain(t *testing.T) {
+	ch := make(chan int, 2)
+	ch <- 1
+	ch <- 2
+	if got := Drain(ch); len(got) != 2 {
+		t.Fatalf("got %v", got)
+	}
+}
+EOF
+        capture $c "$d" test "go test -timeout 3s ./..."
+        expect $c tool=go-test kind=timeout file=queue/queue.go line=6 test=TestDrain message_contains="timed out"
+    fi
+
+    c=go-vet-during-test
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" logx/logx.go <<'EOF'
+package logx
+
+import "fmt"
+
+// Line renders a log line.
+func Line(level string, code int) string {
+	return fmt.Sprintf("[%s] code=%d", level)
+}
+EOF
+        file "$d" logx/logx_test.go <<'EOF'
+package logx
+
+import "testing"
+
+func TestLine(t *testing.T) {
+	if Line("info", 3) == "" {
+		t.Fatal("empty")
+	}
+}
+EOF
+        capture $c "$d" test "go test -race ./..."
+        expect $c tool=go-vet kind=lint file=logx/logx.go line=7 message_contains="Sprintf"
+    fi
+
+    c=go-unused-import
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" cmd/app/main.go <<'EOF'
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	fmt.Println(strings.ToUpper("hi"))
+}
+EOF
+        capture $c "$d" build "go build -o bin/app ./cmd/app"
+        expect $c tool=go kind=compile_error file=cmd/app/main.go line=5 symbol=os
+    fi
+
 }
 
 go_cases
@@ -1102,6 +1256,23 @@ EOF
         capture $c "$d" test "javac -d out -cp $jar \$(find src -name '*.java') && java -jar $jar --disable-banner --details=tree -cp out --select-class com.acme.SlugTest"
         expect $c tool=junit kind=test_failure file=src/test/java/com/acme/SlugTest.java line=10 test=com.acme.SlugTest.replacesSpacesWithDashes message_contains="hello-world"
     fi
+
+    c=java-javac-package-missing
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" src/main/java/com/acme/Json.java <<'EOF'
+package com.acme;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+public class Json {
+    private final ObjectMapper mapper = new ObjectMapper();
+}
+EOF
+        capture $c "$d" build "javac -d build/classes src/main/java/com/acme/Json.java"
+        expect $c tool=javac kind=import_error file=src/main/java/com/acme/Json.java line=3 symbol=com.fasterxml.jackson.databind
+    fi
+
 }
 
 java_cases
@@ -1350,6 +1521,58 @@ EOF
         capture $c "$d" configure "cmake -S . -B build"
         expect $c tool=cmake kind=dependency file=CMakeLists.txt line=3 symbol=ZeroMQNonexistent
     fi
+
+    c=c-make-gcc
+    if ! skip $c; then
+        d=$(project $c)
+        printf 'CFLAGS = -Wall -O2\n\napp: main.o list.o\n\t$(CC) -o $@ $^\n\nclean:\n\trm -f app *.o\n' | file "$d" Makefile
+        file "$d" list.h <<'EOF'
+struct node { int value; struct node *next; };
+int list_len(const struct node *head);
+EOF
+        file "$d" list.c <<'EOF'
+#include <stddef.h>
+#include "list.h"
+
+int list_len(const struct node *head) {
+    int n = 0;
+    for (const struct node *p = head; p != NULL; p = p->next) {
+        n++
+    }
+    return n;
+}
+EOF
+        file "$d" main.c <<'EOF'
+#include "list.h"
+int main(void) { return list_len(NULL); }
+EOF
+        capture $c "$d" build "make"
+        expect $c tool=gcc kind=compile_error file=main.c line=2 symbol=NULL message_contains="undeclared"
+    fi
+
+    c=cpp-clang-no-member
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" src/shape.cpp <<'EOF'
+#include <string>
+
+class Shape {
+public:
+    explicit Shape(std::string name) : name_(std::move(name)) {}
+    const std::string &name() const { return name_; }
+
+private:
+    std::string name_;
+};
+
+std::size_t label_len(const Shape &s) {
+    return s.label().size();
+}
+EOF
+        capture $c "$d" build "clang++ -std=c++20 -Wall -Werror -c src/shape.cpp -o shape.o"
+        expect $c tool=clang kind=compile_error file=src/shape.cpp line=13 symbol=label
+    fi
+
 }
 
 c_cases

@@ -55,7 +55,7 @@ static VET_ANALYZER: LazyLock<Regex> = LazyLock::new(|| {
 static LINTER_SUFFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r" \(([a-z][a-z0-9_-]*)\)$").unwrap());
 static UNDEFINED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^undefined: (\S+)|^\S+\.(\w+) undefined \(|^(?:declared and not used|declared but not used): (\w+)|^(\w+) declared (?:and|but) not used|^\x22([^\x22]+)\x22 imported (?:and|but) not used|package ([^\s;]+)|could not import (\S+)|no field or method (\w+)").unwrap()
+    Regex::new(r"^undefined: (\S+)|^\S+\.(\w+) undefined \(|^(?:declared and not used|declared but not used): (\w+)|^(\w+) declared (?:and|but) not used|^\x22([^\x22]+)\x22 imported (?:and|but) not used|^imported and not used: \x22([^\x22]+)\x22|package ([^\s;]+)|could not import (\S+)|no field or method (\w+)").unwrap()
 });
 static TEST_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:=== (RUN|CONT|NAME|PAUSE) +(\S+)|--- (FAIL|PASS|SKIP): (\S+) \(|=== FAIL: \S+ (\S+) \()").unwrap()
@@ -68,7 +68,7 @@ static PANIC: LazyLock<Regex> = LazyLock::new(|| {
 static GOROUTINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^goroutine \d+ \[[^\]]+\]:$").unwrap());
 static FRAME_FUNC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:created by )?(\S.*?)(?:\(.*\))?(?: in goroutine \d+)?$").unwrap()
+    Regex::new(r"^(?:created by )?(\S+?)(?:\([^()]*\))?(?: in goroutine \d+)?$").unwrap()
 });
 static FRAME_AT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+(\S.*?\.(?:go|s)):(\d+)(?: \+0x[0-9a-f]+)?$").unwrap());
@@ -447,12 +447,36 @@ fn panics(lines: &[String]) -> Vec<Found> {
         else {
             continue;
         };
-        let frames = goroutine_frames(lines, start + 1);
+        let mut frames = goroutine_frames(lines, start + 1);
+        if c[1].starts_with("panic: test timed out") {
+            frames = test_goroutine(lines, start + 1).unwrap_or(frames);
+        }
         let mut failure = panic_failure(lines, i, &c[1], &frames);
         failure.excerpt = window(lines, i, 1, 12).join("\n");
         out.push(Found { at: i, failure });
     }
     out
+}
+
+/// After a test timeout, the frames of the goroutine running the test (the first goroutine
+/// is the timer's): where the test was stuck.
+fn test_goroutine(lines: &[String], from: usize) -> Option<Vec<Frame>> {
+    for (j, l) in lines.iter().enumerate().skip(from).take(2000) {
+        if l.starts_with("FAIL") || l.starts_with("exit status") || l.starts_with("ok ") {
+            break;
+        }
+        if !GOROUTINE.is_match(l) {
+            continue;
+        }
+        let frames = goroutine_frames(lines, j + 1);
+        let has_test = frames
+            .iter()
+            .any(|f| f.function.as_deref().is_some_and(|n| TEST_FUNC.is_match(n)));
+        if has_test {
+            return Some(frames);
+        }
+    }
+    None
 }
 
 /// The failure for a panic whose first goroutine has `frames` (innermost first, all of them).

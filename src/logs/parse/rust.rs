@@ -92,8 +92,15 @@ static DOCTEST: LazyLock<Regex> =
 static FRAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*\d+: (.+)$").unwrap());
 static FRAME_AT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*at (.+?):(\d+)(?::\d+)?$").unwrap());
-static TEST_FAILED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*test (.+) \.\.\. FAILED$").unwrap());
+static TEST_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*test (.+?)(?: - should panic(?: with .*)?)? \.\.\. FAILED$").unwrap()
+});
+static SECTION_NOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:note: (test did not panic as expected)(?: at (.+?):(\d+):(\d+))?|(Error: .+))$",
+    )
+    .unwrap()
+});
 static NEXTEST_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:FAIL|SIGSEGV|SIGABRT|SIGKILL|SIGBUS|TIMEOUT|ABORT|LEAK-FAIL) \[\s*[\d.]+m?s\](?: \(\s*\d+/\d+\))? \S+ (\S+)\s*$").unwrap()
 });
@@ -485,7 +492,8 @@ fn unreported_tests(lines: &[String], panics: &[Found]) -> Vec<Found> {
         if !seen.insert(name.clone()) {
             continue;
         }
-        let mut failure = Failure::new("cargo-test", Kind::TestFailure, line.trim());
+        let mut failure = section_failure(lines, &name)
+            .unwrap_or_else(|| Failure::new("cargo-test", Kind::TestFailure, line.trim()));
         if let Some((file, l)) = doctest_site(&name) {
             failure = failure.at(file, Some(l), None);
         }
@@ -496,6 +504,29 @@ fn unreported_tests(lines: &[String], panics: &[Found]) -> Vec<Found> {
         });
     }
     out
+}
+
+/// What a failed test's `---- name stdout ----` section says when it did not panic: a
+/// `should_panic` test that did not (`note: test did not panic as expected at f:l:c`) or a
+/// test that returned `Err` (`Error: …`).
+fn section_failure(lines: &[String], name: &str) -> Option<Failure> {
+    let header = format!("---- {name} stdout ----");
+    let start = lines.iter().position(|l| l.trim() == header)?;
+    let c = lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("---- ") && l.trim() != "failures:")
+        .take(30)
+        .find_map(|l| SECTION_NOTE.captures(l.trim()))?;
+    let message = c.get(1).or(c.get(5)).map_or("", |m| m.as_str());
+    let failure = Failure::new("cargo-test", Kind::TestFailure, message);
+    Some(match (c.get(2), c.get(3)) {
+        (Some(f), Some(l)) => failure.at(
+            f.as_str(),
+            l.as_str().parse().ok(),
+            c.get(4).and_then(|m| m.as_str().parse().ok()),
+        ),
+        _ => failure,
+    })
 }
 
 /// The test named on `lines[i]` when it is an entry of libtest's final `failures:` list.
