@@ -549,6 +549,22 @@ EOF2
         expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=12 test=tests::zero_divisor_panics message_contains="did not panic"
     fi
 
+
+    c=rust-short-format
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub fn parse_flag(s: &str) -> bool {
+    match s {
+        "yes" => true,
+        "no" => false,
+        _ => "maybe",
+    }
+}
+EOF2
+        capture $c "$d" check "cargo check --message-format=short"
+        expect $c tool=rustc kind=type_error file=src/lib.rs line=5 message_contains="E0308"
+    fi
 }
 
 rust_cases

@@ -403,7 +403,7 @@ fn test_found(lines: &[String], at: usize, name: &str, log: Option<&TestLog>) ->
         return Found { at, failure };
     };
     let message = if log.message.is_empty() {
-        lines[at].trim().to_string()
+        testify_error(lines, log.at).unwrap_or_else(|| lines[at].trim().to_string())
     } else {
         log.message.clone()
     };
@@ -419,6 +419,21 @@ fn test_found(lines: &[String], at: usize, name: &str, log: Option<&TestLog>) ->
         at: log.at,
         failure,
     }
+}
+
+/// testify's block under an empty log line: `Error:  Not equal:` and the expected/actual
+/// lines after it, joined.
+fn testify_error(lines: &[String], at: usize) -> Option<String> {
+    static FIELD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s+(Error|expected|actual)\s*:\s*(.*)$").unwrap());
+    let parts: Vec<String> = lines[at + 1..]
+        .iter()
+        .take(12)
+        .take_while(|l| l.starts_with([' ', '\t']) && !TEST_EVENT.is_match(l))
+        .filter_map(|l| FIELD.captures(l))
+        .map(|c| format!("{}: {}", &c[1], c[2].trim()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The import path of the package a test belongs to: the `FAIL\tpkg\t0.01s` (or `ok`)
@@ -702,6 +717,14 @@ mod tests {
             all[0].file.as_deref(),
             Some("example.com/app/parse/parse_test.go")
         );
+    }
+
+    #[test]
+    fn testify_assertion_message() {
+        let text = "--- FAIL: TestSum (0.00s)\n    sum_test.go:12: \n        \tError Trace:\t/home/runner/work/a/a/sum_test.go:12\n        \tError:      \tNot equal: \n        \t            \texpected: 4\n        \t            \tactual  : 3\n        \tTest:       \tTestSum\nFAIL\nFAIL\texample.com/a\t0.01s\n";
+        let f = &found(text, "go test ./...")[0];
+        assert_eq!((f.line, f.test.as_deref()), (Some(12), Some("TestSum")));
+        assert_eq!(f.message, "Error: Not equal:; expected: 4; actual: 3");
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub const IMPORT_ERRORS: &[&str] = &["E0432", "E0463", "E0583"];
 
 static HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^error(?:\[(E\d{4})\])?: (.+)$").unwrap());
+static SHORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^((?:[A-Za-z]:)?[^\s:][^:]*?\.rs):(\d+):(\d+): error(?:\[(E\d{4})\])?: (.+)$")
+        .unwrap()
+});
 static ANY_HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:error|warning)(?:\[\w+\])?: ").unwrap());
 static LOCATION: LazyLock<Regex> =
@@ -171,6 +175,13 @@ fn block_after(lines: &[String], at: usize) -> &[String] {
 fn diagnostics(lines: &[String], ctx: &Context) -> Vec<Found> {
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
+        if let Some(found) = short_diagnostic(line, ctx) {
+            out.push(Found {
+                at: i,
+                failure: found.with_excerpt(std::slice::from_ref(line)),
+            });
+            continue;
+        }
         let Some(caps) = HEADER.captures(line) else {
             continue;
         };
@@ -196,6 +207,23 @@ fn diagnostics(lines: &[String], ctx: &Context) -> Vec<Found> {
         }
     }
     out
+}
+
+/// `--message-format=short`: `src/lib.rs:5:23: error[E0308]: mismatched types: …`.
+fn short_diagnostic(line: &str, ctx: &Context) -> Option<Failure> {
+    let c = SHORT.captures(line)?;
+    let message = c[5].trim();
+    if SUMMARY.is_match(message) {
+        return None;
+    }
+    let code = c.get(4).map(|m| m.as_str());
+    let header = match code {
+        Some(code) => format!("error[{code}]: {message}"),
+        None => format!("error: {message}"),
+    };
+    let arrow = format!(" --> {}:{}:{}", &c[1], &c[2], &c[3]);
+    let loc = LOCATION.captures(&arrow)?;
+    compiler_error(&header, code, message, &[], &loc, ctx)
 }
 
 /// A rustc (or clippy, or rustfmt parse) error located by its `-->` line.
@@ -754,6 +782,18 @@ mod tests {
         assert_eq!(
             f.message,
             "error[E0425]: cannot find value `x` in this scope"
+        );
+    }
+
+    #[test]
+    fn short_message_format() {
+        let f = first(
+            "src/config.rs:5:23: error[E0308]: mismatched types: expected `u16`, found `String`\nerror: could not compile `app` (bin \"app\") due to 1 previous error\n",
+            "cargo build --message-format=short",
+        );
+        assert_eq!(
+            (f.kind, f.file.as_deref(), f.line, f.column),
+            (Kind::TypeError, Some("src/config.rs"), Some(5), Some(23))
         );
     }
 
