@@ -17,8 +17,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::util::window;
 use super::Found;
+use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
@@ -100,11 +100,7 @@ fn compiler_of(step: &StepLog) -> &'static str {
         LazyLock::new(|| Regex::new(r"^\d+ (?:warnings? and \d+ )?errors? generated\.$").unwrap());
     let clang = step.commands.iter().any(|c| c.contains("clang"))
         || step.lines.iter().any(|l| GENERATED.is_match(l));
-    if clang {
-        "clang"
-    } else {
-        "gcc"
-    }
+    if clang { "clang" } else { "gcc" }
 }
 
 /// Compiler `error:` / `fatal error:` lines.
@@ -415,7 +411,10 @@ mod tests {
 
     #[test]
     fn lld_undefined_symbol_with_reference() {
-        let f = first("ld.lld: error: undefined symbol: helper\n>>> referenced by main.c:5 (/w/main.c:5)\n>>>               main.o:(main)\n", "clang main.c -fuse-ld=lld");
+        let f = first(
+            "ld.lld: error: undefined symbol: helper\n>>> referenced by main.c:5 (/w/main.c:5)\n>>>               main.o:(main)\n",
+            "clang main.c -fuse-ld=lld",
+        );
         assert_eq!(
             (
                 f.tool.as_str(),
@@ -429,13 +428,19 @@ mod tests {
 
     #[test]
     fn apple_undefined_symbols() {
-        let f = first("Undefined symbols for architecture arm64:\n  \"_helper\", referenced from:\n      _main in main-1a2b.o\nld: symbol(s) not found for architecture arm64\n", "clang main.c");
+        let f = first(
+            "Undefined symbols for architecture arm64:\n  \"_helper\", referenced from:\n      _main in main-1a2b.o\nld: symbol(s) not found for architecture arm64\n",
+            "clang main.c",
+        );
         assert_eq!(f.symbol.as_deref(), Some("helper"));
     }
 
     #[test]
     fn missing_library_is_a_dependency() {
-        let f = first("/usr/bin/ld: cannot find -lssl: No such file or directory\ncollect2: error: ld returned 1 exit status\n", "gcc x.c -lssl");
+        let f = first(
+            "/usr/bin/ld: cannot find -lssl: No such file or directory\ncollect2: error: ld returned 1 exit status\n",
+            "gcc x.c -lssl",
+        );
         assert_eq!(
             (f.kind, f.symbol.as_deref()),
             (Kind::Dependency, Some("ssl"))

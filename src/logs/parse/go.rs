@@ -14,8 +14,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::util::window;
 use super::Found;
+use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
@@ -670,7 +670,10 @@ mod tests {
 
     #[test]
     fn newer_vet_output_names_the_analyzer() {
-        let f = &found("# example.com/app\n./main.go:8:2: printf: fmt.Printf format %d has arg s of wrong type string\n", "go vet ./...")[0];
+        let f = &found(
+            "# example.com/app\n./main.go:8:2: printf: fmt.Printf format %d has arg s of wrong type string\n",
+            "go vet ./...",
+        )[0];
         assert_eq!(
             (f.tool.as_str(), f.kind, f.symbol.as_deref()),
             ("go-vet", Kind::Lint, Some("printf"))

@@ -17,8 +17,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::util::window;
 use super::Found;
+use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
@@ -720,7 +720,10 @@ mod tests {
 
     #[test]
     fn kotlin_compile_error() {
-        let f = &found("e: file:///home/runner/work/a/a/src/main/kotlin/App.kt:3:5 Unresolved reference: foo\n", "./gradlew build")[0];
+        let f = &found(
+            "e: file:///home/runner/work/a/a/src/main/kotlin/App.kt:3:5 Unresolved reference: foo\n",
+            "./gradlew build",
+        )[0];
         assert_eq!(
             (f.kind, f.line, f.column),
             (Kind::CompileError, Some(3), Some(5))

@@ -16,8 +16,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::util::window;
 use super::Found;
+use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
@@ -891,10 +891,12 @@ mod tests {
 
     #[test]
     fn plain_error_lines_outside_cargo_are_ignored() {
-        assert!(parse(&step(
-            "error: pathspec 'x' did not match any file(s) known to git\n",
-            "git checkout x"
-        ))
-        .is_empty());
+        assert!(
+            parse(&step(
+                "error: pathspec 'x' did not match any file(s) known to git\n",
+                "git checkout x"
+            ))
+            .is_empty()
+        );
     }
 }
