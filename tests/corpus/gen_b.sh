@@ -573,7 +573,7 @@ rust_cases
 go_project() {
     local dir
     dir=$(project "$1")
-    printf 'module example.com/app\n\ngo 1.19\n' | file "$dir" go.mod
+    printf 'module github.com/acme/app\n\ngo 1.19\n' | file "$dir" go.mod
     echo "$dir"
 }
 
@@ -596,7 +596,7 @@ package main
 import (
 	"fmt"
 
-	"example.com/app/calc"
+	"github.com/acme/app/calc"
 )
 
 func main() {

@@ -407,8 +407,8 @@ fn test_found(lines: &[String], at: usize, name: &str, log: Option<&TestLog>) ->
     } else {
         log.message.clone()
     };
-    let file = match package_after(lines, at) {
-        Some(pkg) if !log.file.contains('/') => format!("{pkg}/{}", log.file),
+    let file = match package_after(lines, at).map(|p| package_dir(&p)) {
+        Some(dir) if !log.file.contains('/') && !dir.is_empty() => format!("{dir}/{}", log.file),
         _ => log.file.clone(),
     };
     let mut failure = Failure::new("go-test", Kind::TestFailure, message)
@@ -434,6 +434,30 @@ fn testify_error(lines: &[String], at: usize) -> Option<String> {
         .map(|c| format!("{}: {}", &c[1], c[2].trim()))
         .collect();
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The folder of package `import_path` in its repository, when the module is hosted where
+/// the module path is `host/owner/repo[/vN]` (GitHub, GitLab, …): `github.com/acme/app/calc`
+/// is `calc`. Other import paths are kept whole; with the checkout at hand, triage maps them
+/// by their longest existing tail.
+fn package_dir(import_path: &str) -> String {
+    const HOSTS: &[&str] = &[
+        "github.com/",
+        "gitlab.com/",
+        "bitbucket.org/",
+        "codeberg.org/",
+    ];
+    if !HOSTS.iter().any(|h| import_path.starts_with(h)) {
+        return import_path.to_string();
+    }
+    let mut parts = import_path.split('/').skip(3).peekable();
+    let major = parts.peek().is_some_and(|p| {
+        p.len() > 1 && p.starts_with('v') && p[1..].chars().all(|c| c.is_ascii_digit())
+    });
+    if major {
+        parts.next();
+    }
+    parts.collect::<Vec<_>>().join("/")
 }
 
 /// The import path of the package a test belongs to: the `FAIL\tpkg\t0.01s` (or `ok`)
@@ -728,6 +752,17 @@ mod tests {
         let f = &found(text, "go test ./...")[0];
         assert_eq!((f.line, f.test.as_deref()), (Some(12), Some("TestSum")));
         assert_eq!(f.message, "Error: Not equal:; expected: 4; actual: 3");
+    }
+
+    #[test]
+    fn hosted_module_paths_become_repo_folders() {
+        assert_eq!(
+            package_dir("github.com/acme/app/internal/calc"),
+            "internal/calc"
+        );
+        assert_eq!(package_dir("github.com/acme/app/v2/calc"), "calc");
+        assert_eq!(package_dir("github.com/acme/app"), "");
+        assert_eq!(package_dir("example.com/app/calc"), "example.com/app/calc");
     }
 
     #[test]

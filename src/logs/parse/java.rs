@@ -146,6 +146,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     if out.is_empty() {
         out.extend(build_failures(&step.lines, &lines));
     }
+    place_in_module(&mut out, &step.lines);
     dedupe(out)
 }
 
@@ -309,8 +310,28 @@ fn own_frame(line: &str) -> Option<Frame> {
     })
 }
 
-/// `com/acme/Calc.java` for class `com.acme.Calc` and file `Calc.java`.
+/// Where a class's source lives in the standard Maven/Gradle layout: stack traces name
+/// only the class and file, so `com.acme.CalcTest` in `CalcTest.java` becomes
+/// `src/test/java/com/acme/CalcTest.java` (test classes by name) and `com.acme.Calc`
+/// `src/main/java/com/acme/Calc.java`; Kotlin, Groovy and Scala get their own folders.
 fn source_path(class: &str, file: &str) -> String {
+    if !class.contains('.') {
+        // A bare class name (Surefire's summary, some Gradle output): the package is unknown.
+        return file.to_string();
+    }
+    let simple = class.rsplit('.').next().unwrap_or(class);
+    let simple = simple.split('$').next().unwrap_or(simple);
+    let test = ["Test", "Tests", "IT", "TestCase", "Spec", "Suite"]
+        .iter()
+        .any(|s| simple.ends_with(s))
+        || simple.starts_with("Test");
+    let lang = match file.rsplit('.').next() {
+        Some("kt") => "kotlin",
+        Some("groovy") => "groovy",
+        Some("scala") => "scala",
+        _ => "java",
+    };
+    let set = if test { "test" } else { "main" };
     match class.rsplit_once('.') {
         Some((package, _))
             if package
@@ -318,9 +339,43 @@ fn source_path(class: &str, file: &str) -> String {
                 .next()
                 .is_some_and(|ch| ch.is_ascii_lowercase()) =>
         {
-            format!("{}/{file}", package.replace('.', "/"))
+            format!("src/{set}/{lang}/{}/{file}", package.replace('.', "/"))
         }
-        _ => file.to_string(),
+        _ => format!("src/{set}/{lang}/{file}"),
+    }
+}
+
+/// The module folder of the build that ran the tests after line `from`: Surefire's
+/// `Please refer to <dir>/target/surefire-reports`, Gradle's `file://<dir>/build/reports/`.
+fn module_dir(lines: &[String], from: usize) -> Option<String> {
+    static REPORTS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:Please refer to (\S+?)/target/surefire-reports|file://(\S+?)/build/reports/tests/)").unwrap()
+    });
+    lines[from..]
+        .iter()
+        .find_map(|l| REPORTS.captures(l))
+        .and_then(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().to_string()))
+}
+
+/// Test failures' layout paths (`src/test/java/…`) placed under the module folder the log
+/// names, when it names one.
+fn place_in_module(found: &mut [Found], lines: &[String]) {
+    for f in found
+        .iter_mut()
+        .filter(|f| f.failure.kind == Kind::TestFailure)
+    {
+        let Some(dir) = module_dir(lines, f.at) else {
+            continue;
+        };
+        let put = |p: &mut String| {
+            if p.starts_with("src/") {
+                *p = format!("{dir}/{p}");
+            }
+        };
+        if let Some(file) = f.failure.file.as_mut() {
+            put(file);
+        }
+        f.failure.frames.iter_mut().for_each(|fr| put(&mut fr.file));
     }
 }
 
@@ -679,11 +734,11 @@ mod tests {
         let f = &found(text, "./gradlew test")[0];
         assert_eq!(
             (f.file.as_deref(), f.line),
-            (Some("com/acme/Calc.java"), Some(7))
+            (Some("src/main/java/com/acme/Calc.java"), Some(7))
         );
         assert_eq!(
             f.frames.first().map(|fr| fr.file.as_str()),
-            Some("com/acme/CalcTest.java")
+            Some("src/test/java/com/acme/CalcTest.java")
         );
     }
 
@@ -703,7 +758,7 @@ mod tests {
         let f = &found(text, "mvn test")[0];
         assert_eq!(
             (f.file.as_deref(), f.line),
-            (Some("com/acme/Files.java"), Some(4))
+            (Some("src/main/java/com/acme/Files.java"), Some(4))
         );
         assert!(f.message.contains("FileNotFoundException"));
     }
