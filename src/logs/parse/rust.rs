@@ -126,6 +126,11 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     out.extend(unreported_tests(lines, &panics));
     out.extend(panics);
     out.extend(format_diffs(lines, &ctx));
+    if out.iter().any(|f| f.failure.kind != Kind::Unknown) {
+        // an unrecognised `error:` line (a test's own output, say) is no root cause when
+        // a real one was found
+        out.retain(|f| f.failure.kind != Kind::Unknown || f.failure.tool != "cargo");
+    }
     out
 }
 
@@ -246,6 +251,8 @@ fn compiler_error(
         (None, Some(c)) if TYPE_ERRORS.contains(&c) => Kind::TypeError,
         (None, Some(c)) if IMPORT_ERRORS.contains(&c) => Kind::ImportError,
         (None, None) if SYNTAX.is_match(message) => Kind::SyntaxError,
+        // a registry crate that does not build: a version or toolchain mismatch
+        _ if !is_own_path(file) => Kind::Dependency,
         _ => Kind::CompileError,
     };
     let tool = match &lint {
@@ -795,6 +802,23 @@ mod tests {
             (f.kind, f.file.as_deref(), f.line, f.column),
             (Kind::TypeError, Some("src/config.rs"), Some(5), Some(23))
         );
+    }
+
+    #[test]
+    fn error_in_a_registry_crate_is_a_dependency_failure() {
+        let f = first(
+            "error[E0658]: use of unstable library feature\n   --> /home/runner/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/foo-1.2.0/src/lib.rs:10:5\n",
+            "cargo build",
+        );
+        assert_eq!(f.kind, Kind::Dependency);
+    }
+
+    #[test]
+    fn test_output_error_lines_do_not_hide_the_panic() {
+        let text = "running 1 test\ntest tests::connects ... FAILED\n\nfailures:\n\n---- tests::connects stdout ----\nerror: connection refused\n\nthread 'tests::connects' panicked at src/net.rs:40:9:\nboom\n";
+        let found = parse(&step(text, "cargo test"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].failure.line, Some(40));
     }
 
     #[test]
