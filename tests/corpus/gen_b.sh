@@ -1289,6 +1289,29 @@ EOF
         expect $c tool=javac kind=import_error file=src/main/java/com/acme/Json.java line=3 symbol=com.fasterxml.jackson.databind
     fi
 
+
+    c=java-javac-werror
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" src/com/acme/Names.java <<'EOF'
+package com.acme;
+
+import java.util.ArrayList;
+import java.util.List;
+
+public class Names {
+    public List<String> upper(List<String> names) {
+        List out = new ArrayList();
+        for (String n : names) {
+            out.add(n.toUpperCase());
+        }
+        return out;
+    }
+}
+EOF
+        capture $c "$d" build "javac -Xlint:all -Werror -d out src/com/acme/Names.java"
+        expect $c tool=javac kind=lint file=src/com/acme/Names.java line=8 symbol=rawtypes
+    fi
 }
 
 java_cases

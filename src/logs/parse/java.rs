@@ -178,9 +178,17 @@ fn dedupe(found: Vec<Found>) -> Vec<Found> {
 
 /// javac / Maven / Kotlin compiler errors.
 fn compile_errors(raw: &[String], lines: &[Line], gradle: bool) -> Vec<Found> {
+    let werror = lines
+        .iter()
+        .any(|l| l.text.contains("warnings found and -Werror specified"));
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        if matches!(line.level, Some("WARNING" | "WARN" | "INFO")) {
+        let warning = matches!(line.level, Some("WARNING" | "WARN"));
+        if line.level == Some("INFO") || warning && !werror {
+            continue;
+        }
+        if let Some(found) = werror_warning(raw, lines, i, gradle).filter(|_| werror) {
+            out.push(found);
             continue;
         }
         let (tool, file, l, col, message) = if let Some(c) = MAVEN_LOC.captures(line.text) {
@@ -208,8 +216,12 @@ fn compile_errors(raw: &[String], lines: &[Line], gradle: bool) -> Vec<Found> {
             continue;
         };
         let details = compile_details(lines, i);
-        let mut failure =
-            Failure::new(tool, compile_kind(&message), message.clone()).at(file, l, col);
+        let kind = if warning {
+            Kind::Lint
+        } else {
+            compile_kind(&message)
+        };
+        let mut failure = Failure::new(tool, kind, message.clone()).at(file, l, col);
         failure.symbol = details
             .iter()
             .find_map(|d| SYMBOL_LINE.captures(d.text))
@@ -221,6 +233,28 @@ fn compile_errors(raw: &[String], lines: &[Line], gradle: bool) -> Vec<Found> {
         });
     }
     out
+}
+
+/// A javac warning (`X.java:12: warning: [deprecation] …`) in a build that `-Werror` failed:
+/// a `lint` failure named by its category.
+fn werror_warning(raw: &[String], lines: &[Line], i: usize, gradle: bool) -> Option<Found> {
+    static JAVAC_WARNING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^((?:[A-Za-z]:)?[^\s:][^:]*?\.java):(\d+): warning: (.+)$").unwrap()
+    });
+    static CATEGORY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\[([\w-]+)\]").unwrap());
+    let c = JAVAC_WARNING.captures(lines[i].text)?;
+    let message = c[3].trim();
+    let tool = if gradle { "gradle" } else { "javac" };
+    let mut failure = Failure::new(tool, Kind::Lint, message).at(
+        &c[1],
+        c[2].parse().ok(),
+        caret_column(lines, i),
+    );
+    failure.symbol = CATEGORY.captures(message).map(|m| m[1].to_string());
+    Some(Found {
+        at: i,
+        failure: failure.with_excerpt(&window(raw, i, 0, 2)),
+    })
 }
 
 /// The source, caret, `symbol:` and `location:` lines after a compiler error.
@@ -770,6 +804,16 @@ mod tests {
         assert_eq!(
             (f.test.as_deref(), f.file.as_deref(), f.line),
             (Some("CalcTest.addsNumbers"), Some("CalcTest.java"), Some(9))
+        );
+    }
+
+    #[test]
+    fn werror_makes_warnings_the_failures() {
+        let text = "src/A.java:7: warning: [rawtypes] found raw type: List\n        List xs = null;\n        ^\nerror: warnings found and -Werror specified\n1 error\n1 warning\n";
+        let f = &found(text, "javac -Xlint:all -Werror src/A.java")[0];
+        assert_eq!(
+            (f.kind, f.line, f.symbol.as_deref()),
+            (Kind::Lint, Some(7), Some("rawtypes"))
         );
     }
 
