@@ -662,16 +662,23 @@ pub(crate) mod corpus {
         ANSI.replace_all(line, "").into_owned()
     }
 
-    /// The step a case's output would be in.
+    /// The step a case's output would be in, as the archive reader keeps it: the `Run`
+    /// group header (title, script echo, shell), the output, the closing error marker.
     pub fn step_of(dir: &Path) -> StepLog {
         let raw = std::fs::read_to_string(dir.join("output.txt")).unwrap();
         let cmd = std::fs::read_to_string(dir.join("cmd.txt")).unwrap_or_default();
+        let cmd = cmd.trim();
+        let mut lines = vec![format!("##[group]Run {cmd}"), cmd.to_string()];
+        lines.push("shell: /usr/bin/bash -e {0}".to_string());
+        lines.push("##[endgroup]".to_string());
+        lines.extend(raw.lines().map(clean_line));
+        lines.push("##[error]Process completed with exit code 1.".to_string());
         StepLog {
             job: "corpus".into(),
-            step: format!("Run {}", cmd.trim()),
+            step: format!("Run {cmd}"),
             failed: true,
-            lines: raw.lines().map(clean_line).collect(),
-            commands: vec![cmd.trim().to_string()],
+            lines,
+            commands: vec![cmd.to_string()],
             ..StepLog::default()
         }
     }
