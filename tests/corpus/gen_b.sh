@@ -3,10 +3,11 @@
 # running the tools on small broken projects written to a temp dir.
 #
 # Needs: cargo + rustc with clippy and rustfmt (rustup), go (Debian `golang-go`), gcc/g++,
-# clang (Debian `clang`), javac (JDK 17), python3; Maven cases need Debian's Maven plugins
-# (`libmaven-compiler-plugin-java libsurefire-java libmaven-resources-plugin-java
-# libmaven-jar-plugin-java junit4`) so that `mvn -o` runs offline; they are skipped when
-# `mvn -o` cannot resolve its plugins. One dependency case asks crates.io's index (cargo).
+# clang (Debian `clang`), cmake, javac (JDK 17), go-staticcheck (Debian), python3; the Maven
+# cases need Debian's Maven plugins and JUnit (`libmaven-compiler-plugin-java libsurefire-java
+# libmaven-resources-plugin-java libmaven-jar-plugin-java junit4 junit5`): each Maven project's
+# `.mvn/maven.config` adds `-o -s .mvn/settings.xml`, whose local repository is
+# /usr/share/maven-repo, so `mvn` runs offline. One dependency case asks crates.io's index.
 #
 # Each case: tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp
 # dir rewritten to /home/runner/work/app/app), cmd.txt (the command), failure.zip (tests/support/runlog.py, the real
@@ -996,6 +997,26 @@ EOF
         expect $c tool=go kind=compile_error file=cmd/app/main.go line=5 symbol=os
     fi
 
+
+    c=go-staticcheck
+    if ! skip $c && command -v go-staticcheck >/dev/null; then
+        d=$(go_project $c)
+        file "$d" search/search.go <<'EOF'
+package search
+
+import "strings"
+
+// HasWord reports whether text mentions word.
+func HasWord(text, word string) bool {
+	if strings.Index(strings.ToLower(text), word) != -1 {
+		return true
+	}
+	return false
+}
+EOF
+        capture $c "$d" lint "go-staticcheck ./..."
+        expect $c tool=staticcheck kind=lint file=search/search.go line=7 symbol=S1008
+    fi
 }
 
 go_cases

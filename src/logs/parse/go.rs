@@ -1,7 +1,7 @@
 //! Parser for Go tools: compiler errors (`./x.go:12:5: undefined: Foo` under a `# pkg`
 //! header), `go vet`, `go test` failures (plain, `-v`, subtests, gotestsum's `=== FAIL:` and
 //! `-json`, which is unwrapped to its `Output` lines first), panics with goroutine stacks,
-//! `gofmt -l` / `gofmt -d`, golangci-lint issues and `go:` module errors.
+//! `gofmt -l` / `gofmt -d`, golangci-lint and staticcheck issues and `go:` module errors.
 //!
 //! Kinds: type mismatches (`cannot use`, `mismatched types`, argument counts) are
 //! `type_error`; parse errors `syntax_error`; packages that cannot be imported
@@ -19,7 +19,14 @@ use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
-pub const TOOLS: &[&str] = &["go", "go-test", "go-vet", "gofmt", "golangci-lint"];
+pub const TOOLS: &[&str] = &[
+    "go",
+    "go-test",
+    "go-vet",
+    "gofmt",
+    "golangci-lint",
+    "staticcheck",
+];
 
 static SOURCE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(vet: )?((?:[A-Za-z]:)?[^\s:]*\.go):(\d+)(?::(\d+))?: (.+)$").unwrap()
@@ -53,7 +60,9 @@ static VET_ANALYZER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(asmdecl|assign|atomic|bools|buildtag|cgocall|composites|copylocks|directive|errorsas|framepointer|httpresponse|ifaceassert|loopclosure|lostcancel|nilfunc|printf|shift|sigchanyzer|slog|stdmethods|stringintconv|structtag|testinggoroutine|tests|timeformat|unmarshal|unreachable|unsafeptr|unusedresult|appends|defers|stdversion|waitgroup|hostport): ").unwrap()
 });
 static LINTER_SUFFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r" \(([a-z][a-z0-9_-]*)\)$").unwrap());
+    LazyLock::new(|| Regex::new(r" \(([A-Za-z][A-Za-z0-9_-]*)\)$").unwrap());
+static STATICCHECK_CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:SA|S|ST|QF|U)\d{4}$").unwrap());
 static UNDEFINED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^undefined: (\S+)|^\S+\.(\w+) undefined \(|^(?:declared and not used|declared but not used): (\w+)|^(\w+) declared (?:and|but) not used|^\x22([^\x22]+)\x22 imported (?:and|but) not used|^imported and not used: \x22([^\x22]+)\x22|package ([^\s;]+)|could not import (\S+)|no field or method (\w+)").unwrap()
 });
@@ -127,7 +136,13 @@ fn unwrap_json(lines: &[String]) -> (Vec<String>, Vec<usize>) {
 
 /// Compiler, vet and linter diagnostics: `file.go:line[:col]: message` at column 0.
 fn source_errors(lines: &[String], cmds: &str) -> Vec<Found> {
-    let linter_run = cmds.contains("golangci-lint") || cmds.contains("staticcheck");
+    let linter_run = if cmds.contains("golangci-lint") {
+        Some("golangci-lint")
+    } else if cmds.contains("staticcheck") {
+        Some("staticcheck")
+    } else {
+        None
+    };
     let vet_run = cmds.contains("go vet");
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -168,21 +183,26 @@ fn continuation(lines: &[String], at: usize) -> usize {
 fn classify(
     message: &str,
     from_vet: bool,
-    linter_run: bool,
+    linter_run: Option<&'static str>,
 ) -> (&'static str, Kind, Option<String>) {
     let linter = LINTER_SUFFIX.captures(message).map(|c| c[1].to_string());
-    if let Some(name) = linter.filter(|n| linter_run || known_linter(n)) {
+    if let Some(name) = linter.filter(|n| linter_run.is_some() || known_linter(n)) {
         let kind = if name == "typecheck" {
             compile_kind(message)
         } else {
             Kind::Lint
         };
         let symbol = if kind == Kind::Lint {
-            Some(name)
+            Some(name.clone())
         } else {
             undefined_name(message)
         };
-        return ("golangci-lint", kind, symbol);
+        let tool = match linter_run {
+            Some(t) => t,
+            None if STATICCHECK_CODE.is_match(&name) => "staticcheck",
+            None => "golangci-lint",
+        };
+        return (tool, kind, symbol);
     }
     if let Some(c) = VET_ANALYZER.captures(message) {
         return ("go-vet", Kind::Lint, Some(c[1].to_string()));
@@ -264,7 +284,7 @@ fn known_linter(name: &str) -> bool {
         "predeclared",
         "asciicheck",
     ];
-    LINTERS.contains(&name) || name.starts_with("sa") || name.starts_with("st1")
+    LINTERS.contains(&name) || STATICCHECK_CODE.is_match(name)
 }
 
 /// The name a compiler message is about (undefined names, unused imports, packages).
