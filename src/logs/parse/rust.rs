@@ -574,7 +574,8 @@ fn failures_list_entry(lines: &[String], i: usize) -> Option<String> {
         return None;
     }
     let mut j = i;
-    while j > 0 {
+    // the list holds one failed test a line: a few hundred at most
+    while j > 0 && i - j < 1000 {
         j -= 1;
         let t = lines[j].trim();
         if t == "failures:" {
