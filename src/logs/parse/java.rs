@@ -44,6 +44,8 @@ static SYMBOL_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PACKAGE_MISSING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"package ([\w.]+) does not exist").unwrap());
+static UNRESOLVED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^Unresolved reference:? '?([\w$]+)").unwrap());
 static TYPE_MSG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:incompatible types|bad operand types?|possible lossy conversion|inconvertible types|incomparable types)|cannot be applied to given types|cannot be converted to|no suitable (?:method|constructor) found|Type mismatch|cannot be dereferenced|does not take parameters").unwrap()
 });
@@ -226,7 +228,8 @@ fn compile_errors(raw: &[String], lines: &[Line], gradle: bool) -> Vec<Found> {
             .iter()
             .find_map(|d| SYMBOL_LINE.captures(d.text))
             .map(|c| c[1].to_string())
-            .or_else(|| PACKAGE_MISSING.captures(&message).map(|c| c[1].to_string()));
+            .or_else(|| PACKAGE_MISSING.captures(&message).map(|c| c[1].to_string()))
+            .or_else(|| UNRESOLVED.captures(&message).map(|c| c[1].to_string()));
         out.push(Found {
             at: i,
             failure: failure.with_excerpt(&window(raw, i, 0, details.len())),
@@ -827,6 +830,9 @@ mod tests {
             (f.kind, f.line, f.column),
             (Kind::CompileError, Some(3), Some(5))
         );
-        assert_eq!(f.tool, "gradle");
+        assert_eq!(
+            (f.tool.as_str(), f.symbol.as_deref()),
+            ("gradle", Some("foo"))
+        );
     }
 }
