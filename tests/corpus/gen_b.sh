@@ -3,10 +3,11 @@
 # running the tools on small broken projects written to a temp dir.
 #
 # Needs: cargo + rustc with clippy and rustfmt (rustup), go (Debian `golang-go`), gcc/g++,
-# clang (Debian `clang`), javac (JDK 17), python3; Maven cases need Debian's Maven plugins
-# (`libmaven-compiler-plugin-java libsurefire-java libmaven-resources-plugin-java
-# libmaven-jar-plugin-java junit4`) so that `mvn -o` runs offline; they are skipped when
-# `mvn -o` cannot resolve its plugins. One dependency case asks crates.io's index (cargo).
+# clang (Debian `clang`), cmake, javac (JDK 17), go-staticcheck (Debian), python3; the Maven
+# cases need Debian's Maven plugins and JUnit (`libmaven-compiler-plugin-java libsurefire-java
+# libmaven-resources-plugin-java libmaven-jar-plugin-java junit4 junit5`): each Maven project's
+# `.mvn/maven.config` adds `-o -s .mvn/settings.xml`, whose local repository is
+# /usr/share/maven-repo, so `mvn` runs offline. One dependency case asks crates.io's index.
 #
 # Each case: tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp
 # dir rewritten to /home/runner/work/app/app), cmd.txt (the command), failure.zip (tests/support/runlog.py, the real
@@ -477,6 +478,94 @@ EOF2
         capture $c "$d" "build" "cargo build --workspace --color=always"
         expect $c tool=rustc kind=type_error file=crates/core/src/lib.rs line=7 message_contains="E0277"
     fi
+
+    c=rust-offline-missing-crate
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        echo 'selfheal_corpus_absent_crate = "1.2"' >>"$d/Cargo.toml"
+        echo 'pub fn f() {}' | file "$d" src/lib.rs
+        capture $c "$d" build "cargo build --offline --locked"
+        expect $c tool=cargo kind=dependency file=Cargo.toml symbol=selfheal_corpus_absent_crate
+    fi
+
+    c=rust-test-compile-error
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub struct Counter {
+    n: u32,
+}
+
+impl Counter {
+    pub fn new() -> Self {
+        Counter { n: 0 }
+    }
+
+    pub fn incr(&mut self) {
+        self.n += 1;
+    }
+
+    pub fn get(&self) -> u32 {
+        self.n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts() {
+        let mut c = Counter::new();
+        c.increment();
+        assert_eq!(c.get(), 1);
+    }
+}
+EOF2
+        capture $c "$d" test "cargo test --workspace --color=always"
+        expect $c tool=rustc kind=compile_error file=src/lib.rs line=26 symbol=increment message_contains="E0599"
+    fi
+
+    c=rust-should-panic
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub fn checked_div(a: i32, b: i32) -> i32 {
+    if b == 0 {
+        return 0;
+    }
+    a / b
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[should_panic(expected = "division by zero")]
+    fn zero_divisor_panics() {
+        super::checked_div(1, 0);
+    }
+}
+EOF2
+        RUST_BACKTRACE=0 capture $c "$d" test "cargo test"
+        expect $c tool=cargo-test kind=test_failure file=src/lib.rs line=12 test=tests::zero_divisor_panics message_contains="did not panic"
+    fi
+
+
+    c=rust-short-format
+    if ! skip $c; then
+        d=$(cargo_project $c)
+        file "$d" src/lib.rs <<'EOF2'
+pub fn parse_flag(s: &str) -> bool {
+    match s {
+        "yes" => true,
+        "no" => false,
+        _ => "maybe",
+    }
+}
+EOF2
+        capture $c "$d" check "cargo check --message-format=short"
+        expect $c tool=rustc kind=type_error file=src/lib.rs line=5 message_contains="E0308"
+    fi
 }
 
 rust_cases
@@ -485,7 +574,7 @@ rust_cases
 go_project() {
     local dir
     dir=$(project "$1")
-    printf 'module example.com/app\n\ngo 1.19\n' | file "$dir" go.mod
+    printf 'module github.com/acme/app\n\ngo 1.19\n' | file "$dir" go.mod
     echo "$dir"
 }
 
@@ -508,7 +597,7 @@ package main
 import (
 	"fmt"
 
-	"example.com/app/calc"
+	"github.com/acme/app/calc"
 )
 
 func main() {
@@ -826,6 +915,108 @@ EOF
         capture $c "$d" test "go test ./..."
         expect $c tool=go kind=dependency file=main.go line=6 message_contains="go.sum"
     fi
+
+    c=go-test-timeout
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" queue/queue.go <<'EOF'
+package queue
+
+// Drain reads everything from ch.
+func Drain(ch chan int) []int {
+	var out []int
+	for v := range ch {
+		out = append(out, v)
+	}
+	return out
+}
+EOF
+        file "$d" queue/queue_test.go <<'EOF'
+package queue
+
+import "testing"
+
+func TestDrain(t *testing.T) {
+	ch := make(chan int, 2)
+	ch <- 1
+	ch <- 2
+	if got := Drain(ch); len(got) != 2 {
+		t.Fatalf("got %v", got)
+	}
+}
+EOF
+        capture $c "$d" test "go test -timeout 3s ./..."
+        expect $c tool=go-test kind=timeout file=queue/queue.go line=6 test=TestDrain message_contains="timed out"
+    fi
+
+    c=go-vet-during-test
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" logx/logx.go <<'EOF'
+package logx
+
+import "fmt"
+
+// Line renders a log line.
+func Line(level string, code int) string {
+	return fmt.Sprintf("[%s] code=%d", level)
+}
+EOF
+        file "$d" logx/logx_test.go <<'EOF'
+package logx
+
+import "testing"
+
+func TestLine(t *testing.T) {
+	if Line("info", 3) == "" {
+		t.Fatal("empty")
+	}
+}
+EOF
+        capture $c "$d" test "go test -race ./..."
+        expect $c tool=go-vet kind=lint file=logx/logx.go line=7 message_contains="Sprintf"
+    fi
+
+    c=go-unused-import
+    if ! skip $c; then
+        d=$(go_project $c)
+        file "$d" cmd/app/main.go <<'EOF'
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	fmt.Println(strings.ToUpper("hi"))
+}
+EOF
+        capture $c "$d" build "go build -o bin/app ./cmd/app"
+        expect $c tool=go kind=compile_error file=cmd/app/main.go line=5 symbol=os
+    fi
+
+
+    c=go-staticcheck
+    if ! skip $c && command -v go-staticcheck >/dev/null; then
+        d=$(go_project $c)
+        file "$d" search/search.go <<'EOF'
+package search
+
+import "strings"
+
+// HasWord reports whether text mentions word.
+func HasWord(text, word string) bool {
+	if strings.Index(strings.ToLower(text), word) != -1 {
+		return true
+	}
+	return false
+}
+EOF
+        capture $c "$d" lint "go-staticcheck ./..."
+        expect $c tool=staticcheck kind=lint file=search/search.go line=7 symbol=S1008
+    fi
 }
 
 go_cases
@@ -1046,7 +1237,7 @@ public class App {
 }
 EOF
         capture $c "$d" build "mvn -B package"
-        expect $c tool=maven kind=dependency file=pom.xml message_contains="guava"
+        expect $c tool=maven kind=dependency file=pom.xml symbol=com.google.guava:guava message_contains="guava"
     fi
 
     c=java-maven-syntax-error
@@ -1064,6 +1255,83 @@ public class Greeter {
 EOF
         capture $c "$d" build "mvn compile"
         expect $c tool=maven kind=syntax_error file=src/main/java/com/acme/Greeter.java line=5 message_contains="';' expected"
+    fi
+    c=java-junit-console
+    if ! skip $c && [ -f /usr/share/java/junit-platform-console-standalone.jar ]; then
+        d=$(project $c)
+        file "$d" src/main/java/com/acme/Slug.java <<'EOF'
+package com.acme;
+
+public final class Slug {
+    private Slug() {}
+
+    public static String of(String title) {
+        return title.trim().toLowerCase().replace(' ', '_');
+    }
+}
+EOF
+        file "$d" src/test/java/com/acme/SlugTest.java <<'EOF'
+package com.acme;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class SlugTest {
+    @Test
+    void replacesSpacesWithDashes() {
+        assertEquals("hello-world", Slug.of("Hello World"));
+    }
+
+    @Test
+    void trims() {
+        assertEquals("x", Slug.of(" x "));
+    }
+}
+EOF
+        local jar=/usr/share/java/junit-platform-console-standalone.jar
+        capture $c "$d" test "javac -d out -cp $jar \$(find src -name '*.java') && java -jar $jar --disable-banner --details=tree -cp out --select-class com.acme.SlugTest"
+        expect $c tool=junit kind=test_failure file=src/test/java/com/acme/SlugTest.java line=10 test=com.acme.SlugTest.replacesSpacesWithDashes message_contains="hello-world"
+    fi
+
+    c=java-javac-package-missing
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" src/main/java/com/acme/Json.java <<'EOF'
+package com.acme;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+public class Json {
+    private final ObjectMapper mapper = new ObjectMapper();
+}
+EOF
+        capture $c "$d" build "javac -d build/classes src/main/java/com/acme/Json.java"
+        expect $c tool=javac kind=import_error file=src/main/java/com/acme/Json.java line=3 symbol=com.fasterxml.jackson.databind
+    fi
+
+
+    c=java-javac-werror
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" src/com/acme/Names.java <<'EOF'
+package com.acme;
+
+import java.util.ArrayList;
+import java.util.List;
+
+public class Names {
+    public List<String> upper(List<String> names) {
+        List out = new ArrayList();
+        for (String n : names) {
+            out.add(n.toUpperCase());
+        }
+        return out;
+    }
+}
+EOF
+        capture $c "$d" build "javac -Xlint:all -Werror -d out src/com/acme/Names.java"
+        expect $c tool=javac kind=lint file=src/com/acme/Names.java line=8 symbol=rawtypes
     fi
 }
 
@@ -1313,6 +1581,58 @@ EOF
         capture $c "$d" configure "cmake -S . -B build"
         expect $c tool=cmake kind=dependency file=CMakeLists.txt line=3 symbol=ZeroMQNonexistent
     fi
+
+    c=c-make-gcc
+    if ! skip $c; then
+        d=$(project $c)
+        printf 'CFLAGS = -Wall -O2\n\napp: main.o list.o\n\t$(CC) -o $@ $^\n\nclean:\n\trm -f app *.o\n' | file "$d" Makefile
+        file "$d" list.h <<'EOF'
+struct node { int value; struct node *next; };
+int list_len(const struct node *head);
+EOF
+        file "$d" list.c <<'EOF'
+#include <stddef.h>
+#include "list.h"
+
+int list_len(const struct node *head) {
+    int n = 0;
+    for (const struct node *p = head; p != NULL; p = p->next) {
+        n++
+    }
+    return n;
+}
+EOF
+        file "$d" main.c <<'EOF'
+#include "list.h"
+int main(void) { return list_len(NULL); }
+EOF
+        capture $c "$d" build "make"
+        expect $c tool=gcc kind=compile_error file=main.c line=2 symbol=NULL message_contains="undeclared"
+    fi
+
+    c=cpp-clang-no-member
+    if ! skip $c; then
+        d=$(project $c)
+        file "$d" src/shape.cpp <<'EOF'
+#include <string>
+
+class Shape {
+public:
+    explicit Shape(std::string name) : name_(std::move(name)) {}
+    const std::string &name() const { return name_; }
+
+private:
+    std::string name_;
+};
+
+std::size_t label_len(const Shape &s) {
+    return s.label().size();
+}
+EOF
+        capture $c "$d" build "clang++ -std=c++20 -Wall -Werror -c src/shape.cpp -o shape.o"
+        expect $c tool=clang kind=compile_error file=src/shape.cpp line=13 symbol=label
+    fi
+
 }
 
 c_cases

@@ -144,7 +144,12 @@ fn classify(message: &str) -> (Kind, Option<String>) {
     } else {
         Kind::CompileError
     };
-    (kind, named_symbol(message))
+    let symbol = if kind == Kind::SyntaxError {
+        None
+    } else {
+        named_symbol(message)
+    };
+    (kind, symbol)
 }
 
 /// The name an error is about: the member after "no member named", else the first quoted

@@ -1,7 +1,7 @@
 //! Parser for Go tools: compiler errors (`./x.go:12:5: undefined: Foo` under a `# pkg`
 //! header), `go vet`, `go test` failures (plain, `-v`, subtests, gotestsum's `=== FAIL:` and
 //! `-json`, which is unwrapped to its `Output` lines first), panics with goroutine stacks,
-//! `gofmt -l` / `gofmt -d`, golangci-lint issues and `go:` module errors.
+//! `gofmt -l` / `gofmt -d`, golangci-lint and staticcheck issues and `go:` module errors.
 //!
 //! Kinds: type mismatches (`cannot use`, `mismatched types`, argument counts) are
 //! `type_error`; parse errors `syntax_error`; packages that cannot be imported
@@ -19,7 +19,14 @@ use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
-pub const TOOLS: &[&str] = &["go", "go-test", "go-vet", "gofmt", "golangci-lint"];
+pub const TOOLS: &[&str] = &[
+    "go",
+    "go-test",
+    "go-vet",
+    "gofmt",
+    "golangci-lint",
+    "staticcheck",
+];
 
 static SOURCE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(vet: )?((?:[A-Za-z]:)?[^\s:]*\.go):(\d+)(?::(\d+))?: (.+)$").unwrap()
@@ -53,9 +60,11 @@ static VET_ANALYZER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(asmdecl|assign|atomic|bools|buildtag|cgocall|composites|copylocks|directive|errorsas|framepointer|httpresponse|ifaceassert|loopclosure|lostcancel|nilfunc|printf|shift|sigchanyzer|slog|stdmethods|stringintconv|structtag|testinggoroutine|tests|timeformat|unmarshal|unreachable|unsafeptr|unusedresult|appends|defers|stdversion|waitgroup|hostport): ").unwrap()
 });
 static LINTER_SUFFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r" \(([a-z][a-z0-9_-]*)\)$").unwrap());
+    LazyLock::new(|| Regex::new(r" \(([A-Za-z][A-Za-z0-9_-]*)\)$").unwrap());
+static STATICCHECK_CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:SA|S|ST|QF|U)\d{4}$").unwrap());
 static UNDEFINED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^undefined: (\S+)|^\S+\.(\w+) undefined \(|^(?:declared and not used|declared but not used): (\w+)|^(\w+) declared (?:and|but) not used|^\x22([^\x22]+)\x22 imported (?:and|but) not used|package ([^\s;]+)|could not import (\S+)|no field or method (\w+)").unwrap()
+    Regex::new(r"^undefined: (\S+)|^\S+\.(\w+) undefined \(|^(?:declared and not used|declared but not used): (\w+)|^(\w+) declared (?:and|but) not used|^\x22([^\x22]+)\x22 imported (?:and|but) not used|^imported and not used: \x22([^\x22]+)\x22|package ([^\s;]+)|could not import (\S+)|no field or method (\w+)").unwrap()
 });
 static TEST_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:=== (RUN|CONT|NAME|PAUSE) +(\S+)|--- (FAIL|PASS|SKIP): (\S+) \(|=== FAIL: \S+ (\S+) \()").unwrap()
@@ -68,7 +77,7 @@ static PANIC: LazyLock<Regex> = LazyLock::new(|| {
 static GOROUTINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^goroutine \d+ \[[^\]]+\]:$").unwrap());
 static FRAME_FUNC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:created by )?(\S.*?)(?:\(.*\))?(?: in goroutine \d+)?$").unwrap()
+    Regex::new(r"^(?:created by )?(\S+?)(?:\([^()]*\))?(?: in goroutine \d+)?$").unwrap()
 });
 static FRAME_AT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+(\S.*?\.(?:go|s)):(\d+)(?: \+0x[0-9a-f]+)?$").unwrap());
@@ -127,7 +136,13 @@ fn unwrap_json(lines: &[String]) -> (Vec<String>, Vec<usize>) {
 
 /// Compiler, vet and linter diagnostics: `file.go:line[:col]: message` at column 0.
 fn source_errors(lines: &[String], cmds: &str) -> Vec<Found> {
-    let linter_run = cmds.contains("golangci-lint") || cmds.contains("staticcheck");
+    let linter_run = if cmds.contains("golangci-lint") {
+        Some("golangci-lint")
+    } else if cmds.contains("staticcheck") {
+        Some("staticcheck")
+    } else {
+        None
+    };
     let vet_run = cmds.contains("go vet");
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -168,21 +183,26 @@ fn continuation(lines: &[String], at: usize) -> usize {
 fn classify(
     message: &str,
     from_vet: bool,
-    linter_run: bool,
+    linter_run: Option<&'static str>,
 ) -> (&'static str, Kind, Option<String>) {
     let linter = LINTER_SUFFIX.captures(message).map(|c| c[1].to_string());
-    if let Some(name) = linter.filter(|n| linter_run || known_linter(n)) {
+    if let Some(name) = linter.filter(|n| linter_run.is_some() || known_linter(n)) {
         let kind = if name == "typecheck" {
             compile_kind(message)
         } else {
             Kind::Lint
         };
         let symbol = if kind == Kind::Lint {
-            Some(name)
+            Some(name.clone())
         } else {
             undefined_name(message)
         };
-        return ("golangci-lint", kind, symbol);
+        let tool = match linter_run {
+            Some(t) => t,
+            None if STATICCHECK_CODE.is_match(&name) => "staticcheck",
+            None => "golangci-lint",
+        };
+        return (tool, kind, symbol);
     }
     if let Some(c) = VET_ANALYZER.captures(message) {
         return ("go-vet", Kind::Lint, Some(c[1].to_string()));
@@ -264,7 +284,7 @@ fn known_linter(name: &str) -> bool {
         "predeclared",
         "asciicheck",
     ];
-    LINTERS.contains(&name) || name.starts_with("sa") || name.starts_with("st1")
+    LINTERS.contains(&name) || STATICCHECK_CODE.is_match(name)
 }
 
 /// The name a compiler message is about (undefined names, unused imports, packages).
@@ -403,18 +423,74 @@ fn test_found(lines: &[String], at: usize, name: &str, log: Option<&TestLog>) ->
         return Found { at, failure };
     };
     let message = if log.message.is_empty() {
-        lines[at].trim().to_string()
+        testify_error(lines, log.at).unwrap_or_else(|| lines[at].trim().to_string())
     } else {
         log.message.clone()
     };
+    let file = match package_after(lines, at).map(|p| package_dir(&p)) {
+        Some(dir) if !log.file.contains('/') && !dir.is_empty() => format!("{dir}/{}", log.file),
+        _ => log.file.clone(),
+    };
     let mut failure = Failure::new("go-test", Kind::TestFailure, message)
-        .at(log.file.clone(), log.line, None)
+        .at(file, log.line, None)
         .with_excerpt(&window(lines, log.at, 1, 4));
     failure.test = Some(name.to_string());
     Found {
         at: log.at,
         failure,
     }
+}
+
+/// testify's block under an empty log line: `Error:  Not equal:` and the expected/actual
+/// lines after it, joined.
+fn testify_error(lines: &[String], at: usize) -> Option<String> {
+    static FIELD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s+(Error|expected|actual)\s*:\s*(.*)$").unwrap());
+    let parts: Vec<String> = lines[at + 1..]
+        .iter()
+        .take(12)
+        .take_while(|l| l.starts_with([' ', '\t']) && !TEST_EVENT.is_match(l))
+        .filter_map(|l| FIELD.captures(l))
+        .map(|c| format!("{}: {}", &c[1], c[2].trim()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The folder of package `import_path` in its repository, when the module is hosted where
+/// the module path is `host/owner/repo[/vN]` (GitHub, GitLab, …): `github.com/acme/app/calc`
+/// is `calc`. Other import paths are kept whole; with the checkout at hand, triage maps them
+/// by their longest existing tail.
+fn package_dir(import_path: &str) -> String {
+    const HOSTS: &[&str] = &[
+        "github.com/",
+        "gitlab.com/",
+        "bitbucket.org/",
+        "codeberg.org/",
+    ];
+    if !HOSTS.iter().any(|h| import_path.starts_with(h)) {
+        return import_path.to_string();
+    }
+    let mut parts = import_path.split('/').skip(3).peekable();
+    let major = parts.peek().is_some_and(|p| {
+        p.len() > 1 && p.starts_with('v') && p[1..].chars().all(|c| c.is_ascii_digit())
+    });
+    if major {
+        parts.next();
+    }
+    parts.collect::<Vec<_>>().join("/")
+}
+
+/// The import path of the package a test belongs to: the `FAIL\tpkg\t0.01s` (or `ok`)
+/// line after it. Go prints only the test file's base name, so the failure's file becomes
+/// `<import path>/<base name>`, whose tail is the repo path (see `paths::to_repo_relative`).
+fn package_after(lines: &[String], at: usize) -> Option<String> {
+    static RESULT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:FAIL|ok)\s+(\S+)\s+(?:[\d.]+s|\(cached\)|\[)").unwrap());
+    lines[at..]
+        .iter()
+        .take(400)
+        .find_map(|l| RESULT.captures(l))
+        .map(|c| c[1].to_string())
 }
 
 /// `panic:` / `fatal error:` with a goroutine stack: located at the innermost frame of the
@@ -430,12 +506,36 @@ fn panics(lines: &[String]) -> Vec<Found> {
         else {
             continue;
         };
-        let frames = goroutine_frames(lines, start + 1);
+        let mut frames = goroutine_frames(lines, start + 1);
+        if c[1].starts_with("panic: test timed out") {
+            frames = test_goroutine(lines, start + 1).unwrap_or(frames);
+        }
         let mut failure = panic_failure(lines, i, &c[1], &frames);
         failure.excerpt = window(lines, i, 1, 12).join("\n");
         out.push(Found { at: i, failure });
     }
     out
+}
+
+/// After a test timeout, the frames of the goroutine running the test (the first goroutine
+/// is the timer's): where the test was stuck.
+fn test_goroutine(lines: &[String], from: usize) -> Option<Vec<Frame>> {
+    for (j, l) in lines.iter().enumerate().skip(from).take(2000) {
+        if l.starts_with("FAIL") || l.starts_with("exit status") || l.starts_with("ok ") {
+            break;
+        }
+        if !GOROUTINE.is_match(l) {
+            continue;
+        }
+        let frames = goroutine_frames(lines, j + 1);
+        let has_test = frames
+            .iter()
+            .any(|f| f.function.as_deref().is_some_and(|n| TEST_FUNC.is_match(n)));
+        if has_test {
+            return Some(frames);
+        }
+    }
+    None
 }
 
 /// The failure for a panic whose first goroutine has `frames` (innermost first, all of them).
@@ -660,6 +760,29 @@ mod tests {
             (all[0].test.as_deref(), all[0].line),
             (Some("TestParse/empty"), Some(20))
         );
+        assert_eq!(
+            all[0].file.as_deref(),
+            Some("example.com/app/parse/parse_test.go")
+        );
+    }
+
+    #[test]
+    fn testify_assertion_message() {
+        let text = "--- FAIL: TestSum (0.00s)\n    sum_test.go:12: \n        \tError Trace:\t/home/runner/work/a/a/sum_test.go:12\n        \tError:      \tNot equal: \n        \t            \texpected: 4\n        \t            \tactual  : 3\n        \tTest:       \tTestSum\nFAIL\nFAIL\texample.com/a\t0.01s\n";
+        let f = &found(text, "go test ./...")[0];
+        assert_eq!((f.line, f.test.as_deref()), (Some(12), Some("TestSum")));
+        assert_eq!(f.message, "Error: Not equal:; expected: 4; actual: 3");
+    }
+
+    #[test]
+    fn hosted_module_paths_become_repo_folders() {
+        assert_eq!(
+            package_dir("github.com/acme/app/internal/calc"),
+            "internal/calc"
+        );
+        assert_eq!(package_dir("github.com/acme/app/v2/calc"), "calc");
+        assert_eq!(package_dir("github.com/acme/app"), "");
+        assert_eq!(package_dir("example.com/app/calc"), "example.com/app/calc");
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub const IMPORT_ERRORS: &[&str] = &["E0432", "E0463", "E0583"];
 
 static HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^error(?:\[(E\d{4})\])?: (.+)$").unwrap());
+static SHORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^((?:[A-Za-z]:)?[^\s:][^:]*?\.rs):(\d+):(\d+): error(?:\[(E\d{4})\])?: (.+)$")
+        .unwrap()
+});
 static ANY_HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:error|warning)(?:\[\w+\])?: ").unwrap());
 static LOCATION: LazyLock<Regex> =
@@ -92,8 +96,15 @@ static DOCTEST: LazyLock<Regex> =
 static FRAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*\d+: (.+)$").unwrap());
 static FRAME_AT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*at (.+?):(\d+)(?::\d+)?$").unwrap());
-static TEST_FAILED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*test (.+) \.\.\. FAILED$").unwrap());
+static TEST_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*test (.+?)(?: - should panic(?: with .*)?)? \.\.\. FAILED$").unwrap()
+});
+static SECTION_NOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:note: (test did not panic as expected)(?: at (.+?):(\d+):(\d+))?|(Error: .+))$",
+    )
+    .unwrap()
+});
 static NEXTEST_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:FAIL|SIGSEGV|SIGABRT|SIGKILL|SIGBUS|TIMEOUT|ABORT|LEAK-FAIL) \[\s*[\d.]+m?s\](?: \(\s*\d+/\d+\))? \S+ (\S+)\s*$").unwrap()
 });
@@ -115,6 +126,11 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
     out.extend(unreported_tests(lines, &panics));
     out.extend(panics);
     out.extend(format_diffs(lines, &ctx));
+    if out.iter().any(|f| f.failure.kind != Kind::Unknown) {
+        // an unrecognised `error:` line (a test's own output, say) is no root cause when
+        // a real one was found
+        out.retain(|f| f.failure.kind != Kind::Unknown || f.failure.tool != "cargo");
+    }
     out
 }
 
@@ -164,6 +180,13 @@ fn block_after(lines: &[String], at: usize) -> &[String] {
 fn diagnostics(lines: &[String], ctx: &Context) -> Vec<Found> {
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
+        if let Some(found) = short_diagnostic(line, ctx) {
+            out.push(Found {
+                at: i,
+                failure: found.with_excerpt(std::slice::from_ref(line)),
+            });
+            continue;
+        }
         let Some(caps) = HEADER.captures(line) else {
             continue;
         };
@@ -191,6 +214,23 @@ fn diagnostics(lines: &[String], ctx: &Context) -> Vec<Found> {
     out
 }
 
+/// `--message-format=short`: `src/lib.rs:5:23: error[E0308]: mismatched types: …`.
+fn short_diagnostic(line: &str, ctx: &Context) -> Option<Failure> {
+    let c = SHORT.captures(line)?;
+    let message = c[5].trim();
+    if SUMMARY.is_match(message) {
+        return None;
+    }
+    let code = c.get(4).map(|m| m.as_str());
+    let header = match code {
+        Some(code) => format!("error[{code}]: {message}"),
+        None => format!("error: {message}"),
+    };
+    let arrow = format!(" --> {}:{}:{}", &c[1], &c[2], &c[3]);
+    let loc = LOCATION.captures(&arrow)?;
+    compiler_error(&header, code, message, &[], &loc, ctx)
+}
+
 /// A rustc (or clippy, or rustfmt parse) error located by its `-->` line.
 fn compiler_error(
     header: &str,
@@ -211,6 +251,8 @@ fn compiler_error(
         (None, Some(c)) if TYPE_ERRORS.contains(&c) => Kind::TypeError,
         (None, Some(c)) if IMPORT_ERRORS.contains(&c) => Kind::ImportError,
         (None, None) if SYNTAX.is_match(message) => Kind::SyntaxError,
+        // a registry crate that does not build: a version or toolchain mismatch
+        _ if !is_own_path(file) => Kind::Dependency,
         _ => Kind::CompileError,
     };
     let tool = match &lint {
@@ -485,7 +527,8 @@ fn unreported_tests(lines: &[String], panics: &[Found]) -> Vec<Found> {
         if !seen.insert(name.clone()) {
             continue;
         }
-        let mut failure = Failure::new("cargo-test", Kind::TestFailure, line.trim());
+        let mut failure = section_failure(lines, &name)
+            .unwrap_or_else(|| Failure::new("cargo-test", Kind::TestFailure, line.trim()));
         if let Some((file, l)) = doctest_site(&name) {
             failure = failure.at(file, Some(l), None);
         }
@@ -498,6 +541,29 @@ fn unreported_tests(lines: &[String], panics: &[Found]) -> Vec<Found> {
     out
 }
 
+/// What a failed test's `---- name stdout ----` section says when it did not panic: a
+/// `should_panic` test that did not (`note: test did not panic as expected at f:l:c`) or a
+/// test that returned `Err` (`Error: …`).
+fn section_failure(lines: &[String], name: &str) -> Option<Failure> {
+    let header = format!("---- {name} stdout ----");
+    let start = lines.iter().position(|l| l.trim() == header)?;
+    let c = lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("---- ") && l.trim() != "failures:")
+        .take(30)
+        .find_map(|l| SECTION_NOTE.captures(l.trim()))?;
+    let message = c.get(1).or(c.get(5)).map_or("", |m| m.as_str());
+    let failure = Failure::new("cargo-test", Kind::TestFailure, message);
+    Some(match (c.get(2), c.get(3)) {
+        (Some(f), Some(l)) => failure.at(
+            f.as_str(),
+            l.as_str().parse().ok(),
+            c.get(4).and_then(|m| m.as_str().parse().ok()),
+        ),
+        _ => failure,
+    })
+}
+
 /// The test named on `lines[i]` when it is an entry of libtest's final `failures:` list.
 fn failures_list_entry(lines: &[String], i: usize) -> Option<String> {
     let name = lines[i].trim();
@@ -508,7 +574,8 @@ fn failures_list_entry(lines: &[String], i: usize) -> Option<String> {
         return None;
     }
     let mut j = i;
-    while j > 0 {
+    // the list holds one failed test a line: a few hundred at most
+    while j > 0 && i - j < 1000 {
         j -= 1;
         let t = lines[j].trim();
         if t == "failures:" {
@@ -596,16 +663,23 @@ pub(crate) mod corpus {
         ANSI.replace_all(line, "").into_owned()
     }
 
-    /// The step a case's output would be in.
+    /// The step a case's output would be in, as the archive reader keeps it: the `Run`
+    /// group header (title, script echo, shell), the output, the closing error marker.
     pub fn step_of(dir: &Path) -> StepLog {
         let raw = std::fs::read_to_string(dir.join("output.txt")).unwrap();
         let cmd = std::fs::read_to_string(dir.join("cmd.txt")).unwrap_or_default();
+        let cmd = cmd.trim();
+        let mut lines = vec![format!("##[group]Run {cmd}"), cmd.to_string()];
+        lines.push("shell: /usr/bin/bash -e {0}".to_string());
+        lines.push("##[endgroup]".to_string());
+        lines.extend(raw.lines().map(clean_line));
+        lines.push("##[error]Process completed with exit code 1.".to_string());
         StepLog {
             job: "corpus".into(),
-            step: format!("Run {}", cmd.trim()),
+            step: format!("Run {cmd}"),
             failed: true,
-            lines: raw.lines().map(clean_line).collect(),
-            commands: vec![cmd.trim().to_string()],
+            lines,
+            commands: vec![cmd.to_string()],
             ..StepLog::default()
         }
     }
@@ -621,13 +695,17 @@ pub(crate) mod corpus {
         dirs
     }
 
-    /// `raw` (as the tool printed it) names the repo-relative `expected` file.
+    /// `raw` (as the tool printed it) names the repo-relative `expected` file: equal after
+    /// the runner workspace is stripped, or one a path-suffix of the other (Go prints base
+    /// names, qualified here by import path; Java frames give package paths).
     fn same_file(raw: &str, expected: &str) -> bool {
         let raw = raw
             .strip_prefix(WORKSPACE)
             .unwrap_or(raw)
             .trim_start_matches("./");
-        raw == expected || expected.ends_with(&format!("/{raw}"))
+        raw == expected
+            || expected.ends_with(&format!("/{raw}"))
+            || raw.ends_with(&format!("/{expected}"))
     }
 
     /// Mismatches between the first failure `parse` finds in case `dir` and its expectation.
@@ -720,6 +798,35 @@ mod tests {
             f.message,
             "error[E0425]: cannot find value `x` in this scope"
         );
+    }
+
+    #[test]
+    fn short_message_format() {
+        let f = first(
+            "src/config.rs:5:23: error[E0308]: mismatched types: expected `u16`, found `String`\nerror: could not compile `app` (bin \"app\") due to 1 previous error\n",
+            "cargo build --message-format=short",
+        );
+        assert_eq!(
+            (f.kind, f.file.as_deref(), f.line, f.column),
+            (Kind::TypeError, Some("src/config.rs"), Some(5), Some(23))
+        );
+    }
+
+    #[test]
+    fn error_in_a_registry_crate_is_a_dependency_failure() {
+        let f = first(
+            "error[E0658]: use of unstable library feature\n   --> /home/runner/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/foo-1.2.0/src/lib.rs:10:5\n",
+            "cargo build",
+        );
+        assert_eq!(f.kind, Kind::Dependency);
+    }
+
+    #[test]
+    fn test_output_error_lines_do_not_hide_the_panic() {
+        let text = "running 1 test\ntest tests::connects ... FAILED\n\nfailures:\n\n---- tests::connects stdout ----\nerror: connection refused\n\nthread 'tests::connects' panicked at src/net.rs:40:9:\nboom\n";
+        let found = parse(&step(text, "cargo test"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].failure.line, Some(40));
     }
 
     #[test]
