@@ -6,5 +6,8 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod github;
 pub mod logs;
+pub mod publish;
 pub mod report;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Publishing fixes (placeholder while the GitHub client lands).

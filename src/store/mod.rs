@@ -1,0 +1,1 @@
+//! The state dir (placeholder while the GitHub client lands).
