@@ -606,3 +606,52 @@ async fn every_body_the_fake_sends_matches_the_contract_schemas() {
     assert!(checked >= 15, "only {checked} bodies checked");
     fake.assert_verified();
 }
+
+#[tokio::test]
+async fn fetch_run_caches_the_offline_layout_and_reuses_it() {
+    let fake = FakeGithub::start(scenario()).await;
+    let (c, _) = client(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let store = selfheal::store::Store::open(&dir.path().join(".selfheal")).unwrap();
+    let run = c.get_run(&slug(), 105).await.unwrap();
+    let got = selfheal::github::fetch_run(&c, &slug(), &run, &store)
+        .await
+        .unwrap();
+    assert!(!got.from_cache);
+    assert_eq!(got.dir, store.run_dir(105));
+    for f in ["run.json", "jobs.json", "logs.zip"] {
+        assert!(got.dir.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(std::fs::read(got.dir.join("logs.zip")).unwrap(), log_zip());
+    let again = selfheal::github::fetch_run(&c, &slug(), &run, &store)
+        .await
+        .unwrap();
+    assert!(again.from_cache);
+    assert_eq!(
+        fake.blob_requests().len(),
+        1,
+        "a cached ZIP is not downloaded again"
+    );
+    fake.assert_verified();
+}
+
+#[tokio::test]
+async fn fetch_run_without_a_zip_falls_back_to_job_logs() {
+    let fake = FakeGithub::start(scenario()).await;
+    fake.with_scenario(|s| s.run_logs.clear());
+    let (c, _) = client(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let store = selfheal::store::Store::open(dir.path()).unwrap();
+    let run = c.get_run(&slug(), 105).await.unwrap();
+    let got = selfheal::github::fetch_run(&c, &slug(), &run, &store)
+        .await
+        .unwrap();
+    assert_eq!(got.logs_zip, None);
+    assert_eq!(got.job_logs, [store.job_log_path(105, 9001)]);
+    assert!(
+        got.warnings[0].contains("log not found"),
+        "{:?}",
+        got.warnings
+    );
+    fake.assert_verified();
+}

@@ -12,22 +12,26 @@ mod clock;
 mod error;
 #[doc(hidden)]
 pub mod fake;
+mod fetch;
 mod logs;
 mod pages;
 mod ratelimit;
 mod repo;
 #[doc(hidden)]
 pub mod schema;
+mod select;
 mod types;
 
 pub use api::{Polled, PullFilter, RunFilter};
 pub use client::{API_VERSION, Client, ClientOptions, DEFAULT_API_URL, init_tls};
 pub use clock::{Clock, FakeClock, Sleep, SystemClock};
 pub use error::GithubError;
+pub use fetch::{FetchError, FetchedRun, MAX_JOB_LOG_FETCHES, fetch_run};
 pub use logs::{ZIP_MAGIC, is_missing_log};
 pub use pages::{link_with_rel, next_link};
 pub use ratelimit::{Verdict, classify, is_secondary_message};
 pub use repo::{RepoHints, RepoSlug, origin_url, parse_remote_url, resolve_repo};
+pub use select::exclusion;
 pub use types::{
     BranchRef, Commit, CommitDetail, GitActor, GitObject, GitRef, Job, JobList, Label, NewPull,
     PullRequest, RepoRef, Repository, Run, RunList, RunPullRequest, Step, User,
