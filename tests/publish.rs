@@ -411,3 +411,190 @@ async fn without_pr_the_branch_is_only_pushed_and_selfheal_branches_are_skipped(
     ));
     fake.assert_verified();
 }
+
+/// `git http-backend` behind a loopback HTTP bridge that demands Basic auth, so pushes go
+/// through the same credentials callback as against GitHub (CRATES.md, git2 notes).
+mod http_remote {
+    use std::path::PathBuf;
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::{Body, Bytes};
+    use axum::extract::State;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::Response;
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    #[derive(Clone)]
+    struct Bridge {
+        root: PathBuf,
+        expected: String,
+        seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    }
+
+    fn base64(input: &[u8]) -> String {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in input.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    async fn handle(
+        State(b): State<Bridge>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        b.seen.lock().unwrap().push((uri.to_string(), auth.clone()));
+        if auth.as_deref() != Some(b.expected.as_str()) {
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header("www-authenticate", "Basic realm=\"git\"")
+                .body(Body::empty())
+                .unwrap();
+        }
+        let ct = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut child = tokio::process::Command::new("git")
+            .arg("http-backend")
+            .env("GIT_PROJECT_ROOT", &b.root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("PATH_INFO", uri.path())
+            .env("QUERY_STRING", uri.query().unwrap_or(""))
+            .env("REQUEST_METHOD", method.as_str())
+            .env("CONTENT_TYPE", ct)
+            .env("CONTENT_LENGTH", body.len().to_string())
+            .env("REMOTE_USER", "x-access-token")
+            .env("REMOTE_ADDR", "127.0.0.1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("git http-backend runs");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&body).await.unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().await.unwrap().stdout;
+        cgi_response(&out)
+    }
+
+    /// CGI output: headers (with `Status:`), a blank line, the body.
+    fn cgi_response(out: &[u8]) -> Response {
+        let split = out
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| (i, 4));
+        let split = split.or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
+        let (end, gap) = split.expect("CGI headers end");
+        let mut resp = Response::builder().status(200);
+        for line in String::from_utf8_lossy(&out[..end]).lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            if k.eq_ignore_ascii_case("status") {
+                let code: u16 = v.trim()[..3].parse().unwrap();
+                resp = resp.status(code);
+            } else {
+                resp = resp.header(k.trim(), v.trim());
+            }
+        }
+        resp.body(Body::from(out[end + gap..].to_vec())).unwrap()
+    }
+
+    async fn serve(
+        root: PathBuf,
+        token: &str,
+    ) -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+        let bridge = Bridge {
+            root,
+            expected: format!(
+                "Basic {}",
+                base64(format!("x-access-token:{token}").as_bytes())
+            ),
+            seen: Arc::default(),
+        };
+        let seen = bridge.seen.clone();
+        let app = axum::Router::new().fallback(handle).with_state(bridge);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (url, seen)
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn push_over_http_sends_the_token_only_through_the_credentials_callback() {
+        let repos = repos();
+        let fake = fake_for(&repos).await;
+        let gh = client(&fake);
+        let (base, seen) = serve(repos.bare.parent().unwrap().to_path_buf(), TOKEN).await;
+        let remote_url = format!("{base}/remote.git");
+        let out = publisher(&gh, &repos, remote_url.clone())
+            .publish(&fix(&repos, 105, "v1\n"))
+            .await
+            .unwrap();
+        assert!(matches!(out, Published::Opened { .. }), "{out:?}");
+        assert!(tip(&repos.bare, "selfheal/run-105-1").is_some());
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen[0].1, None, "the first request carries no credentials");
+        assert!(
+            seen.iter()
+                .any(|(u, a)| u.contains("git-receive-pack") && a.is_some()),
+            "{seen:?}"
+        );
+        assert!(seen.iter().all(|(u, _)| !u.contains(TOKEN)));
+        assert!(!remote_url.contains(TOKEN));
+        assert!(grep_dir(&repos.user, TOKEN).is_empty());
+        fake.assert_verified();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rejected_token_fails_the_push_without_looping() {
+        let repos = repos();
+        let fake = fake_for(&repos).await;
+        let gh = client(&fake);
+        let (base, seen) = serve(repos.bare.parent().unwrap().to_path_buf(), "another-token").await;
+        let e = publisher(&gh, &repos, format!("{base}/remote.git"))
+            .publish(&fix(&repos, 105, "v1\n"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("git could not push"), "{e}");
+        assert!(e.hint().contains("contents: write"));
+        assert!(
+            seen.lock().unwrap().len() <= 3,
+            "credentials retried in a loop"
+        );
+        assert_eq!(tip(&repos.bare, "selfheal/run-105-1"), None);
+        assert_eq!(fake.count("POST", "/pulls"), 0);
+    }
+}
