@@ -427,11 +427,14 @@ mod http_remote {
 
     use super::*;
 
+    /// `(request URI, Authorization header)` of each request.
+    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
     #[derive(Clone)]
     struct Bridge {
         root: PathBuf,
         expected: String,
-        seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+        seen: Seen,
     }
 
     fn base64(input: &[u8]) -> String {
