@@ -568,6 +568,7 @@ async fn every_body_the_fake_sends_matches_the_contract_schemas() {
     c.list_runs(&r, &wf).await.unwrap();
     c.get_run(&r, 105).await.unwrap();
     c.list_jobs(&r, 105).await.unwrap();
+    c.get_job(&r, 9001).await.unwrap();
     c.get_repo(&r).await.unwrap();
     let sha = "d".repeat(40);
     c.create_branch_ref(&r, "selfheal/run-105-1", &sha)
@@ -653,5 +654,68 @@ async fn fetch_run_without_a_zip_falls_back_to_job_logs() {
         "{:?}",
         got.warnings
     );
+    fake.assert_verified();
+}
+
+#[tokio::test]
+async fn network_errors_on_gets_are_retried_within_bounds() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener); // nothing listens there now
+    let clock = FakeClock::at(NOW);
+    let opts = ClientOptions {
+        api_url: url,
+        token: Some(SecretString::from(TOKEN.to_string())),
+        max_wait_secs: 900,
+        max_retries: 3,
+    };
+    let c = Client::with_clock(opts, Arc::new(clock.clone())).unwrap();
+    let e = c.get_run(&slug(), 1).await.unwrap_err();
+    assert!(matches!(e, GithubError::Transport { .. }), "{e:?}");
+    assert!(e.hint().contains("--api-url"));
+    assert_eq!(clock.sleeps(), secs(&[1, 2, 4]));
+}
+
+#[tokio::test]
+async fn a_rate_limited_post_is_safe_to_repeat() {
+    let fake = FakeGithub::start(scenario()).await;
+    fake.with_scenario(|s| s.refs.insert("selfheal/run-105-1".into(), "a".repeat(40)));
+    fake.script(Scripted::secondary_limit("POST", "/pulls", Some(30)));
+    let (c, clock) = client(&fake);
+    c.create_pull(&slug(), &new_pull()).await.unwrap();
+    assert_eq!(clock.sleeps(), secs(&[30]));
+    assert_eq!(fake.count("POST", "/pulls"), 2);
+    assert_eq!(fake.with_scenario(|s| s.pulls.len()), 1);
+    fake.assert_verified();
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_origin_is_refused() {
+    let fake = FakeGithub::start(scenario()).await;
+    fake.script(
+        Scripted::new("GET", "/pulls", 200, r#"{"placeholder": true}"#)
+            .header("link", r#"<https://evil.example/steal?page=2>; rel="next""#),
+    );
+    let (c, _) = client(&fake);
+    let filter = PullFilter {
+        state: "open".into(),
+        head_branch: None,
+        limit: 10,
+    };
+    let e = c.list_pulls(&slug(), &filter).await.unwrap_err();
+    assert!(
+        matches!(e, GithubError::BadLink { ref url, .. } if url.starts_with("https://evil.example")),
+        "{e:?}"
+    );
+    fake.assert_verified();
+}
+
+#[tokio::test]
+async fn get_job_reads_steps() {
+    let fake = FakeGithub::start(scenario()).await;
+    let (c, _) = client(&fake);
+    let job = c.get_job(&slug(), 9001).await.unwrap();
+    assert_eq!(job.run_id, 105);
+    assert_eq!(job.steps.unwrap().len(), 3);
     fake.assert_verified();
 }

@@ -164,6 +164,13 @@ impl Client {
         self.collect(req, usize::MAX, |l: JobList| l.jobs).await
     }
 
+    /// `GET …/actions/jobs/{job_id}`: one job with its steps.
+    pub async fn get_job(&self, repo: &RepoSlug, job_id: u64) -> Result<Job, GithubError> {
+        let path = format!("{}/actions/jobs/{job_id}", repo.api_path());
+        let req = Req::get(self.url(&path), format!("get job {job_id} of {repo}"));
+        self.fetch(&req).await
+    }
+
     /// `GET /repos/{o}/{r}`.
     pub async fn get_repo(&self, repo: &RepoSlug) -> Result<Repository, GithubError> {
         let req = Req::get(self.url(&repo.api_path()), format!("get repository {repo}"));
