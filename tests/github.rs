@@ -719,3 +719,30 @@ async fn get_job_reads_steps() {
     assert_eq!(job.steps.unwrap().len(), 3);
     fake.assert_verified();
 }
+
+#[tokio::test]
+async fn a_renamed_repository_is_followed_on_the_same_origin() {
+    let fake = FakeGithub::start(scenario()).await;
+    let moved_to = format!("{}/repos/acme/api/actions/runs/105", fake.api_url());
+    fake.script(
+        Scripted::new(
+            "GET",
+            "/repos/acme/old-name/actions/runs/105",
+            301,
+            r#"{"message":"Moved Permanently"}"#,
+        )
+        .header("location", &moved_to),
+    );
+    let (c, _) = client(&fake);
+    let run = c
+        .get_run(&"acme/old-name".parse().unwrap(), 105)
+        .await
+        .unwrap();
+    assert_eq!(run.id, 105);
+    let reqs = fake.requests();
+    assert_eq!(
+        reqs[1].authorization.as_deref(),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    fake.assert_verified();
+}

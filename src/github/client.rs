@@ -255,7 +255,7 @@ impl Client {
         &self,
         req: &Req,
     ) -> Result<Decoded<T>, GithubError> {
-        let resp = self.execute(req).await?;
+        let resp = self.execute_following_moves(req).await?;
         let next = self.next_link(resp.headers(), &req.what)?;
         let etag = header_str(resp.headers(), ETAG);
         if resp.status() == StatusCode::NOT_MODIFIED {
@@ -278,6 +278,30 @@ impl Client {
             next,
             etag,
         })
+    }
+
+    /// `execute`, following a renamed or transferred repository's `301`/`307`/`308` (GitHub
+    /// answers API calls for an old name that way), but only back to the API's own origin.
+    async fn execute_following_moves(&self, req: &Req) -> Result<Response, GithubError> {
+        let mut resp = self.execute(req).await?;
+        for _ in 0..3 {
+            let moved = matches!(resp.status().as_u16(), 301 | 307 | 308);
+            if !moved || req.method != Method::GET {
+                return Ok(resp);
+            }
+            let location =
+                header_str(resp.headers(), reqwest::header::LOCATION).unwrap_or_default();
+            if origin_of(&location).as_deref() != Some(self.origin.as_str()) {
+                return Err(GithubError::BadLink {
+                    what: req.what.clone(),
+                    url: location,
+                });
+            }
+            let mut moved_req = Req::get(location, req.what.clone());
+            moved_req.etag = req.etag.clone();
+            resp = self.execute(&moved_req).await?;
+        }
+        Ok(resp)
     }
 
     /// Like [`Client::json`] but a 304 is an error: for calls that send no ETag.

@@ -75,22 +75,29 @@ impl Client {
         stream_to_file(&req.what, resp, expect, dest).await
     }
 
-    /// GETs the `Location` of a redirect with the token-less client. It must be absolute.
-    async fn follow(&self, req: &Req, resp: Response) -> Result<Response, GithubError> {
-        let location = header_str(resp.headers(), LOCATION).unwrap_or_default();
-        if reqwest::Url::parse(&location).is_err() {
-            return Err(GithubError::BadLink {
-                what: req.what.clone(),
-                url: location,
-            });
+    /// GETs the `Location` of a redirect with the token-less client, following up to three
+    /// more hops on the download side. Every location must be absolute.
+    async fn follow(&self, req: &Req, first: Response) -> Result<Response, GithubError> {
+        let mut resp = first;
+        for _ in 0..4 {
+            let location = header_str(resp.headers(), LOCATION).unwrap_or_default();
+            if reqwest::Url::parse(&location).is_err() {
+                return Err(GithubError::BadLink {
+                    what: req.what.clone(),
+                    url: location,
+                });
+            }
+            let target = Req::get(location, req.what.clone());
+            resp = self
+                .blob
+                .get(&target.url)
+                .send()
+                .await
+                .map_err(|e| transport(&target, e))?;
+            if !resp.status().is_redirection() {
+                break;
+            }
         }
-        let target = Req::get(location, req.what.clone());
-        let resp = self
-            .blob
-            .get(&target.url)
-            .send()
-            .await
-            .map_err(|e| transport(&target, e))?;
         match resp.status() {
             s if s.is_success() => Ok(resp),
             StatusCode::NOT_FOUND => Err(GithubError::LogNotFound {

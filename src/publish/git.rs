@@ -104,7 +104,7 @@ impl GitSide {
     }
 
     /// Force-pushes `commit` to `refs/heads/{branch}`. `branch` must already be vetted by
-    /// [`check_branch`]: only selfheal's own branches are ever pushed.
+    /// [`super::check_branch`]: only selfheal's own branches are ever pushed.
     pub fn push(&self, commit: Oid, branch: &str) -> Result<(), PublishError> {
         let repo = self.repo()?;
         let local = format!("refs/selfheal-push/{branch}");
