@@ -605,6 +605,9 @@ async fn every_body_the_fake_sends_matches_the_contract_schemas() {
     let checked =
         schema::check_sent(&sent).unwrap_or_else(|e| panic!("the fake drifted from GitHub:\n{e}"));
     assert!(checked >= 15, "only {checked} bodies checked");
+    let asked = schema::check_requests(&fake.requests())
+        .unwrap_or_else(|e| panic!("the client drifted from GitHub:\n{e}"));
+    assert!(asked >= 18, "only {asked} requests checked");
     fake.assert_verified();
 }
 

@@ -27,7 +27,9 @@ enum Expect {
 }
 
 impl Client {
-    /// `GET …/actions/runs/{run_id}/logs` (or `…/attempts/{n}/logs`) into `dest`; returns its size.
+    /// `GET …/actions/runs/{run_id}/logs` into `dest`; returns its size. With `attempt`, uses
+    /// `…/attempts/{n}/logs` (GitHub's `actions/download-workflow-run-attempt-logs`, which
+    /// shared/github-api does not describe).
     pub async fn download_run_logs(
         &self,
         repo: &RepoSlug,

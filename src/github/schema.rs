@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::fake::{Contract, Sent, contract};
+use super::fake::{Contract, Recorded, Sent, contract};
 
 /// Problems found, each as `path: what`; empty when `value` matches `schema`.
 pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
@@ -176,6 +176,115 @@ pub fn check_sent(sent: &[Sent]) -> Result<usize, String> {
     }
 }
 
+/// Endpoints selfheal calls that the contract folder does not describe.
+const OUTSIDE_CONTRACT: &[(&str, &str)] = &[
+    ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs",
+    ),
+];
+
+/// Checks every request the client made: a known operation, query parameters the operation
+/// declares (with valid values), and a body matching its `requestBody` schema.
+pub fn check_requests(requests: &[Recorded]) -> Result<usize, String> {
+    let index = contract("index.json");
+    let ops = index["operations"].as_array().cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for r in requests {
+        let find = |greedy: bool| {
+            ops.iter().find(|o| {
+                o["method"].as_str() == Some(r.method.as_str())
+                    && path_matches(o["path"].as_str().unwrap_or(""), &r.path, greedy)
+            })
+        };
+        let op = find(false).or_else(|| find(true));
+        let Some(op) = op else {
+            let outside = OUTSIDE_CONTRACT
+                .iter()
+                .any(|(m, p)| *m == r.method && path_matches(p, &r.path, false));
+            if !outside {
+                problems.push(format!(
+                    "{} {}: no such operation in the contract",
+                    r.method, r.path
+                ));
+            }
+            continue;
+        };
+        checked += 1;
+        let file = contract(op["file"].as_str().unwrap_or(""));
+        for p in check_request(&file, r) {
+            problems.push(format!("{} {}?{}: {p}", r.method, r.path, r.query));
+        }
+    }
+    if problems.is_empty() {
+        Ok(checked)
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// `/repos/{owner}/{repo}/commits/{ref}` against a concrete path; with `greedy`, a last
+/// `{param}` may hold `/` (refs do).
+fn path_matches(template: &str, path: &str, greedy: bool) -> bool {
+    let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let last_is_param = t.last().is_some_and(|s| s.starts_with('{'));
+    if p.len() < t.len() || (p.len() > t.len() && !(greedy && last_is_param)) {
+        return false;
+    }
+    t.iter()
+        .zip(&p)
+        .all(|(ts, ps)| ts.starts_with('{') && !ps.is_empty() || ts == ps)
+}
+
+fn check_request(file: &Value, r: &Recorded) -> Vec<String> {
+    let mut problems = Vec::new();
+    let params = file["parameters"].as_array().cloned().unwrap_or_default();
+    let url = reqwest::Url::parse(&format!("http://x/?{}", r.query)).expect("query parses");
+    for (k, v) in url.query_pairs() {
+        let declared = params
+            .iter()
+            .find(|p| p["in"] == "query" && p["name"] == *k);
+        match declared {
+            None => problems.push(format!("query parameter `{k}` is not declared")),
+            Some(p) => {
+                if let Some(e) = check_param(&p["schema"], &v) {
+                    problems.push(format!("query parameter `{k}`={v}: {e}"));
+                }
+            }
+        }
+    }
+    let schema = &file["requestBody"]["schema"];
+    match (&r.body, schema.is_null()) {
+        (Some(body), false) => problems.extend(validate(schema, body)),
+        (Some(_), true) => problems.push("a body was sent where none is declared".into()),
+        (None, false) if file["requestBody"]["required"] == true => {
+            problems.push("the required body is missing".into())
+        }
+        _ => {}
+    }
+    problems
+}
+
+/// A query value (always text) against its parameter schema.
+fn check_param(schema: &Value, v: &str) -> Option<String> {
+    let as_json = match schema["type"].as_str() {
+        Some("integer") => match v.parse::<i64>() {
+            Ok(n) => Value::from(n),
+            Err(_) => return Some("not an integer".into()),
+        },
+        Some("boolean") => match v {
+            "true" | "false" => Value::Bool(v == "true"),
+            _ => return Some("not a boolean".into()),
+        },
+        _ => Value::String(v.to_string()),
+    };
+    let errors = validate(schema, &as_json);
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +323,88 @@ mod tests {
         let s = json!({"type":"object","properties":{"a":{}},"additionalProperties":{"type":"integer"}});
         assert!(validate(&s, &json!({"a":"x","b":2})).is_empty());
         assert_eq!(validate(&s, &json!({"b":"2"})).len(), 1);
+    }
+
+    #[test]
+    fn templated_paths_match() {
+        let commits = "/repos/{owner}/{repo}/commits/{ref}";
+        assert!(path_matches(commits, "/repos/a/b/commits/feature/x", true));
+        assert!(!path_matches(
+            commits,
+            "/repos/a/b/commits/feature/x",
+            false
+        ));
+        assert!(path_matches(
+            "/repos/{owner}/{repo}/pulls",
+            "/repos/a/b/pulls",
+            false
+        ));
+        assert!(!path_matches(
+            "/repos/{owner}/{repo}/pulls",
+            "/repos/a/b/pulls/1",
+            true
+        ));
+        let run = "/repos/{owner}/{repo}/actions/runs/{run_id}";
+        assert!(!path_matches(run, "/repos/a/b/actions/runs", true));
+        assert!(!path_matches(run, "/repos/a/b/actions/runs/1/jobs", false));
+    }
+
+    #[test]
+    fn requests_are_checked_against_parameters_and_bodies() {
+        let req = |method: &str, path: &str, query: &str, body: Option<Value>| Recorded {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            authorization: None,
+            if_none_match: None,
+            body,
+            status: 200,
+        };
+        let good = [
+            req(
+                "GET",
+                "/repos/a/b/actions/runs",
+                "status=failure&per_page=30",
+                None,
+            ),
+            req(
+                "POST",
+                "/repos/a/b/pulls",
+                "",
+                Some(json!({"head": "x", "base": "main", "title": "t"})),
+            ),
+            req(
+                "POST",
+                "/repos/a/b/issues/3/labels",
+                "",
+                Some(json!({"labels": ["x"]})),
+            ),
+        ];
+        assert_eq!(check_requests(&good), Ok(2));
+        let bad = [
+            req(
+                "GET",
+                "/repos/a/b/actions/runs",
+                "status=broken&perpage=3",
+                None,
+            ),
+            req(
+                "POST",
+                "/repos/a/b/pulls",
+                "",
+                Some(json!({"title": "no head"})),
+            ),
+            req("DELETE", "/repos/a/b", "", None),
+        ];
+        let e = check_requests(&bad).unwrap_err();
+        for part in [
+            "`status`=broken",
+            "`perpage` is not declared",
+            "missing required `head`",
+            "no such operation",
+        ] {
+            assert!(e.contains(part), "{part} not in\n{e}");
+        }
     }
 
     #[test]
