@@ -749,3 +749,29 @@ async fn a_renamed_repository_is_followed_on_the_same_origin() {
     );
     fake.assert_verified();
 }
+
+#[tokio::test]
+async fn a_spent_primary_limit_on_a_success_delays_the_next_request() {
+    let fake = FakeGithub::start(scenario()).await;
+    fake.script(
+        Scripted::new(
+            "GET",
+            "/actions/runs/104",
+            200,
+            r#"{"id":104,"head_sha":"abc"}"#,
+        )
+        .header("x-ratelimit-remaining", "0")
+        .header("x-ratelimit-reset", &(NOW + 50).to_string()),
+    );
+    let (c, clock) = client(&fake);
+    assert_eq!(c.get_run(&slug(), 104).await.unwrap().id, 104);
+    assert!(clock.sleeps().is_empty());
+    c.get_run(&slug(), 105).await.unwrap();
+    assert_eq!(
+        clock.sleeps(),
+        secs(&[50]),
+        "waited for the reset instead of earning a 403"
+    );
+    assert_eq!(fake.requests().len(), 2);
+    fake.assert_verified();
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use git2::{Oid, Repository, Signature};
 use secrecy::SecretString;
 use selfheal::config::Config;
-use selfheal::github::fake::{FakeGithub, FakePull, Scenario};
+use selfheal::github::fake::{FakeGithub, FakePull, Scenario, Scripted};
 use selfheal::github::{Client, ClientOptions, FakeClock, RepoSlug};
 use selfheal::publish::{FileChange, Fix, FixReport, Published, Publisher, Skip, signature_marker};
 
@@ -180,10 +180,16 @@ async fn opens_a_pr_from_a_signed_off_commit_without_touching_the_clone() {
         .publish(&fix(&repos, 105, "def f():\n    return 2\n"))
         .await
         .unwrap();
-    let Published::Opened { pr, branch } = out else {
+    let Published::Opened {
+        pr,
+        branch,
+        warnings,
+    } = out
+    else {
         panic!("expected a new PR, got {out:?}");
     };
     assert_eq!(branch, "selfheal/run-105-1");
+    assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         (pr.base.ref_name.as_str(), pr.head.ref_name.as_str()),
         ("main", branch.as_str())
@@ -364,6 +370,32 @@ async fn a_failure_whose_pr_was_closed_unmerged_is_skipped_unless_forced() {
         p.publish(&forced).await.unwrap(),
         Published::Opened { .. }
     ));
+    fake.assert_verified();
+}
+
+#[tokio::test]
+async fn a_labelling_failure_does_not_hide_the_new_pr() {
+    let repos = repos();
+    let fake = fake_for(&repos).await;
+    fake.script(Scripted::new(
+        "POST",
+        "/labels",
+        403,
+        r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest"}"#,
+    ));
+    let gh = client(&fake);
+    let out = publisher(&gh, &repos, file_url(&repos.bare))
+        .publish(&fix(&repos, 105, "v1\n"))
+        .await
+        .unwrap();
+    let Published::Opened { pr, warnings, .. } = out else {
+        panic!("{out:?}");
+    };
+    assert_eq!(pr.number, 1);
+    assert!(
+        warnings[0].contains("403") && warnings[0].contains("pull-requests: write"),
+        "{warnings:?}"
+    );
     fake.assert_verified();
 }
 

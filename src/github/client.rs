@@ -70,6 +70,9 @@ pub struct Client {
     pub(super) clock: Arc<dyn Clock>,
     max_wait_secs: u64,
     max_retries: u32,
+    /// Epoch second before which the primary limit is spent (an answer said
+    /// `x-ratelimit-remaining: 0`); requests wait for it instead of earning a 403.
+    spent_until: Arc<std::sync::Mutex<u64>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -150,6 +153,7 @@ impl Client {
             clock,
             max_wait_secs: opts.max_wait_secs,
             max_retries: opts.max_retries,
+            spent_until: Arc::default(),
         })
     }
 
@@ -170,10 +174,13 @@ impl Client {
             .ok_or_else(|| GithubError::MissingToken {
                 what: req.what.clone(),
             })?;
-        let mut waited = 0u64;
+        let mut waited = self.wait_for_quota(req).await?;
         let mut attempt = 0u32;
         loop {
             let sent = self.build(req, token).send().await;
+            if let Ok(resp) = &sent {
+                self.note_quota(resp.headers());
+            }
             let wait = match sent {
                 Err(source) if req.idempotent() => {
                     let wait = 1u64 << attempt.min(6);
@@ -224,6 +231,35 @@ impl Client {
                 Ok(wait_secs)
             }
             _ => Err(status_error(&req.what, status, &body, attempt + 1)),
+        }
+    }
+
+    /// Waits out a spent primary limit seen on an earlier answer; returns the seconds waited.
+    async fn wait_for_quota(&self, req: &Req) -> Result<u64, GithubError> {
+        let until = *self.spent_until.lock().expect("quota lock");
+        let wait = until.saturating_sub(self.clock.now_epoch());
+        if wait == 0 {
+            return Ok(0);
+        }
+        if wait > self.max_wait_secs {
+            return Err(GithubError::RateLimited {
+                what: req.what.clone(),
+                wait_secs: wait,
+                max_secs: self.max_wait_secs,
+            });
+        }
+        tracing::debug!(what = %req.what, wait, "primary rate limit spent; waiting for the reset");
+        self.clock.sleep(Duration::from_secs(wait)).await;
+        Ok(wait)
+    }
+
+    /// Remembers the reset time when an answer says the primary limit is spent.
+    fn note_quota(&self, headers: &HeaderMap) {
+        let num = |name| header_str(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
+        if num("x-ratelimit-remaining") == Some(0)
+            && let Some(reset) = num("x-ratelimit-reset")
+        {
+            *self.spent_until.lock().expect("quota lock") = reset;
         }
     }
 

@@ -100,9 +100,11 @@ pub struct Fix {
 /// What publishing did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Published {
+    /// A new PR; `warnings` says what did not work after it was opened (labels).
     Opened {
         pr: PullRequest,
         branch: String,
+        warnings: Vec<String>,
     },
     /// An open selfheal PR for the same failure got the new commit.
     Updated {
@@ -234,18 +236,24 @@ impl Publisher<'_> {
         self.open(fix).await
     }
 
-    /// Every PR whose head is a selfheal branch (open and closed).
+    /// PRs whose head is a selfheal branch: every open one, and the newest closed ones
+    /// (GitHub cannot filter by head prefix, so open and closed are listed apart).
     async fn selfheal_pulls(&self) -> Result<Vec<PullRequest>, PublishError> {
-        let filter = PullFilter {
-            state: "all".into(),
-            head_branch: None,
-            limit: 300,
-        };
-        let all = self.github.list_pulls(&self.repo, &filter).await?;
-        Ok(all
-            .into_iter()
-            .filter(|p| p.head.ref_name.starts_with(&self.config.branch_prefix))
-            .collect())
+        let mut ours = Vec::new();
+        for (state, limit) in [("open", 1000), ("closed", 300)] {
+            let filter = PullFilter {
+                state: state.into(),
+                head_branch: None,
+                limit,
+            };
+            let pulls = self.github.list_pulls(&self.repo, &filter).await?;
+            ours.extend(
+                pulls
+                    .into_iter()
+                    .filter(|p| p.head.ref_name.starts_with(&self.config.branch_prefix)),
+            );
+        }
+        Ok(ours)
     }
 
     async fn open(&self, fix: &Fix) -> Result<Published, PublishError> {
@@ -266,10 +274,20 @@ impl Publisher<'_> {
             maintainer_can_modify: true,
         };
         let pr = self.github.create_pull(&self.repo, &pull).await?;
-        self.github
+        // The PR exists now: a labelling failure must not hide it.
+        let warnings = match self
+            .github
             .add_labels(&self.repo, pr.number, &self.config.labels)
-            .await?;
-        Ok(Published::Opened { pr, branch })
+            .await
+        {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![format!("{e} (hint: {})", e.hint())],
+        };
+        Ok(Published::Opened {
+            pr,
+            branch,
+            warnings,
+        })
     }
 
     async fn update(&self, fix: &Fix, pr: &PullRequest) -> Result<Published, PublishError> {
