@@ -136,6 +136,19 @@ impl Client {
         Client::with_clock(opts, Arc::new(SystemClock))
     }
 
+    /// From the resolved config; `api_url` is `--api-url` when given (it beats
+    /// `GITHUB_API_URL` and `[github] api_url`, which the config layer already merged).
+    pub fn from_config(
+        github: &crate::config::GithubConfig,
+        api_url: Option<&str>,
+    ) -> Result<Client, GithubError> {
+        let mut opts = ClientOptions::from_config(github);
+        if let Some(url) = api_url.filter(|u| !u.trim().is_empty()) {
+            opts.api_url = url.to_string();
+        }
+        Client::new(opts)
+    }
+
     /// A client whose waits go through `clock` (tests pass a `FakeClock`).
     pub fn with_clock(opts: ClientOptions, clock: Arc<dyn Clock>) -> Result<Client, GithubError> {
         init_tls();
@@ -484,6 +497,18 @@ mod tests {
         assert!(matches!(e, GithubError::Unauthorized { .. }));
         let e = status_error("get run", StatusCode::BAD_GATEWAY, "", 3);
         assert!(e.to_string().contains("502 after 3 attempt(s)"), "{e}");
+    }
+
+    #[test]
+    fn from_config_prefers_the_flag_and_treats_empty_token_as_none() {
+        let mut cfg = crate::config::Config::defaults().github;
+        let c = Client::from_config(&cfg, Some("https://ghe.acme.com/api/v3/")).unwrap();
+        assert_eq!(c.base_url(), "https://ghe.acme.com/api/v3");
+        assert!(c.token.is_none());
+        cfg.token = "t".into();
+        let c = Client::from_config(&cfg, None).unwrap();
+        assert_eq!(c.base_url(), DEFAULT_API_URL);
+        assert!(c.token.is_some());
     }
 
     #[test]
