@@ -271,6 +271,52 @@ async fn opens_a_pr_from_a_signed_off_commit_without_touching_the_clone() {
 }
 
 #[tokio::test]
+async fn a_run_commit_missing_from_the_clone_is_fetched_first() {
+    let repos = repos();
+    // Someone pushes `feature` to the remote; the clone never fetched it.
+    let bare = Repository::open_bare(&repos.bare).unwrap();
+    let base = bare
+        .find_commit(Oid::from_str(&repos.base).unwrap())
+        .unwrap();
+    let dev = Signature::now("Dev", "dev@acme.org").unwrap();
+    let feature = bare
+        .commit(
+            Some("refs/heads/feature"),
+            &dev,
+            &dev,
+            "feature work",
+            &base.tree().unwrap(),
+            &[&base],
+        )
+        .unwrap();
+    let fake = fake_for(&repos).await;
+    let gh = client(&fake);
+    let mut f = fix(&repos, 105, "v1\n");
+    f.base_branch = "feature".into();
+    f.base_sha = feature.to_string();
+    let out = publisher(&gh, &repos, file_url(&repos.bare))
+        .publish(&f)
+        .await
+        .unwrap();
+    let Published::Opened { pr, branch, .. } = out else {
+        panic!("{out:?}");
+    };
+    assert_eq!(pr.base.ref_name, "feature");
+    let pushed = bare
+        .find_commit(tip(&repos.bare, &branch).unwrap())
+        .unwrap();
+    assert_eq!(pushed.parent_id(0).unwrap(), feature);
+    let user = Repository::open(&repos.user).unwrap();
+    assert_eq!(
+        user.head().unwrap().target().unwrap().to_string(),
+        repos.base,
+        "HEAD moved"
+    );
+    assert!(user.statuses(None).unwrap().is_empty());
+    fake.assert_verified();
+}
+
+#[tokio::test]
 async fn same_failure_updates_the_open_pr_instead_of_opening_another() {
     let repos = repos();
     let fake = fake_for(&repos).await;

@@ -2,7 +2,8 @@
 //!
 //! Commits are built in a scratch bare repository whose object store borrows the user's
 //! through `objects/info/alternates`: the fix's blobs, trees and commit are written there,
-//! so the user's checkout, index, HEAD, refs and object store are never touched. Pushes go
+//! so the user's checkout, index, HEAD and branches are never touched (only when the run's
+//! commit is missing does [`ensure_commit`] fetch it, like `git fetch origin <branch>`). Pushes go
 //! from the scratch repository to an anonymous remote (nothing written to any git config),
 //! and the token travels only through the credentials callback
 //! (`Cred::userpass_plaintext("x-access-token", token)`), never in a URL, file or log line.
@@ -153,6 +154,47 @@ impl GitSide {
         });
         cb
     }
+}
+
+/// Makes sure the run's commit is in the user's clone (a shallow or single-branch checkout
+/// may lack it): fetches `branch` into `refs/remotes/origin/<branch>`, then the sha itself.
+/// Only the object store and that remote-tracking ref change; never the working tree.
+/// Returns whether anything was fetched.
+pub fn ensure_commit(
+    repo_dir: &Path,
+    remote_url: &str,
+    token: Option<SecretString>,
+    branch: &str,
+    sha: &str,
+) -> Result<bool, PublishError> {
+    let repo = Repository::discover(repo_dir).map_err(git("open the repository"))?;
+    let oid = Oid::from_str(sha).map_err(git("read the commit id"))?;
+    if repo.find_commit(oid).is_ok() {
+        return Ok(false);
+    }
+    let side = GitSide {
+        scratch: tempfile::tempdir().map_err(|source| PublishError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?,
+        remote_url: strip_credentials(remote_url),
+        token,
+    };
+    let mut remote = repo
+        .remote_anonymous(&side.remote_url)
+        .map_err(git("set up the remote"))?;
+    let by_branch = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
+    for spec in [by_branch.as_str(), sha] {
+        let mut opts = git2::FetchOptions::new();
+        opts.remote_callbacks(side.callbacks());
+        let fetched = remote.fetch(&[spec], Some(&mut opts), None);
+        if fetched.is_ok() && repo.find_commit(oid).is_ok() {
+            return Ok(true);
+        }
+    }
+    Err(PublishError::MissingBase {
+        sha: sha.to_string(),
+    })
 }
 
 fn absolute(p: &Path) -> PathBuf {

@@ -22,7 +22,7 @@ use crate::config::PublishConfig;
 use crate::github::{Client, GithubError, NewPull, PullFilter, PullRequest, RepoSlug};
 
 pub use body::{FixReport, commit_message, pr_body, pr_title, signature_in, signature_marker};
-pub use git::{FileChange, GitSide, strip_credentials};
+pub use git::{FileChange, GitSide, ensure_commit, strip_credentials};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -351,6 +351,7 @@ impl Publisher<'_> {
             repo_dir: self.repo_dir.clone(),
             remote_url: self.remote_url.clone(),
             token: self.token.clone(),
+            base_branch: fix.base_branch.clone(),
             base_sha: fix.base_sha.clone(),
             changes: fix.changes.clone(),
             message,
@@ -371,6 +372,7 @@ struct PushJob {
     repo_dir: PathBuf,
     remote_url: String,
     token: Option<SecretString>,
+    base_branch: String,
     base_sha: String,
     changes: Vec<FileChange>,
     message: String,
@@ -381,6 +383,15 @@ struct PushJob {
 
 impl PushJob {
     fn run(&self) -> Result<(), PublishError> {
+        let dir = Path::new(&self.repo_dir);
+        let token = self.token.clone();
+        ensure_commit(
+            dir,
+            &self.remote_url,
+            token,
+            &self.base_branch,
+            &self.base_sha,
+        )?;
         let side = GitSide::open(
             Path::new(&self.repo_dir),
             &self.remote_url,
