@@ -115,7 +115,7 @@ impl GitSide {
             .remote_anonymous(&self.remote_url)
             .map_err(git("set up the remote"))?;
         let rejected = std::cell::RefCell::new(None::<String>);
-        let mut cb = self.callbacks();
+        let mut cb = token_callbacks(self.token.clone());
         cb.push_update_reference(|name, status| {
             if let Some(msg) = status {
                 *rejected.borrow_mut() = Some(format!("{name}: {msg}"));
@@ -133,26 +133,6 @@ impl GitSide {
             Some(why) => Err(PublishError::PushRejected { why }),
             None => Ok(()),
         }
-    }
-
-    /// The token, offered once per operation as Basic auth `x-access-token:<token>`.
-    fn callbacks(&self) -> RemoteCallbacks<'_> {
-        let mut cb = RemoteCallbacks::new();
-        let mut offered = false;
-        let token = self.token.clone();
-        cb.credentials(move |_url, _user, allowed| {
-            let Some(token) = token.as_ref() else {
-                return Err(git2::Error::from_str(
-                    "the git server wants credentials and no token is set",
-                ));
-            };
-            if offered || !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-                return Err(git2::Error::from_str("the git server rejected the token"));
-            }
-            offered = true;
-            Cred::userpass_plaintext("x-access-token", token.expose_secret())
-        });
-        cb
     }
 }
 
@@ -172,21 +152,13 @@ pub fn ensure_commit(
     if repo.find_commit(oid).is_ok() {
         return Ok(false);
     }
-    let side = GitSide {
-        scratch: tempfile::tempdir().map_err(|source| PublishError::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?,
-        remote_url: strip_credentials(remote_url),
-        token,
-    };
     let mut remote = repo
-        .remote_anonymous(&side.remote_url)
+        .remote_anonymous(&strip_credentials(remote_url))
         .map_err(git("set up the remote"))?;
     let by_branch = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
     for spec in [by_branch.as_str(), sha] {
         let mut opts = git2::FetchOptions::new();
-        opts.remote_callbacks(side.callbacks());
+        opts.remote_callbacks(token_callbacks(token.clone()));
         let fetched = remote.fetch(&[spec], Some(&mut opts), None);
         if fetched.is_ok() && repo.find_commit(oid).is_ok() {
             return Ok(true);
@@ -195,6 +167,26 @@ pub fn ensure_commit(
     Err(PublishError::MissingBase {
         sha: sha.to_string(),
     })
+}
+
+/// The token, offered once per operation as Basic auth `x-access-token:<token>`; a second
+/// request for credentials means it was rejected, so the operation stops instead of looping.
+fn token_callbacks<'a>(token: Option<SecretString>) -> RemoteCallbacks<'a> {
+    let mut cb = RemoteCallbacks::new();
+    let mut offered = false;
+    cb.credentials(move |_url, _user, allowed| {
+        let Some(token) = token.as_ref() else {
+            return Err(git2::Error::from_str(
+                "the git server wants credentials and no token is set",
+            ));
+        };
+        if offered || !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            return Err(git2::Error::from_str("the git server rejected the token"));
+        }
+        offered = true;
+        Cred::userpass_plaintext("x-access-token", token.expose_secret())
+    });
+    cb
 }
 
 fn absolute(p: &Path) -> PathBuf {
