@@ -4,5 +4,7 @@
 mod approve;
 mod cli;
 mod corpus;
+mod github;
 mod heal;
+mod publish;
 mod sandbox;

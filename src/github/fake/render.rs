@@ -1,0 +1,245 @@
+//! The fake's JSON bodies: GitHub's own examples from the contract (`../contract/*.json`)
+//! with the scenario's values put in, so every field a real answer has is there. Where an
+//! official example fails its own schema (contract README), the gap is filled here.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+use serde_json::{Value, json};
+
+use super::scenario::{FakeJob, FakePull, FakeRun, Scenario};
+
+/// Where the contract files live (read at run time, so the binary does not carry them).
+pub fn contract_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/github/contract")
+}
+
+static FILES: LazyLock<Mutex<HashMap<String, Value>>> = LazyLock::new(Default::default);
+
+/// One operation file of the contract, parsed once.
+pub fn contract(file: &str) -> Value {
+    let mut cache = FILES.lock().expect("contract cache");
+    cache
+        .entry(file.to_string())
+        .or_insert_with(|| {
+            let path = contract_dir().join(file);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("fake GitHub: cannot read {}: {e}", path.display()));
+            serde_json::from_str(&text).expect("contract file is JSON")
+        })
+        .clone()
+}
+
+/// The example of `status` in `file`, the array's first item when it is a list.
+fn example(file: &str, status: &str) -> Value {
+    let ex = contract(file)["responses"][status]["example"].clone();
+    match ex {
+        Value::Array(mut items) => items.remove(0),
+        other => other,
+    }
+}
+
+fn set(v: &mut Value, key: &str, value: Value) {
+    v.as_object_mut()
+        .expect("example is an object")
+        .insert(key.into(), value);
+}
+
+/// A workflow run (`workflow-run`).
+pub fn run(s: &Scenario, r: &FakeRun, api: &str) -> Value {
+    let mut v = example("actions.get-workflow-run.json", "200");
+    let url = format!("{api}/repos/{}/{}/actions/runs/{}", s.owner, s.repo, r.id);
+    let html = format!(
+        "https://github.com/{}/{}/actions/runs/{}",
+        s.owner, s.repo, r.id
+    );
+    let fields = [
+        ("id", json!(r.id)),
+        ("name", json!(r.name)),
+        ("head_branch", json!(r.head_branch)),
+        ("head_sha", json!(r.head_sha)),
+        ("event", json!(r.event)),
+        ("status", json!(r.status)),
+        ("conclusion", json!(r.conclusion)),
+        ("run_attempt", json!(r.run_attempt)),
+        ("run_number", json!(r.id % 10_000)),
+        ("workflow_id", json!(r.workflow_id)),
+        ("path", json!(r.path)),
+        ("display_title", json!(format!("Run {}", r.id))),
+        ("created_at", json!(r.created_at)),
+        ("updated_at", json!(r.created_at)),
+        ("run_started_at", json!(r.created_at)),
+        ("html_url", json!(html)),
+        ("jobs_url", json!(format!("{url}/jobs"))),
+        ("logs_url", json!(format!("{url}/logs"))),
+        ("url", json!(url)),
+        ("pull_requests", json!([])),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    v
+}
+
+/// A job with steps (`job`). The example lacks the required `created_at`.
+pub fn job(s: &Scenario, run: &FakeRun, j: &FakeJob, api: &str) -> Value {
+    let mut v = example("actions.get-job-for-workflow-run.json", "200");
+    let steps: Vec<Value> = j
+        .steps
+        .iter()
+        .map(|(name, number, conclusion)| {
+            json!({"name": name, "number": number, "status": "completed", "conclusion": conclusion,
+                   "started_at": run.created_at, "completed_at": run.created_at})
+        })
+        .collect();
+    let fields = [
+        ("id", json!(j.id)),
+        ("run_id", json!(run.id)),
+        ("run_attempt", json!(run.run_attempt)),
+        ("name", json!(j.name)),
+        ("status", json!("completed")),
+        ("conclusion", json!(j.conclusion)),
+        ("head_sha", json!(run.head_sha)),
+        ("head_branch", json!(run.head_branch)),
+        ("workflow_name", json!(run.name)),
+        ("created_at", json!(run.created_at)),
+        ("steps", json!(steps)),
+        (
+            "url",
+            json!(format!(
+                "{api}/repos/{}/{}/actions/jobs/{}",
+                s.owner, s.repo, j.id
+            )),
+        ),
+        (
+            "run_url",
+            json!(format!(
+                "{api}/repos/{}/{}/actions/runs/{}",
+                s.owner, s.repo, run.id
+            )),
+        ),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    v
+}
+
+/// A pull request: `pull-request` (create, `full`) or `pull-request-simple` (list).
+/// The examples' `requested_teams` entries lack the required `type`, so they are emptied.
+pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
+    let mut v = if full {
+        example("pulls.create.json", "201")
+    } else {
+        example("pulls.list.json", "200")
+    };
+    let html = format!(
+        "https://github.com/{}/{}/pull/{}",
+        s.owner, s.repo, p.number
+    );
+    let merged_at = p.merged.then_some("2026-11-21T10:00:00Z");
+    let closed_at = (p.state == "closed").then_some("2026-11-21T10:00:00Z");
+    let labels: Vec<Value> = p.labels.iter().map(|l| label(l)).collect();
+    let fields = [
+        ("number", json!(p.number)),
+        ("id", json!(1_000_000 + p.number)),
+        ("title", json!(p.title)),
+        ("body", json!(p.body)),
+        ("state", json!(p.state)),
+        ("draft", json!(p.draft)),
+        ("merged_at", json!(merged_at)),
+        ("closed_at", json!(closed_at)),
+        ("html_url", json!(html)),
+        (
+            "url",
+            json!(format!(
+                "{api}/repos/{}/{}/pulls/{}",
+                s.owner, s.repo, p.number
+            )),
+        ),
+        ("labels", json!(labels)),
+        ("requested_teams", json!([])),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    if full {
+        set(&mut v, "merged", json!(p.merged));
+    }
+    for (side, branch, sha) in [
+        ("head", &p.head, &p.head_sha),
+        ("base", &p.base, &String::new()),
+    ] {
+        let b = &mut v[side];
+        set(b, "ref", json!(branch));
+        set(b, "label", json!(format!("{}:{branch}", s.owner)));
+        if !sha.is_empty() {
+            set(b, "sha", json!(sha));
+        }
+    }
+    v
+}
+
+/// A label as `issues/add-labels` returns it (not in the contract; shape from GitHub's docs).
+pub fn label(name: &str) -> Value {
+    json!({"id": 208045946, "node_id": "MDU6TGFiZWwyMDgwNDU5NDY=",
+           "url": format!("https://api.github.com/labels/{name}"), "name": name,
+           "description": "Opened by selfheal", "color": "ededed", "default": false})
+}
+
+/// The repository (`full-repository`). The example (and its nested `source` / `parent`)
+/// lacks the required `language`.
+pub fn repository(s: &Scenario) -> Value {
+    let mut v = example("repos.get.json", "200");
+    for nested in ["source", "parent", "template_repository"] {
+        if v[nested].is_object() {
+            set(&mut v[nested], "language", Value::Null);
+        }
+    }
+    set(&mut v, "name", json!(s.repo));
+    set(
+        &mut v,
+        "full_name",
+        json!(format!("{}/{}", s.owner, s.repo)),
+    );
+    set(&mut v, "default_branch", json!(s.default_branch));
+    set(&mut v, "language", Value::Null);
+    set(&mut v["owner"], "login", json!(s.owner));
+    v
+}
+
+/// A branch ref (`git-ref`).
+pub fn git_ref(s: &Scenario, branch: &str, sha: &str, api: &str) -> Value {
+    let mut v = example("git.get-ref.json", "200");
+    set(&mut v, "ref", json!(format!("refs/heads/{branch}")));
+    set(
+        &mut v,
+        "url",
+        json!(format!(
+            "{api}/repos/{}/{}/git/refs/heads/{branch}",
+            s.owner, s.repo
+        )),
+    );
+    set(&mut v["object"], "sha", json!(sha));
+    v
+}
+
+/// A commit (`commit`). The example's `files[]` lack required keys, so there are none.
+pub fn commit(sha: &str, message: &str, author: (&str, &str), committer: (&str, &str)) -> Value {
+    let mut v = example("repos.get-commit.json", "200");
+    set(&mut v, "sha", json!(sha));
+    set(&mut v, "files", json!([]));
+    let c = &mut v["commit"];
+    set(c, "message", json!(message));
+    set(&mut c["author"], "name", json!(author.0));
+    set(&mut c["author"], "email", json!(author.1));
+    set(&mut c["committer"], "name", json!(committer.0));
+    set(&mut c["committer"], "email", json!(committer.1));
+    v
+}
+
+/// `basic-error`.
+pub fn error(message: &str, status: u16) -> Value {
+    json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string()})
+}

@@ -1,0 +1,38 @@
+//! The GitHub REST API: auth, base URL (GHES too), pagination, rate limits and retries,
+//! runs, jobs, log downloads, refs and pull requests. Knows nothing of log contents, the
+//! LLM or git.
+//!
+//! The contract is shared/github-api (copied under `contract/`); `fake` serves it on
+//! 127.0.0.1 for tests, built from the contract's own examples and checked against its
+//! schemas by `schema`.
+
+mod api;
+mod client;
+mod clock;
+mod error;
+#[doc(hidden)]
+pub mod fake;
+mod fetch;
+mod logs;
+mod pages;
+mod ratelimit;
+mod repo;
+#[doc(hidden)]
+pub mod schema;
+mod select;
+mod types;
+
+pub use api::{Polled, PullFilter, RunFilter};
+pub use client::{API_VERSION, Client, ClientOptions, DEFAULT_API_URL, init_tls};
+pub use clock::{Clock, FakeClock, Sleep, SystemClock};
+pub use error::GithubError;
+pub use fetch::{FetchError, FetchedRun, MAX_JOB_LOG_FETCHES, fetch_run};
+pub use logs::{ZIP_MAGIC, is_missing_log};
+pub use pages::{link_with_rel, next_link};
+pub use ratelimit::{Verdict, classify, is_secondary_message};
+pub use repo::{RepoHints, RepoSlug, origin_url, parse_remote_url, resolve_repo};
+pub use select::exclusion;
+pub use types::{
+    BranchRef, Commit, CommitDetail, GitActor, GitObject, GitRef, Job, JobList, Label, NewPull,
+    PullRequest, RepoRef, Repository, Run, RunList, RunPullRequest, Step, User,
+};

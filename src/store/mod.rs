@@ -1,0 +1,490 @@
+//! The state directory (`.selfheal/` under the repository root by default): the log cache
+//! and the memory of which runs were handled. Nothing outside it is ever written.
+//!
+//! ```text
+//! .selfheal/
+//!   .gitignore            "*": the state never ends up in a commit
+//!   store.json            {"version": 1}
+//!   cache/runs/<run_id>/  run.json, jobs.json, logs.zip, jobs/<job_id>.txt
+//!                         (the layout `selfheal offline .selfheal/cache/runs/<id>` replays)
+//!   handled.json          {"version": 1, "runs": [{run_id, attempt, outcome, …}]}
+//!   handled.lock, run.lock
+//! ```
+//! Every file is written atomically (temporary file in the same folder, then rename), and
+//! `handled.json` is read-modified-written under an exclusive file lock, so two `selfheal run`
+//! processes never lose each other's records.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::github::{Job, JobList, Run};
+
+/// The version of every format in the state dir; bump it when one changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot {action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid selfheal state file")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path} was written by a newer selfheal (format {found}, this one reads {FORMAT_VERSION})"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("another `selfheal run` is working in {path}")]
+    Busy { path: PathBuf },
+}
+
+impl StoreError {
+    /// What the user should do next.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            StoreError::Io { .. } => {
+                "check that the state directory ([state] dir, --state-dir) is writable"
+            }
+            StoreError::Corrupt { .. } => {
+                "delete the file named above; selfheal rebuilds it (runs may be handled again)"
+            }
+            StoreError::TooNew { .. } => {
+                "upgrade selfheal, or point --state-dir at another directory"
+            }
+            StoreError::Busy { .. } => {
+                "wait for the other run to finish, or use another --state-dir"
+            }
+        }
+    }
+}
+
+impl From<StoreError> for crate::error::Error {
+    fn from(e: StoreError) -> Self {
+        let hint = e.hint();
+        crate::error::Error::runtime(e.to_string())
+            .with_hint(hint)
+            .with_source(e)
+    }
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// What became of a handled run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A pull request was opened or updated.
+    PullRequest,
+    /// The fix was pushed, without a pull request (`[publish] pr = false`).
+    Pushed,
+    /// A validated patch waits for `selfheal approve`.
+    NeedsApproval,
+    /// No patch passed validation.
+    NotHealed,
+    /// Nothing to fix in the logs (or the logs were gone).
+    NothingFound,
+    /// Deliberately left alone (dedupe, PR cap, closed PR for the same failure, …).
+    Skipped,
+    /// An error stopped the attempt; it is not tried again unless `--force`.
+    Error,
+}
+
+/// One run that `selfheal run` dealt with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HandledRun {
+    pub run_id: u64,
+    pub attempt: u32,
+    pub outcome: Outcome,
+    /// The failure signature (`logs::signature`), for dedupe across runs.
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub pr_number: Option<u64>,
+    #[serde(default)]
+    pub pr_url: Option<String>,
+    /// A word on why, for `Skipped` / `Error`.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct HandledFile {
+    version: u32,
+    runs: Vec<HandledRun>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoreFile {
+    version: u32,
+}
+
+/// The state directory.
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Held while a `selfheal run` works; released on drop.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+impl Store {
+    /// Opens (creating if needed) the state dir at `root`; refuses a newer format.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        fs::create_dir_all(root).map_err(io("create", root))?;
+        let store = Store {
+            root: root.to_path_buf(),
+        };
+        store.check_version()?;
+        let ignore = root.join(".gitignore");
+        if !ignore.exists() {
+            write_atomic(&ignore, b"# selfheal state: never commit it\n*\n")?;
+        }
+        Ok(store)
+    }
+
+    fn check_version(&self) -> Result<(), StoreError> {
+        let path = self.root.join("store.json");
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let f: StoreFile =
+                    serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
+                        path: path.clone(),
+                        source,
+                    })?;
+                if f.version > FORMAT_VERSION {
+                    return Err(StoreError::TooNew {
+                        path,
+                        found: f.version,
+                    });
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let body = serde_json::to_vec(&StoreFile {
+                    version: FORMAT_VERSION,
+                })
+                .expect("serialises");
+                write_atomic(&path, &body)
+            }
+            Err(e) => Err(io("read", &path)(e)),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `cache/runs/<run_id>`: a directory `selfheal offline` can read.
+    pub fn run_dir(&self, run_id: u64) -> PathBuf {
+        self.root
+            .join("cache")
+            .join("runs")
+            .join(run_id.to_string())
+    }
+
+    /// Where the run-log ZIP goes; `github::Client::download_run_logs` writes it atomically.
+    pub fn logs_zip_path(&self, run_id: u64) -> PathBuf {
+        self.run_dir(run_id).join("logs.zip")
+    }
+
+    /// Where one job's log goes (the fallback when the ZIP lacks the job).
+    pub fn job_log_path(&self, run_id: u64, job_id: u64) -> PathBuf {
+        self.run_dir(run_id)
+            .join("jobs")
+            .join(format!("{job_id}.txt"))
+    }
+
+    /// The cached ZIP, if a download finished before.
+    pub fn cached_logs(&self, run_id: u64) -> Option<PathBuf> {
+        let p = self.logs_zip_path(run_id);
+        p.is_file().then_some(p)
+    }
+
+    /// Writes `run.json` (GitHub's field names).
+    pub fn save_run(&self, run: &Run) -> Result<PathBuf, StoreError> {
+        let path = self.run_dir(run.id).join("run.json");
+        write_json(&path, run)?;
+        Ok(path)
+    }
+
+    /// Writes `jobs.json` as `{total_count, jobs}`, the shape of GitHub's answer.
+    pub fn save_jobs(&self, run_id: u64, jobs: &[Job]) -> Result<PathBuf, StoreError> {
+        let path = self.run_dir(run_id).join("jobs.json");
+        let list = JobList {
+            total_count: jobs.len() as u64,
+            jobs: jobs.to_vec(),
+        };
+        write_json(&path, &list)?;
+        Ok(path)
+    }
+
+    /// The cached run, if any.
+    pub fn load_run(&self, run_id: u64) -> Result<Option<Run>, StoreError> {
+        read_json(&self.run_dir(run_id).join("run.json"))
+    }
+
+    /// The cached jobs, if any.
+    pub fn load_jobs(&self, run_id: u64) -> Result<Option<Vec<Job>>, StoreError> {
+        let list: Option<JobList> = read_json(&self.run_dir(run_id).join("jobs.json"))?;
+        Ok(list.map(|l| l.jobs))
+    }
+
+    /// Takes the run lock, or fails at once if another `selfheal run` holds it.
+    pub fn lock_run(&self) -> Result<RunLock, StoreError> {
+        let path = self.root.join("run.lock");
+        let file = open_lock_file(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(StoreError::Busy { path }),
+            Err(fs::TryLockError::Error(e)) => Err(io("lock", &path)(e)),
+        }
+    }
+
+    /// Every handled run, oldest first.
+    pub fn handled(&self) -> Result<Vec<HandledRun>, StoreError> {
+        Ok(self.read_handled()?.runs)
+    }
+
+    /// Whether this attempt of this run was handled before.
+    pub fn is_handled(&self, run_id: u64, attempt: u32) -> Result<bool, StoreError> {
+        Ok(self
+            .handled()?
+            .iter()
+            .any(|h| h.run_id == run_id && h.attempt == attempt))
+    }
+
+    /// Earlier records with this failure signature, newest first.
+    pub fn by_signature(&self, signature: &str) -> Result<Vec<HandledRun>, StoreError> {
+        let mut v: Vec<HandledRun> = self
+            .handled()?
+            .into_iter()
+            .filter(|h| h.signature.as_deref() == Some(signature))
+            .collect();
+        v.reverse();
+        Ok(v)
+    }
+
+    /// Records a handled run (replacing an earlier record of the same run and attempt),
+    /// under an exclusive lock so concurrent runs do not lose records.
+    pub fn mark_handled(&self, record: HandledRun) -> Result<(), StoreError> {
+        let lock_path = self.root.join("handled.lock");
+        let lock = open_lock_file(&lock_path)?;
+        lock.lock().map_err(io("lock", &lock_path))?;
+        let mut file = self.read_handled()?;
+        file.runs
+            .retain(|h| !(h.run_id == record.run_id && h.attempt == record.attempt));
+        file.runs.push(record);
+        write_json(&self.handled_path(), &file)
+    }
+
+    fn handled_path(&self) -> PathBuf {
+        self.root.join("handled.json")
+    }
+
+    fn read_handled(&self) -> Result<HandledFile, StoreError> {
+        let path = self.handled_path();
+        let file: Option<HandledFile> = read_json(&path)?;
+        let file = file.unwrap_or(HandledFile {
+            version: FORMAT_VERSION,
+            runs: Vec::new(),
+        });
+        if file.version > FORMAT_VERSION {
+            return Err(StoreError::TooNew {
+                path,
+                found: file.version,
+            });
+        }
+        Ok(file)
+    }
+}
+
+fn open_lock_file(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io("open", path))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("state serialises");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    source,
+                })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("read", path)(e)),
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`:
+/// a reader sees the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("create a file in", dir))?;
+    tmp.write_all(bytes).map_err(io("write", path))?;
+    tmp.as_file().sync_all().map_err(io("sync", path))?;
+    tmp.persist(path)
+        .map_err(|e| io("replace", path)(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: u64) -> Run {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "name": null, "head_branch": "main", "head_sha": "abc", "event": "push",
+            "status": "completed", "conclusion": "failure", "run_attempt": 2,
+            "path": ".github/workflows/ci.yml"
+        }))
+        .unwrap()
+    }
+
+    fn record(run_id: u64, attempt: u32, sig: &str) -> HandledRun {
+        HandledRun {
+            run_id,
+            attempt,
+            outcome: Outcome::PullRequest,
+            signature: Some(sig.into()),
+            pr_number: Some(3),
+            pr_url: None,
+            note: None,
+            at: 1,
+        }
+    }
+
+    #[test]
+    fn run_and_jobs_round_trip_in_the_offline_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(".selfheal")).unwrap();
+        let r = run(42);
+        store.save_run(&r).unwrap();
+        let jobs: Vec<Job> = serde_json::from_str(
+            r#"[{"id":7,"name":"test","steps":[{"name":"Run","number":3,"conclusion":"failure"}]}]"#,
+        )
+        .unwrap();
+        store.save_jobs(42, &jobs).unwrap();
+        assert_eq!(store.load_run(42).unwrap(), Some(r));
+        assert_eq!(store.load_jobs(42).unwrap(), Some(jobs));
+        let d = store.run_dir(42);
+        assert!(d.ends_with("cache/runs/42"));
+        assert!(d.join("run.json").is_file() && d.join("jobs.json").is_file());
+        let raw: serde_json::Value =
+            serde_json::from_slice(&fs::read(d.join("jobs.json")).unwrap()).unwrap();
+        assert_eq!(raw["total_count"], 1);
+        assert_eq!(store.job_log_path(42, 7), d.join("jobs/7.txt"));
+        assert_eq!(store.cached_logs(42), None);
+        assert_eq!(store.load_run(1).unwrap(), None);
+    }
+
+    #[test]
+    fn handled_runs_are_remembered_per_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.is_handled(5, 1).unwrap());
+        store.mark_handled(record(5, 1, "sig-a")).unwrap();
+        store.mark_handled(record(6, 1, "sig-b")).unwrap();
+        let again = Store::open(dir.path()).unwrap();
+        assert!(again.is_handled(5, 1).unwrap());
+        assert!(!again.is_handled(5, 2).unwrap(), "a re-run attempt is new");
+        let mut updated = record(5, 1, "sig-a");
+        updated.outcome = Outcome::Skipped;
+        again.mark_handled(updated).unwrap();
+        let all = again.handled().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            again.by_signature("sig-a").unwrap()[0].outcome,
+            Outcome::Skipped
+        );
+    }
+
+    #[test]
+    fn concurrent_writers_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                let store = store.clone();
+                s.spawn(move || {
+                    for i in 0..10 {
+                        store.mark_handled(record(t * 100 + i, 1, "x")).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(store.handled().unwrap().len(), 40);
+    }
+
+    #[test]
+    fn second_run_lock_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let held = store.lock_run().unwrap();
+        let e = store.lock_run().unwrap_err();
+        assert!(matches!(e, StoreError::Busy { .. }), "{e:?}");
+        drop(held);
+        store.lock_run().unwrap();
+    }
+
+    #[test]
+    fn newer_format_is_refused_and_state_is_git_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join(".gitignore"))
+                .unwrap()
+                .lines()
+                .last(),
+            Some("*")
+        );
+        fs::write(dir.path().join("store.json"), r#"{"version": 99}"#).unwrap();
+        let e = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(e, StoreError::TooNew { found: 99, .. }));
+        assert!(e.hint().contains("upgrade"));
+    }
+
+    #[test]
+    fn corrupt_handled_file_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        fs::write(dir.path().join("handled.json"), "{not json").unwrap();
+        let e = store.is_handled(1, 1).unwrap_err();
+        assert!(e.to_string().contains("handled.json"), "{e}");
+    }
+}
