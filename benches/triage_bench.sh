@@ -23,7 +23,7 @@ run_measured() {
   local out="$1"; shift
   if [ -x /usr/bin/time ]; then
     /usr/bin/time -v -o "$tmp/time.txt" "$@" >"$out" 2>"$tmp/err.txt" || { cat "$tmp/err.txt" >&2; return 1; }
-    awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt"
+    awk -F': ' '/Maximum resident set size/ {rss=$2} /User time/ {u=$2} /System time/ {s=$2} END {print rss, u + s}' "$tmp/time.txt"
   else
     "$@" >"$out" 2>"$tmp/err.txt" & local pid=$! peak=0 hwm
     while kill -0 "$pid" 2>/dev/null; do
@@ -32,7 +32,7 @@ run_measured() {
       sleep 0.02
     done
     wait "$pid"
-    echo "$peak"
+    echo "$peak ?"
   fi
 }
 
@@ -44,8 +44,9 @@ driver() {
   fi
 }
 how="$(driver)"
-echo "driver: $how; cores: $(nproc)"
-printf '%-10s %14s %10s %10s %12s %10s %14s\n' size uncompressed zip_MB wall_s MB/s peak_MB floor_MB/s
+echo "driver: $how; cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "MB/s = uncompressed archive bytes / wall time; cpu_s = user+sys; floor = raw inflate of every entry, MB/s of inflated bytes"
+printf '%-8s %12s %7s %8s %8s %8s %8s %11s\n' size uncompressed zip_MB wall_s cpu_s MB/s peak_MB floor_MB/s
 for mb in "${sizes[@]}"; do
   zip="$tmp/run-$mb.zip"
   "$bin/examples/gen_big_log" "$zip" "$mb" 2>"$tmp/gen.txt"
@@ -53,15 +54,15 @@ for mb in "${sizes[@]}"; do
   zip_mb=$(( $(stat -c %s "$zip") / 1000000 ))
   start=$(date +%s.%N)
   if [ "$how" = "example triage_once" ]; then
-    peak=$(run_measured "$tmp/out.json" "$bin/examples/triage_once" "$zip")
+    read -r peak cpu < <(run_measured "$tmp/out.json" "$bin/examples/triage_once" "$zip")
   else
-    peak=$(run_measured "$tmp/out.json" "$bin/selfheal" offline "$zip" --no-llm --json)
+    read -r peak cpu < <(run_measured "$tmp/out.json" "$bin/selfheal" offline "$zip" --no-llm --json)
   fi
   end=$(date +%s.%N)
   wall=$(python3 -c "print(f'{$end - $start:.3f}')")
   rate=$(python3 -c "print(f'{$uncompressed / 1e6 / ($end - $start):.0f}')")
   floor=$("$bin/examples/inflate_floor" "$zip" | awk '/raw flate2/ {print $(NF-1)}')
-  printf '%-10s %14s %10s %10s %12s %10s %14s\n' "${mb}MB" "$uncompressed" "$zip_mb" "$wall" "$rate" "$((peak / 1024))" "$floor"
+  printf '%-8s %12s %7s %8s %8s %8s %8s %11s\n' "${mb}MB" "$uncompressed" "$zip_mb" "$wall" "$cpu" "$rate" "$((peak / 1024))" "$floor"
   grep -q 'test_cart.py' "$tmp/out.json" || { echo "the failure at the end was not found:" >&2; head -c 2000 "$tmp/out.json" >&2; }
   rm -f "$zip"
 done

@@ -210,20 +210,28 @@ fn read_path(path: &Path, limits: &Limits, api: Option<&ApiRun>) -> Result<ReadO
     }
 }
 
-/// Standard input: a ZIP is spooled to an anonymous temporary file (ZIP needs seeking),
-/// text is scanned as it comes.
+/// Standard input: see [`read_stream`].
 fn read_stdin(limits: &Limits) -> Result<ReadOutcome, LogError> {
-    let label = "standard input".to_string();
-    let stdin_path = Path::new("-");
-    let mut stdin = io::stdin().lock();
+    read_stream(io::stdin().lock(), "standard input", limits)
+}
+
+/// A stream: a ZIP is spooled to an anonymous temporary file (ZIP needs seeking; nothing
+/// is extracted), text is scanned as it comes.
+fn read_stream(
+    mut input: impl Read,
+    label: &str,
+    limits: &Limits,
+) -> Result<ReadOutcome, LogError> {
+    let label = label.to_string();
+    let here = PathBuf::from(&label);
     let mut head = vec![0u8; sniff::HEAD];
-    let n = read_head(&mut stdin, &mut head).map_err(io_err(stdin_path))?;
+    let n = read_head(&mut input, &mut head).map_err(io_err(&here))?;
     head.truncate(n);
     match sniff::sniff(&head) {
         sniff::Kind::Zip => {
-            let mut spool = tempfile::tempfile().map_err(io_err(Path::new("temporary file")))?;
-            spool.write_all(&head).map_err(io_err(stdin_path))?;
-            io::copy(&mut stdin, &mut spool).map_err(io_err(stdin_path))?;
+            let mut spool = tempfile::tempfile().map_err(io_err(Path::new("a temporary file")))?;
+            spool.write_all(&head).map_err(io_err(&here))?;
+            io::copy(&mut input, &mut spool).map_err(io_err(&here))?;
             read_zip(&spool, &label, limits, None).map(|(o, _)| o)
         }
         sniff::Kind::Text => {
@@ -233,11 +241,11 @@ fn read_stdin(limits: &Limits) -> Result<ReadOutcome, LogError> {
                 source: label,
                 ..StepMeta::default()
             };
-            read_text(head.as_slice().chain(stdin), meta, limits).map_err(io_err(stdin_path))
+            read_text(head.as_slice().chain(input), meta, limits).map_err(io_err(&here))
         }
         sniff::Kind::Empty => Err(LogError::NotALog {
             path: label,
-            what: "nothing came on standard input".into(),
+            what: "nothing came in".into(),
         }),
         sniff::Kind::Other(what) => Err(LogError::NotALog { path: label, what }),
     }

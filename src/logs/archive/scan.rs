@@ -44,6 +44,8 @@ const INTERESTING: &[&str] = &[
     "PRIVATE KEY",
     "Killed",
     "timed out",
+    "::warning",
+    "::notice",
 ];
 
 /// The subset that makes a line error-like (opens a window).
@@ -204,6 +206,8 @@ pub struct Scanner {
     /// Full length of the carried line so far.
     carry_len: u64,
     hits: Vec<usize>,
+    /// gh's tab-separated `--log` output (`None`: not decided yet).
+    tabbed: Option<bool>,
     /// Raw lines seen, and bytes (with their `\n`).
     pub lines: u64,
     pub bytes: u64,
@@ -224,6 +228,7 @@ impl Scanner {
             carry: Vec::new(),
             carry_len: 0,
             hits: Vec::new(),
+            tabbed: (!limits.split_on_run).then_some(false),
             lines: 0,
             bytes: 0,
         }
@@ -262,15 +267,13 @@ impl Scanner {
         self.find_hits(whole);
         let mut start = 0;
         let mut hit = 0;
-        let max = self.limits.max_line_bytes;
         for nl in memchr::memchr_iter(b'\n', whole) {
             while hit < self.hits.len() && self.hits[hit] < start {
                 hit += 1;
             }
             let interesting = hit < self.hits.len() && self.hits[hit] < nl;
             let line = &whole[start..nl];
-            let cut = &line[..line.len().min(max)];
-            self.line_cut(cut, line.len() as u64, interesting);
+            self.line_full(line, line.len() as u64, interesting);
             start = nl + 1;
         }
         self.extend_carry(&body[last_nl + 1..]);
@@ -307,7 +310,45 @@ impl Scanner {
     fn line(&mut self, bytes: &[u8], check: bool) {
         let full = self.carry_len.max(bytes.len() as u64);
         let interesting = check && INTERESTING_AC.is_match(bytes);
-        self.line_cut(bytes, full, interesting);
+        self.line_full(bytes, full, interesting);
+    }
+
+    /// A line as split: drops gh's `job<TAB>step<TAB>` prefix (switching steps when it
+    /// changes), then cuts it to `max_line_bytes`.
+    fn line_full(&mut self, line: &[u8], full: u64, interesting: bool) {
+        let rest = match self.tabbed {
+            Some(false) => line,
+            _ => self.tabbed_rest(line),
+        };
+        let full = full - (line.len() - rest.len()) as u64;
+        let cut = &rest[..rest.len().min(self.limits.max_line_bytes)];
+        self.line_cut(cut, full, interesting);
+    }
+
+    /// `gh run view --log` output: `job<TAB>step<TAB><timestamp> message`. Decided on the
+    /// first line; only plain job logs are checked.
+    fn tabbed_rest<'l>(&mut self, line: &'l [u8]) -> &'l [u8] {
+        let Some((job, step, at)) = split_tabbed(line) else {
+            self.tabbed.get_or_insert(false);
+            return line;
+        };
+        if self.tabbed.is_none() {
+            let (_, stamped) = clean::strip_prefix(&line[at..]);
+            self.tabbed = Some(stamped);
+            if !stamped {
+                return line;
+            }
+        }
+        if job != self.current.log.job.as_bytes() || step != self.current.log.step.as_bytes() {
+            let meta = StepMeta {
+                job: String::from_utf8_lossy(job).into_owned(),
+                step: String::from_utf8_lossy(step).into_owned(),
+                number: None,
+                ..self.meta.clone()
+            };
+            self.switch_step(meta);
+        }
+        &line[at..]
     }
 
     /// One line: `bytes` is already cut to `max_line_bytes`, `full` its real length.
@@ -363,7 +404,8 @@ impl Scanner {
             Marker::Debug => return false,
             Marker::Group => self.group(c.body()),
             Marker::Issue(level) => self.issue(level, c.body(), c.stamped),
-            Marker::None | Marker::Other => {}
+            Marker::None => self.workflow_command(c.text.trim_start()),
+            Marker::Other => {}
         }
         let b = &mut self.current;
         if c.text.contains("PRIVATE KEY") {
@@ -377,11 +419,25 @@ impl Scanner {
         true
     }
 
+    /// A `::warning file=…::msg` line that reached the log as text.
+    fn workflow_command(&mut self, text: &str) {
+        let level = match text {
+            t if t.starts_with("::error") => Level::Error,
+            t if t.starts_with("::warning") => Level::Warning,
+            t if t.starts_with("::notice") => Level::Notice,
+            _ => return,
+        };
+        let b = &mut self.current;
+        if b.log.annotations.len() < MAX_ANNOTATIONS && text[2..].contains("::") {
+            b.log.annotations.push(clean::annotation(level, text));
+        }
+    }
+
     fn group(&mut self, title: &str) {
         let Some(cmd) = title.strip_prefix("Run ") else {
             return;
         };
-        if self.limits.split_on_run && self.current.index > 0 {
+        if self.limits.split_on_run && self.tabbed != Some(true) && self.current.index > 0 {
             self.start_step(title);
         }
         let b = &mut self.current;
@@ -412,11 +468,23 @@ impl Scanner {
             number: None,
             ..self.meta.clone()
         };
+        self.switch_step(meta);
+    }
+
+    fn switch_step(&mut self, meta: StepMeta) {
         let old = std::mem::replace(&mut self.current, Builder::new(meta));
         if let Some(step) = finish_step(old, &self.limits, false) {
             self.done.push(step);
         }
     }
+}
+
+/// `job<TAB>step<TAB>rest` → (job, step, offset of rest), looked for in the first 1 KiB.
+fn split_tabbed(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+    let head = &line[..line.len().min(1024)];
+    let t1 = memchr::memchr(b'\t', head)?;
+    let t2 = memchr::memchr(b'\t', &head[t1 + 1..])? + t1 + 1;
+    (t1 > 0 && t2 > t1 + 1).then(|| (&line[..t1], &line[t1 + 1..t2], t2 + 1))
 }
 
 fn mark_key_block(b: &mut Builder, text: &str) {

@@ -315,6 +315,68 @@ fn plain_text_is_sniffed_whatever_the_extension() {
 }
 
 #[test]
+fn streams_are_sniffed_and_zips_spooled() {
+    let entries = real_layout("build", "0");
+    let o = read_stream(
+        Cursor::new(zip_of(&as_refs(&entries))),
+        "standard input",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(o.steps.len(), 2);
+    assert!(o.steps[1].failed);
+    let o = read_stream(
+        Cursor::new(failing_step().into_bytes()),
+        "standard input",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(o.steps.last().unwrap().exit_code, Some(1));
+    let e = read_stream(
+        Cursor::new(Vec::new()),
+        "standard input",
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("nothing came in"), "{e}");
+}
+
+#[test]
+fn gh_run_view_log_output_keeps_its_job_and_step_columns() {
+    let text = format!(
+        "build\tSet up job\t\u{feff}{TS}Current runner version: '2.321.0'\n\
+         build\tRun pytest\t{TS}##[group]Run pytest\n\
+         build\tRun pytest\t{TS}##[endgroup]\n\
+         build\tRun pytest\t{TS}E   assert 1 == 2\n\
+         build\tRun pytest\t{TS}##[error]Process completed with exit code 1.\n"
+    );
+    let o = read_stream(
+        Cursor::new(text.into_bytes()),
+        "failed.log",
+        &Limits::default(),
+    )
+    .unwrap();
+    let names: Vec<(&str, &str)> = o
+        .steps
+        .iter()
+        .map(|s| (s.job.as_str(), s.step.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("build", "Set up job"), ("build", "Run pytest")]
+    );
+    assert_eq!(
+        o.steps[1].lines,
+        vec![
+            "##[group]Run pytest",
+            "E   assert 1 == 2",
+            "##[error]Process completed with exit code 1."
+        ]
+    );
+    assert!(o.steps[1].failed);
+}
+
+#[test]
 fn html_and_json_bodies_say_what_they_are() {
     let html =
         b"<!DOCTYPE html><html><head><title>Sign in to GitHub</title></head><body></body></html>";
@@ -521,6 +583,20 @@ fn annotations_are_collected_with_locations() {
         (Some("src/a.py"), Some(3))
     );
     assert_eq!(a[1].level, Level::Warning);
+}
+
+#[test]
+fn raw_workflow_commands_become_annotations() {
+    let body = log(&[
+        "::warning file=src/a.py,line=2,col=1::unused import",
+        "##[error]Process completed with exit code 1.",
+    ]);
+    let o = read_bytes(&zip_of(&[("0_build.txt", body.as_bytes())])).unwrap();
+    let a = &o.steps[0].annotations[0];
+    assert_eq!(
+        (a.level, a.file.as_deref(), a.line, a.message.as_str()),
+        (Level::Warning, Some("src/a.py"), Some(2), "unused import")
+    );
 }
 
 #[test]
