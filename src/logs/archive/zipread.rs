@@ -92,12 +92,41 @@ fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 /// Lists the entries from the central directory, or by walking local headers.
 pub fn list(file: &File, file_len: u64) -> Listing {
     match central_directory(file) {
+        Ok(entries) if entries.len() < directory_count(file, file_len).unwrap_or(0) => {
+            // the zip crate keeps one entry per name; walk the headers to see them all
+            let mut listing = walk(file, file_len);
+            listing.recovered = false;
+            listing.warnings.insert(
+                0,
+                "the archive holds several entries with one name; all of them are read".into(),
+            );
+            listing
+        }
         Ok(entries) => Listing {
             entries,
             ..Listing::default()
         },
-        Err(why) => walk_local_headers(file, file_len, &why),
+        Err(why) => {
+            let mut listing = walk(file, file_len);
+            let n = listing.entries.len();
+            listing
+                .warnings
+                .insert(0, format!("the archive's directory is unreadable ({why}); archive is cut after {n} entries"));
+            listing
+        }
     }
+}
+
+/// The entry count the end-of-directory record states (`None` when there is none or it
+/// needs zip64).
+fn directory_count(file: &File, file_len: u64) -> Option<usize> {
+    let tail_len = file_len.min(66_000);
+    let mut tail = vec![0u8; tail_len as usize];
+    let got = read_full(file, &mut tail, file_len - tail_len).ok()?;
+    let tail = &tail[..got];
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let count = u16_at(tail.get(at..at + 22)?, 10);
+    (count != 0xFFFF).then_some(usize::from(count))
 }
 
 fn central_directory(file: &File) -> Result<Vec<EntryMeta>, String> {
@@ -158,9 +187,9 @@ impl io::Seek for PosSeek<'_> {
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
 
-/// A cut download has no central directory: find the entries from their local headers,
-/// in order, and stop where the data ends.
-fn walk_local_headers(file: &File, file_len: u64, why: &str) -> Listing {
+/// Finds the entries from their local headers, in order, and stops where the data ends
+/// (a cut download has no central directory).
+fn walk(file: &File, file_len: u64) -> Listing {
     let mut listing = Listing {
         recovered: true,
         ..Listing::default()
@@ -183,11 +212,6 @@ fn walk_local_headers(file: &File, file_len: u64, why: &str) -> Listing {
             }
         }
     }
-    let n = listing.entries.len();
-    listing.warnings.insert(
-        0,
-        format!("the archive's directory is unreadable ({why}); archive is cut after {n} entries"),
-    );
     listing
 }
 
