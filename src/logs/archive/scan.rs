@@ -20,6 +20,8 @@ pub const WINDOW_RADIUS: u64 = 5;
 pub const MAX_WINDOWS: usize = 50;
 /// Lines kept from the end of a step that did not fail.
 pub const PASSED_TAIL: usize = 20;
+/// Windows kept in a step that did not fail.
+pub const PASSED_WINDOWS: usize = 5;
 /// At most this many `Run …` commands per step.
 const MAX_COMMANDS: usize = 64;
 /// At most this many annotations per step (the runner logs them all, LOGS.md §5).
@@ -159,14 +161,13 @@ struct Builder {
     windows: Vec<(u64, u64)>,
     /// Next window range to check evicted lines against.
     window_cursor: usize,
-    /// Window lines already cleaned: (index, text).
-    kept: Vec<(u64, String)>,
+    /// Window lines already cleaned: (index, text, secrets masked in it).
+    kept: Vec<(u64, String, u32)>,
     /// Private key blocks: (begin index, end index when seen).
     key_blocks: Vec<(u64, Option<u64>)>,
     in_run_group: bool,
     /// The last record was an annotation: lines without timestamp continue it.
     annotation_open: bool,
-    masked: u32,
 }
 
 impl Builder {
@@ -189,7 +190,6 @@ impl Builder {
             key_blocks: Vec::new(),
             in_run_group: false,
             annotation_open: false,
-            masked: 0,
         }
     }
 }
@@ -527,8 +527,7 @@ fn evict_one(b: &mut Builder) {
     if covered {
         let in_key = in_key_block(&b.key_blocks, index);
         let (text, n) = clean_masked(bytes, in_key);
-        b.masked += n;
-        b.kept.push((index, text));
+        b.kept.push((index, text, n));
     }
 }
 
@@ -565,10 +564,17 @@ fn finish_step(mut b: Builder, limits: &ScanLimits, keep_empty: bool) -> Option<
     while b.ring.lines.len() > keep {
         evict_one(&mut b);
     }
+    if !b.log.failed
+        && let Some(last) = b.windows.get(PASSED_WINDOWS - 1)
+    {
+        let end = last.1;
+        b.kept.retain(|(index, _, _)| *index <= end);
+    }
     let mut lines = Vec::with_capacity(b.kept.len() + b.ring.lines.len() + 8);
     let mut next = 0u64;
-    let mut masked = b.masked;
-    for (index, text) in std::mem::take(&mut b.kept) {
+    let mut masked = 0;
+    for (index, text, n) in std::mem::take(&mut b.kept) {
+        masked += n;
         push_with_gap(&mut lines, &mut next, index, text);
     }
     for i in 0..b.ring.lines.len() {
@@ -583,6 +589,9 @@ fn finish_step(mut b: Builder, limits: &ScanLimits, keep_empty: bool) -> Option<
     b.ring.clear();
     for a in &mut b.log.annotations {
         masked += secrets::mask_line(&mut a.message);
+    }
+    for c in &mut b.log.commands {
+        masked += secrets::mask_line(c);
     }
     b.log.lines = lines;
     b.log.masked = masked;
@@ -721,6 +730,38 @@ mod tests {
         assert_eq!(s.lines.len(), PASSED_TAIL + 1);
         assert_eq!(s.lines[0], StepLog::GAP);
         assert_eq!(s.total_lines, 5000);
+    }
+
+    #[test]
+    fn passed_step_keeps_few_windows() {
+        let lines: Vec<String> = (0..5000)
+            .map(|i| {
+                if i % 100 == 0 {
+                    format!("test_error_{i} ok")
+                } else {
+                    format!("ok {i}")
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let s = scan(&stamped(&refs), 2000);
+        let windows = s
+            .lines
+            .iter()
+            .filter(|l| l.starts_with("test_error_"))
+            .count();
+        assert_eq!(windows, PASSED_WINDOWS);
+        assert!(s.lines.len() < PASSED_WINDOWS * 12 + PASSED_TAIL + 2);
+    }
+
+    #[test]
+    fn commands_are_masked() {
+        let text = stamped(&[
+            "##[group]Run curl -H 'token: ghp_16C7e42F292c6912E7710c838347Ae178B4a' x",
+            "##[endgroup]",
+        ]);
+        let s = scan(&text, 100);
+        assert_eq!(s.commands, vec!["curl -H 'token: ***' x"]);
     }
 
     #[test]
