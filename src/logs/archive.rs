@@ -260,7 +260,9 @@ fn scan_limits(limits: &Limits, split_on_run: bool) -> ScanLimits {
 }
 
 /// A plain job log, split into steps at `##[group]Run …` lines.
+/// The job takes the real name the set-up step gives (`Complete job name: …`).
 fn read_text(mut reader: impl Read, meta: StepMeta, limits: &Limits) -> io::Result<ReadOutcome> {
+    let job = meta.job.clone();
     let mut scanner = Scanner::new(meta, scan_limits(limits, true));
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -279,11 +281,22 @@ fn read_text(mut reader: impl Read, meta: StepMeta, limits: &Limits) -> io::Resu
         bytes_inflated: scanner.bytes,
         lines: scanner.lines,
     };
+    let title = scanner.job_title.take();
+    let mut steps = scanner.finish();
+    if let Some(title) = title {
+        rename_job(&mut steps, &job, &title);
+    }
     Ok(ReadOutcome {
-        steps: scanner.finish(),
+        steps,
         stats,
         warnings: Vec::new(),
     })
+}
+
+fn rename_job(steps: &mut [StepLog], from: &str, to: &str) {
+    for s in steps.iter_mut().filter(|s| s.job == from) {
+        s.job = to.to_string();
+    }
 }
 
 /// GitHub's list-jobs response, as a cached run keeps it in `jobs.json`.
@@ -339,7 +352,8 @@ fn read_dir(dir: &Path, limits: &Limits) -> Result<ReadOutcome, LogError> {
             Err(e) => zip_error = Some(e),
         }
     }
-    let texts = read_job_texts(dir, api.as_ref(), &unmatched, limits, &mut out)?;
+    let zip_read = zip_path.is_file() && zip_error.is_none();
+    let texts = read_job_texts(dir, api.as_ref(), &unmatched, zip_read, limits, &mut out)?;
     if let Some(e) = zip_error {
         if out.steps.is_empty() {
             return Err(e);
@@ -394,11 +408,13 @@ fn read_jobs_json(dir: &Path, warnings: &mut Vec<String>) -> Option<ApiRun> {
     }
 }
 
-/// `jobs/<id>.txt` for the API jobs the archive lacked (all `jobs/*.txt` without jobs.json).
+/// `jobs/<id>.txt` for the API jobs the archive lacked; without jobs.json, every
+/// `jobs/*.txt` when there is no readable logs.zip.
 fn read_job_texts(
     dir: &Path,
     api: Option<&ApiRun>,
     unmatched: &[usize],
+    zip_read: bool,
     limits: &Limits,
     out: &mut ReadOutcome,
 ) -> Result<usize, LogError> {
@@ -423,7 +439,7 @@ fn read_job_texts(
                 }
             }
         }
-        None if !dir.join("logs.zip").is_file() => {
+        None if !zip_read => {
             let mut found: Vec<PathBuf> = std::fs::read_dir(&jobs_dir)
                 .map(|rd| {
                     rd.filter_map(|e| e.ok().map(|e| e.path()))
@@ -789,6 +805,7 @@ const PIPELINE_MIN: u64 = 2 << 20;
 
 struct Done {
     steps: Vec<StepLog>,
+    job_title: Option<String>,
     lines: u64,
     inflated: u64,
     warning: Option<String>,
@@ -838,6 +855,7 @@ fn run_tasks(
         }
     });
     let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut titles: Vec<(String, String)> = Vec::new();
     for (task, r) in tasks.iter().zip(results) {
         match r {
             Some(Ok(done)) => {
@@ -846,6 +864,9 @@ fn run_tasks(
                 out.stats.bytes_inflated += done.inflated;
                 out.stats.lines += done.lines;
                 out.steps.extend(done.steps);
+                if let Some(title) = done.job_title {
+                    titles.push((task.meta.job.clone(), title));
+                }
                 out.warnings.extend(done.warning);
             }
             Some(Err(InflateError::Bomb(what))) => {
@@ -858,6 +879,12 @@ fn run_tasks(
                 .warnings
                 .push(format!("skipped {:?}: {e}", entries[task.entry].name)),
             None => {}
+        }
+    }
+    // the runner's own name for a job (`Complete job name: …`) beats the sanitised one
+    for (archive_name, title) in titles {
+        if archive_name != title && names::match_score(&archive_name, &title) > 0 {
+            rename_job(&mut out.steps, &archive_name, &title);
         }
     }
     Ok(())
@@ -886,7 +913,9 @@ fn read_entry(
         )),
     };
     let lines = scanner.lines;
+    let job_title = scanner.job_title.take();
     Ok(Done {
+        job_title,
         steps: scanner.finish(),
         lines,
         inflated,

@@ -48,7 +48,11 @@ const INTERESTING: &[&str] = &[
     "timed out",
     "::warning",
     "::notice",
+    JOB_TITLE,
 ];
+
+/// How the runner names the job in its set-up step.
+const JOB_TITLE: &str = "Complete job name: ";
 
 /// The subset that makes a line error-like (opens a window).
 const ERROR_WORDS: &[&str] = &[
@@ -211,6 +215,9 @@ pub struct Scanner {
     /// Raw lines seen, and bytes (with their `\n`).
     pub lines: u64,
     pub bytes: u64,
+    /// The job's real name from the set-up step's `Complete job name: …` line (the archive
+    /// only has the sanitised one).
+    pub job_title: Option<String>,
 }
 
 impl Scanner {
@@ -231,6 +238,7 @@ impl Scanner {
             tabbed: (!limits.split_on_run).then_some(false),
             lines: 0,
             bytes: 0,
+            job_title: None,
         }
     }
 
@@ -404,7 +412,13 @@ impl Scanner {
             Marker::Debug => return false,
             Marker::Group => self.group(c.body()),
             Marker::Issue(level) => self.issue(level, c.body(), c.stamped),
-            Marker::None => self.workflow_command(c.text.trim_start()),
+            Marker::None => {
+                if let Some(name) = c.text.strip_prefix(JOB_TITLE) {
+                    self.job_title
+                        .get_or_insert_with(|| name.trim().to_string());
+                }
+                self.workflow_command(c.text.trim_start());
+            }
             Marker::Other => {}
         }
         let b = &mut self.current;

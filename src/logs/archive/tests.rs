@@ -213,6 +213,36 @@ fn truncated_job_names_match_their_folders_and_the_api() {
 }
 
 #[test]
+fn jobs_take_the_real_name_from_the_set_up_step() {
+    let setup = log(&[
+        "Current runner version: '2.321.0'",
+        "Complete job name: build / test (3.11)",
+    ]);
+    let s2 = failing_step();
+    let entries: Vec<(&str, &[u8])> = vec![
+        ("build  test (3.11)/1_Set up job.txt", setup.as_bytes()),
+        ("build  test (3.11)/2_Run pytest.txt", s2.as_bytes()),
+    ];
+    let o = read_bytes(&zip_of(&entries)).unwrap();
+    assert!(
+        o.steps.iter().all(|s| s.job == "build / test (3.11)"),
+        "{:?}",
+        o.steps
+    );
+    let o = read_stream(
+        Cursor::new(format!("{setup}{s2}").into_bytes()),
+        "job.txt",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(
+        o.steps.iter().all(|s| s.job == "build / test (3.11)"),
+        "{:?}",
+        o.steps
+    );
+}
+
+#[test]
 fn both_sanitisations_of_slash_names_pair_up() {
     for folder in ["build  test", "build _ test"] {
         let entries = real_layout(folder, "2");
@@ -300,6 +330,34 @@ fn cached_dir_names_steps_and_falls_back_to_job_logs() {
         "{:?}",
         o.warnings
     );
+}
+
+#[test]
+fn cached_dir_with_a_bad_zip_uses_the_job_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("logs.zip"),
+        b"<!DOCTYPE html><html><title>Bad gateway</title></html>",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    std::fs::write(dir.path().join("jobs/123.txt"), failing_step()).unwrap();
+    let o = read_run(
+        &LogSource::Dir(dir.path().to_path_buf()),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(o.steps.len(), 1);
+    assert_eq!(o.steps[0].job, "123");
+    assert!(o.steps[0].failed);
+    assert!(o.warnings[0].contains("HTML page"), "{:?}", o.warnings);
+    std::fs::remove_file(dir.path().join("jobs/123.txt")).unwrap();
+    let e = read_run(
+        &LogSource::Dir(dir.path().to_path_buf()),
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("HTML page"), "{e}");
 }
 
 #[test]
