@@ -215,9 +215,10 @@ fn read_stdin(limits: &Limits) -> Result<ReadOutcome, LogError> {
     read_stream(io::stdin().lock(), "standard input", limits)
 }
 
-/// A stream: a ZIP is spooled to an anonymous temporary file (ZIP needs seeking; nothing
-/// is extracted), text is scanned as it comes.
-fn read_stream(
+/// Reads logs from any stream (a download in memory, a pipe): a ZIP is spooled to an
+/// anonymous temporary file (ZIP needs seeking; nothing is extracted), text is scanned as
+/// it comes. `label` names the source in messages.
+pub fn read_stream(
     mut input: impl Read,
     label: &str,
     limits: &Limits,
@@ -748,30 +749,25 @@ fn read_zip(
     api: Option<&ApiRun>,
 ) -> Result<(ReadOutcome, Vec<usize>), LogError> {
     let len = file.metadata().map_err(io_err(Path::new(label)))?.len();
-    let listing = zipread::list(file, len);
+    let listing = zipread::list(file, len, limits.max_inflated_bytes);
     let mut out = ReadOutcome {
         warnings: listing.warnings,
         ..ReadOutcome::default()
     };
     out.stats.entries = listing.entries.len() as u64;
     if listing.entries.is_empty() {
-        let what = match listing.recovered {
-            true => out
-                .warnings
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "no entry could be read".into()),
-            false => "the archive is empty: it holds no job logs".into(),
+        let path = label.to_string();
+        if !listing.recovered {
+            let what = "the archive is empty: it holds no job logs".into();
+            return Err(LogError::NotALog { path, what });
+        }
+        let what = match out.warnings.is_empty() {
+            true => "no entry could be read".to_string(),
+            false => out.warnings.join("; "),
         };
-        return Err(match listing.recovered {
-            true => LogError::Corrupt {
-                path: label.to_string(),
-                what,
-            },
-            false => LogError::NotALog {
-                path: label.to_string(),
-                what,
-            },
+        return Err(match what.contains("max_inflated_bytes") {
+            true => LogError::Bomb { path, what },
+            false => LogError::Corrupt { path, what },
         });
     }
     let head = |i: usize| zipread::head(file, &listing.entries[i], 512);

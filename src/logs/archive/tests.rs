@@ -602,6 +602,23 @@ fn zip_bombs_are_refused_while_inflating() {
 }
 
 #[test]
+fn bombs_without_a_directory_are_refused_too() {
+    let mut w = zip::ZipWriter::new_stream(Vec::new());
+    w.start_file("0_build.txt", SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(&vec![b'a'; 8 << 20]).unwrap();
+    let bytes = w.finish().unwrap().into_inner();
+    let cut = &bytes[..find_central_directory(&bytes)];
+    let f = file_with("bomb.zip", cut);
+    let limits = Limits {
+        max_inflated_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let e = read_run(&LogSource::Zip(f.path.clone()), &limits).unwrap_err();
+    assert!(e.to_string().contains("max_inflated_bytes"), "{e}");
+}
+
+#[test]
 fn stored_entries_and_non_utf8_bytes() {
     let body = b"\xEF\xBB\xBF2023-06-29T18:15:54.4601154Z caf\xe9 \xff\n2023-06-29T18:15:54.4601154Z ##[error]Process completed with exit code 2.\n";
     let o = read_bytes(&zip_with(
