@@ -25,13 +25,41 @@ pub mod exit {
 
     /// `(code, name, meaning)` for `--help` and the README table.
     pub const TABLE: &[(i32, &str, &str)] = &[
-        (SUCCESS, "success", "done; failures were found and reported, or the patch was applied"),
-        (ERROR, "error", "runtime error (I/O, network, corrupt input); the message says what to do"),
-        (USAGE, "usage", "bad flags or configuration, or a subcommand that is not built yet"),
-        (NOTHING_FOUND, "nothing-found", "no failure to act on in the input"),
-        (NEEDS_APPROVAL, "needs-approval", "a patch is waiting in the queue for `selfheal approve`"),
-        (NOT_HEALED, "not-healed", "no patch passed validation within the attempts allowed"),
-        (INTERRUPTED, "interrupted", "stopped by Ctrl-C or SIGTERM; the working tree was restored"),
+        (
+            SUCCESS,
+            "success",
+            "done; failures were found and reported, or the patch was applied",
+        ),
+        (
+            ERROR,
+            "error",
+            "runtime error (I/O, network, corrupt input); the message says what to do",
+        ),
+        (
+            USAGE,
+            "usage",
+            "bad flags or configuration, or a subcommand that is not built yet",
+        ),
+        (
+            NOTHING_FOUND,
+            "nothing-found",
+            "no failure to act on in the input",
+        ),
+        (
+            NEEDS_APPROVAL,
+            "needs-approval",
+            "a patch is waiting in the queue for `selfheal approve`",
+        ),
+        (
+            NOT_HEALED,
+            "not-healed",
+            "no patch passed validation within the attempts allowed",
+        ),
+        (
+            INTERRUPTED,
+            "interrupted",
+            "stopped by Ctrl-C or SIGTERM; the working tree was restored",
+        ),
     ];
 
     /// The table as text for the end of `--help`.
@@ -55,7 +83,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: i32, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), hint: None, source: None }
+        Error {
+            code,
+            message: message.into(),
+            hint: None,
+            source: None,
+        }
     }
     pub fn usage(message: impl Into<String>) -> Self {
         Error::new(exit::USAGE, message)
@@ -77,8 +110,10 @@ impl Error {
         if let Some(hint) = &self.hint {
             out.push_str(&format!("(hint: {hint})\n"));
         }
-        let mut cause: Option<&(dyn std::error::Error + 'static)> =
-            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
         if cause.is_some() {
             out.push_str("Caused by:\n");
         }
@@ -98,7 +133,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -118,8 +155,12 @@ mod tests {
     #[test]
     fn render_shows_hint_and_cause() {
         let io = std::io::Error::other("disk on fire");
-        let e = Error::runtime("could not read logs.zip").with_hint("pass a run-log ZIP").with_source(io);
+        let e = Error::runtime("could not read logs.zip")
+            .with_hint("pass a run-log ZIP")
+            .with_source(io);
         let text = e.render();
-        assert!(text.starts_with("error: could not read logs.zip\n(hint: pass a run-log ZIP)\nCaused by:\n  disk on fire"));
+        assert!(text.starts_with(
+            "error: could not read logs.zip\n(hint: pass a run-log ZIP)\nCaused by:\n  disk on fire"
+        ));
     }
 }

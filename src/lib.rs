@@ -3,8 +3,17 @@
 //! The binary (`src/main.rs`) is a thin adapter over [`cli::main`]. Each stage lives in a
 //! module named after what it owns; see README.md for the pipeline.
 
+pub mod approval;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
+pub mod fixers;
+pub mod llm;
 pub mod logs;
+pub mod patch;
+pub mod pipeline;
 pub mod report;
+pub mod risk;
+pub mod sandbox;
+pub mod validate;

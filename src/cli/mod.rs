@@ -1,6 +1,139 @@
-//! Command-line interface: clap types and one file per subcommand. STUB until wired.
+//! Command-line interface: parses flags, resolves the configuration once, and hands
+//! each subcommand to its own file, which wires the stages in order. The only module
+//! that uses `anyhow`-style catch-alls is this one; stages return typed errors.
+
+pub mod approve;
+pub mod args;
+pub mod heal;
+pub mod offline;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::config::{Config, Env, LoadOptions};
+use crate::error::{Error, exit};
+use crate::report::Term;
+use args::{Cli, ColorWhen, Command, GlobalArgs};
+
+/// What every subcommand gets: the resolved config, the terminal facts, output mode.
+pub struct Ctx {
+    pub config: Config,
+    pub term: Term,
+    pub json: bool,
+    /// The repository root subcommands work in (flags, else the current directory).
+    pub repo_root: PathBuf,
+}
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
+        }
+    };
+    let json = cli.global.json;
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => report_error(&e, json),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Offline(args) => {
+            let repo_root = offline::repo_root(&args);
+            let ctx = context(&cli.global, &repo_root, offline::flags(&args))?;
+            offline::run(&ctx, &args)
+        }
+        Command::Run(_) => Err(not_built("run", "selfheal offline LOGS --no-llm")),
+        Command::Check(_) => Err(not_built("check", "selfheal offline LOGS --no-llm")),
+        Command::Approve(args) => {
+            let ctx = context(&cli.global, Path::new("."), Vec::new())?;
+            approve::run(&ctx, &args)
+        }
+    }
+}
+
+pub fn not_built(what: &str, instead: &str) -> Error {
+    Error::usage(format!(
+        "`selfheal {what}` is not built yet in this version"
+    ))
+    .with_hint(format!(
+        "use `{instead}` meanwhile; see README.md for what works today"
+    ))
+}
+
+/// Resolves config and terminal facts once for a subcommand.
+fn context(
+    global: &GlobalArgs,
+    repo_root: &Path,
+    mut flags: Vec<(String, toml::Value)>,
+) -> Result<Ctx, Error> {
+    if let Some(c) = global.color {
+        let v = match c {
+            ColorWhen::Auto => "auto",
+            ColorWhen::Always => "always",
+            ColorWhen::Never => "never",
+        };
+        flags.push(("output.color".into(), v.into()));
+    }
+    if let Some(dir) = &global.state_dir {
+        flags.push(("state.dir".into(), dir.clone().into()));
+    }
+    let opts = LoadOptions {
+        config_path: global.config.clone(),
+        repo_root: Some(repo_root.to_path_buf()),
+        no_config: global.no_config,
+        flags,
+    };
+    let config = Config::load(&Env::from_process(), &opts)?;
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    let term = Term::detect(&config.output.color, config.env.no_color, config.env.ci);
+    Ok(Ctx {
+        config,
+        term,
+        json: global.json,
+        repo_root: repo_root.to_path_buf(),
+    })
+}
+
+/// Prints the error (stderr always; also JSON on stdout with `--json`) and returns its code.
+fn report_error(e: &Error, json: bool) -> i32 {
+    let color = Term::detect("auto", std::env::var_os("NO_COLOR").is_some(), false);
+    let text = e.render();
+    let _ = write!(
+        std::io::stderr(),
+        "{}",
+        text.replacen("error", &color.red("error"), 1)
+    );
+    if json {
+        let report = crate::report::json::ErrorReport {
+            schema: crate::report::json::SCHEMA,
+            error: &e.message,
+            hint: e.hint.as_deref(),
+            exit_code: e.code,
+        };
+        let _ = print_stdout(&crate::report::json::to_string(&report));
+    }
+    e.code
+}
+
+/// Writes to stdout; a closed pipe (`selfheal … | head`) is not an error (ripgrep does the same).
+pub fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::runtime("cannot write to standard output").with_source(e)),
+    }
 }

@@ -161,10 +161,14 @@ impl Env {
             .collect())
     }
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
     fn is_true(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+        self.get(key)
+            .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
     }
 }
 
@@ -201,7 +205,11 @@ impl Config {
     pub fn load(env: &Env, opts: &LoadOptions) -> Result<Config, Error> {
         let mut table: toml::Table = toml::from_str(DEFAULTS).expect("embedded defaults parse");
         let mut warnings = Vec::new();
-        let source = if opts.no_config { None } else { config_file(opts)? };
+        let source = if opts.no_config {
+            None
+        } else {
+            config_file(opts)?
+        };
         if let Some(path) = &source {
             let file = read_file_layer(path, &mut warnings)?;
             merge(&mut table, file);
@@ -223,15 +231,21 @@ impl Config {
 
     fn validate(&self) -> Result<(), Error> {
         if !matches!(self.validate.sandbox.as_str(), "auto" | "docker" | "local") {
-            return Err(Error::usage(format!("validate.sandbox is {:?}", self.validate.sandbox))
-                .with_hint("use \"auto\", \"docker\" or \"local\""));
+            return Err(
+                Error::usage(format!("validate.sandbox is {:?}", self.validate.sandbox))
+                    .with_hint("use \"auto\", \"docker\" or \"local\""),
+            );
         }
         if !matches!(self.output.color.as_str(), "auto" | "always" | "never") {
-            return Err(Error::usage(format!("output.color is {:?}", self.output.color))
-                .with_hint("use \"auto\", \"always\" or \"never\""));
+            return Err(
+                Error::usage(format!("output.color is {:?}", self.output.color))
+                    .with_hint("use \"auto\", \"always\" or \"never\""),
+            );
         }
         if self.validate.max_attempts == 0 {
-            return Err(Error::usage("validate.max_attempts is 0").with_hint("allow at least 1 attempt"));
+            return Err(
+                Error::usage("validate.max_attempts is 0").with_hint("allow at least 1 attempt")
+            );
         }
         Ok(())
     }
@@ -264,22 +278,31 @@ impl Config {
 fn config_file(opts: &LoadOptions) -> Result<Option<PathBuf>, Error> {
     if let Some(path) = &opts.config_path {
         if !path.is_file() {
-            return Err(Error::usage(format!("config file {} does not exist", path.display()))
-                .with_hint("pass an existing file to --config, or drop the flag"));
+            return Err(
+                Error::usage(format!("config file {} does not exist", path.display()))
+                    .with_hint("pass an existing file to --config, or drop the flag"),
+            );
         }
         return Ok(Some(path.clone()));
     }
-    Ok(opts.repo_root.as_ref().map(|r| r.join(FILE_NAME)).filter(|p| p.is_file()))
+    Ok(opts
+        .repo_root
+        .as_ref()
+        .map(|r| r.join(FILE_NAME))
+        .filter(|p| p.is_file()))
 }
 
 /// Parses the file, warning once per unknown key with its dotted path.
 fn read_file_layer(path: &Path, warnings: &mut Vec<String>) -> Result<toml::Table, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::usage(format!("cannot read {}", path.display())).with_source(e)
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("cannot read {}", path.display())).with_source(e))?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        Error::usage(format!("{} is not valid TOML: {}", path.display(), e.message().trim()))
-            .with_hint("fix the file, or start again from self-heal.toml.example")
+        Error::usage(format!(
+            "{} is not valid TOML: {}",
+            path.display(),
+            e.message().trim()
+        ))
+        .with_hint("fix the file, or start again from self-heal.toml.example")
     })?;
     let mut known: toml::Table = toml::from_str(DEFAULTS).expect("embedded defaults parse");
     merge(&mut known, table.clone());
@@ -295,19 +318,27 @@ fn apply_env(table: &mut toml::Table, env: &Env, warnings: &mut Vec<String>) {
     let defaults: toml::Table = toml::from_str(DEFAULTS).expect("embedded defaults parse");
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (section, value) in &defaults {
-        let Some(keys) = value.as_table() else { continue };
+        let Some(keys) = value.as_table() else {
+            continue;
+        };
         for key in keys.keys() {
             let var = format!("SELFHEAL_{}_{}", section.to_uppercase(), key.to_uppercase());
             pairs.push((var, format!("{section}.{key}")));
         }
     }
-    pairs.extend(ENV_ALIASES.iter().map(|(v, k)| (v.to_string(), k.to_string())));
+    pairs.extend(
+        ENV_ALIASES
+            .iter()
+            .map(|(v, k)| (v.to_string(), k.to_string())),
+    );
     for (var, key) in pairs {
         let Some(raw) = env.get(&var) else { continue };
         let current = get_dotted(table, &key).cloned();
         match parse_like(raw, current.as_ref()) {
             Some(v) => set_dotted(table, &key, v),
-            None => warnings.push(format!("{var}={raw:?} is not a valid value for {key} (ignored)")),
+            None => warnings.push(format!(
+                "{var}={raw:?} is not a valid value for {key} (ignored)"
+            )),
         }
     }
 }
@@ -324,7 +355,11 @@ fn parse_like(raw: &str, like: Option<&toml::Value>) -> Option<toml::Value> {
             _ => return None,
         }),
         Some(Value::Array(_)) => Value::Array(
-            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect(),
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.into()))
+                .collect(),
         ),
         _ => Value::String(raw.to_string()),
     })
@@ -374,7 +409,9 @@ fn get_dotted<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> 
 
 fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) {
     let (section, leaf) = key.split_once('.').unwrap_or(("", key));
-    let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let entry = table
+        .entry(section.to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     if let Some(t) = entry.as_table_mut() {
         t.insert(leaf.to_string(), value);
     }
@@ -402,7 +439,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Env(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
     }
 
     #[test]
@@ -422,12 +462,18 @@ mod tests {
             "[llm]\nmodel = \"from-file\"\ntemperature = 0.5\n[validate]\nmax_attempts = 5\n",
         )
         .unwrap();
-        let opts = LoadOptions { repo_root: Some(dir.path().into()), ..Default::default() };
+        let opts = LoadOptions {
+            repo_root: Some(dir.path().into()),
+            ..Default::default()
+        };
         let c = Config::load(&env(&[("SELFHEAL_LLM_TEMPERATURE", "0.25")]), &opts).unwrap();
         assert_eq!(c.llm.model, "from-file");
         assert_eq!(c.llm.temperature, 0.25);
         assert_eq!(c.validate.max_attempts, 5);
-        let opts = LoadOptions { flags: vec![("llm.model".into(), "from-flag".into())], ..opts };
+        let opts = LoadOptions {
+            flags: vec![("llm.model".into(), "from-flag".into())],
+            ..opts
+        };
         let c = Config::load(&env(&[("SELFHEAL_MODEL", "from-env")]), &opts).unwrap();
         assert_eq!(c.llm.model, "from-flag");
     }
@@ -437,16 +483,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.toml");
         std::fs::write(&path, "[llm]\nmodle = \"typo\"\n[nope]\na = 1\n").unwrap();
-        let opts = LoadOptions { config_path: Some(path.clone()), ..Default::default() };
+        let opts = LoadOptions {
+            config_path: Some(path.clone()),
+            ..Default::default()
+        };
         let c = Config::load(&env(&[]), &opts).unwrap();
-        assert!(c.warnings.iter().any(|w| w.contains("`llm.modle`") && w.contains("x.toml")), "{:?}", c.warnings);
-        assert!(c.warnings.iter().any(|w| w.contains("`nope`")), "{:?}", c.warnings);
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.contains("`llm.modle`") && w.contains("x.toml")),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            c.warnings.iter().any(|w| w.contains("`nope`")),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]
     fn token_precedence_is_gh_then_github_then_file() {
-        let c = Config::load(&env(&[("GH_TOKEN", "a"), ("GITHUB_TOKEN", "b")]), &LoadOptions::default()).unwrap();
-        assert_eq!((c.github.token.as_str(), c.env.token_source), ("a", Some("GH_TOKEN")));
+        let c = Config::load(
+            &env(&[("GH_TOKEN", "a"), ("GITHUB_TOKEN", "b")]),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.github.token.as_str(), c.env.token_source),
+            ("a", Some("GH_TOKEN"))
+        );
         let c = Config::load(&env(&[("GITHUB_TOKEN", "b")]), &LoadOptions::default()).unwrap();
         assert_eq!(c.env.token_source, Some("GITHUB_TOKEN"));
         let c = Config::load(&env(&[]), &LoadOptions::default()).unwrap();
@@ -455,7 +521,12 @@ mod tests {
 
     #[test]
     fn openai_and_ci_env() {
-        let e = env(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"), ("OPENAI_API_KEY", "k"), ("CI", "true"), ("NO_COLOR", "1")]);
+        let e = env(&[
+            ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+            ("OPENAI_API_KEY", "k"),
+            ("CI", "true"),
+            ("NO_COLOR", "1"),
+        ]);
         let c = Config::load(&e, &LoadOptions::default()).unwrap();
         assert_eq!(c.llm.base_url, "http://127.0.0.1:9/v1");
         assert_eq!(c.llm.api_key, "k");
@@ -465,7 +536,10 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors() {
-        let opts = LoadOptions { flags: vec![("validate.sandbox".into(), "vm".into())], ..Default::default() };
+        let opts = LoadOptions {
+            flags: vec![("validate.sandbox".into(), "vm".into())],
+            ..Default::default()
+        };
         let e = Config::load(&env(&[]), &opts).unwrap_err();
         assert_eq!(e.code, exit::USAGE);
         assert!(e.hint.unwrap().contains("docker"));
@@ -478,11 +552,25 @@ mod tests {
     fn example_parses_and_covers_every_key() {
         let example = include_str!("../../self-heal.toml.example");
         let parsed: toml::Table = toml::from_str(example).expect("example parses");
-        let c: Config = toml::Value::Table(parsed.clone()).try_into().expect("example is a valid config");
+        let c: Config = toml::Value::Table(parsed.clone())
+            .try_into()
+            .expect("example is a valid config");
         let defaults: toml::Table = toml::from_str(DEFAULTS).unwrap();
-        assert_eq!(leaf_keys(&parsed), leaf_keys(&defaults), "example and defaults list different keys");
+        assert_eq!(
+            leaf_keys(&parsed),
+            leaf_keys(&defaults),
+            "example and defaults list different keys"
+        );
         let from_struct: toml::Table = toml::Table::try_from(&c).unwrap();
-        assert_eq!(leaf_keys(&from_struct), leaf_keys(&defaults), "Config has keys the example lacks");
-        assert_eq!(toml::Value::Table(parsed), toml::Value::Table(defaults), "example defaults differ from embedded ones");
+        assert_eq!(
+            leaf_keys(&from_struct),
+            leaf_keys(&defaults),
+            "Config has keys the example lacks"
+        );
+        assert_eq!(
+            toml::Value::Table(parsed),
+            toml::Value::Table(defaults),
+            "example defaults differ from embedded ones"
+        );
     }
 }

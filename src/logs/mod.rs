@@ -7,6 +7,7 @@
 //! the network or writes to disk.
 
 pub mod archive;
+pub mod baseline;
 pub mod clean;
 pub mod parse;
 pub mod paths;
@@ -81,7 +82,10 @@ impl Kind {
     /// Failures of these kinds are not fixed by editing the repository's code:
     /// re-run, raise a limit, fix the runner or the network.
     pub fn needs_code_change(self) -> bool {
-        !matches!(self, Kind::Timeout | Kind::Oom | Kind::Network | Kind::Infra)
+        !matches!(
+            self,
+            Kind::Timeout | Kind::Oom | Kind::Network | Kind::Infra
+        )
     }
 }
 

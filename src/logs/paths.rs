@@ -8,12 +8,21 @@
 use std::path::Path;
 
 /// Markers after which the next two components are `<repo>/<repo>`.
-const WORK_MARKERS: &[&str] = &["/home/runner/work/", "/Users/runner/work/", "/__w/", "/_work/", ":/a/"];
+const WORK_MARKERS: &[&str] = &[
+    "/home/runner/work/",
+    "/Users/runner/work/",
+    "/__w/",
+    "/_work/",
+    ":/a/",
+];
 
 /// The repo-relative form of `raw`, or `raw` cleaned up when it is not under a checkout.
 /// With `repo_dir`, a path that does not exist as given is matched by its longest suffix that does.
 pub fn to_repo_relative(raw: &str, repo_dir: Option<&Path>) -> String {
-    let mut p = raw.trim().trim_matches(|c| c == '"' || c == '\'').replace('\\', "/");
+    let mut p = raw
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .replace('\\', "/");
     if let Some(rest) = strip_runner_workspace(&p) {
         p = rest;
     } else if let Some(dir) = repo_dir.and_then(|d| d.canonicalize().ok()) {
@@ -26,7 +35,9 @@ pub fn to_repo_relative(raw: &str, repo_dir: Option<&Path>) -> String {
         p = rest.to_string();
     }
     match repo_dir {
-        Some(dir) if !p.starts_with('/') && !dir.join(&p).exists() => longest_existing_suffix(&p, dir).unwrap_or(p),
+        Some(dir) if !p.starts_with('/') && !dir.join(&p).exists() => {
+            longest_existing_suffix(&p, dir).unwrap_or(p)
+        }
         Some(dir) if p.starts_with('/') => longest_existing_suffix(&p, dir).unwrap_or(p),
         _ => p,
     }
@@ -50,13 +61,16 @@ fn strip_runner_workspace(p: &str) -> Option<String> {
 /// The longest tail of `p` (dropping leading components) that names a file in `dir`.
 fn longest_existing_suffix(p: &str, dir: &Path) -> Option<String> {
     let parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-    (0..parts.len()).map(|i| parts[i..].join("/")).find(|cand| dir.join(cand).is_file())
+    (0..parts.len())
+        .map(|i| parts[i..].join("/"))
+        .find(|cand| dir.join(cand).is_file())
 }
 
 /// True when `path` looks like a test file in any of the ecosystems we know.
 pub fn is_test_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    path.split('/').any(|c| c == "tests" || c == "test" || c == "__tests__" || c == "spec")
+    path.split('/')
+        .any(|c| c == "tests" || c == "test" || c == "__tests__" || c == "spec")
         || name.starts_with("test_")
         || name.ends_with("_test.py")
         || name.ends_with("_test.go")
@@ -71,18 +85,33 @@ mod tests {
 
     #[test]
     fn strips_runner_checkouts() {
-        assert_eq!(to_repo_relative("/home/runner/work/app/app/src/x.py", None), "src/x.py");
+        assert_eq!(
+            to_repo_relative("/home/runner/work/app/app/src/x.py", None),
+            "src/x.py"
+        );
         assert_eq!(to_repo_relative(r"D:\a\app\app\src\x.rs", None), "src/x.rs");
-        assert_eq!(to_repo_relative("/__w/app/app/pkg/a_test.go", None), "pkg/a_test.go");
-        assert_eq!(to_repo_relative("/Users/runner/work/app/app/lib/a.js", None), "lib/a.js");
+        assert_eq!(
+            to_repo_relative("/__w/app/app/pkg/a_test.go", None),
+            "pkg/a_test.go"
+        );
+        assert_eq!(
+            to_repo_relative("/Users/runner/work/app/app/lib/a.js", None),
+            "lib/a.js"
+        );
         assert_eq!(to_repo_relative("/opt/_work/app/app/a.c", None), "a.c");
         assert_eq!(to_repo_relative("./src/lib.rs", None), "src/lib.rs");
     }
 
     #[test]
     fn leaves_foreign_paths_alone() {
-        assert_eq!(to_repo_relative("/usr/lib/python3.11/site-packages/x.py", None), "/usr/lib/python3.11/site-packages/x.py");
-        assert_eq!(to_repo_relative("/home/runner/work/a/b/x.py", None), "/home/runner/work/a/b/x.py");
+        assert_eq!(
+            to_repo_relative("/usr/lib/python3.11/site-packages/x.py", None),
+            "/usr/lib/python3.11/site-packages/x.py"
+        );
+        assert_eq!(
+            to_repo_relative("/home/runner/work/a/b/x.py", None),
+            "/home/runner/work/a/b/x.py"
+        );
     }
 
     #[test]
@@ -90,8 +119,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("src/app")).unwrap();
         std::fs::write(dir.path().join("src/app/core.py"), "x").unwrap();
-        assert_eq!(to_repo_relative("/build/checkout/src/app/core.py", Some(dir.path())), "src/app/core.py");
-        assert_eq!(to_repo_relative("app/core.py", Some(dir.path())), "app/core.py");
+        assert_eq!(
+            to_repo_relative("/build/checkout/src/app/core.py", Some(dir.path())),
+            "src/app/core.py"
+        );
+        assert_eq!(
+            to_repo_relative("app/core.py", Some(dir.path())),
+            "app/core.py"
+        );
     }
 
     #[test]

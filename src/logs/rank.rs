@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::paths::is_test_path;
 use super::Failure;
+use super::paths::is_test_path;
 
 /// One candidate file with its score (higher is likelier) and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,7 +42,10 @@ struct Tallies(HashMap<String, Tally>);
 impl Tallies {
     fn get(&mut self, path: &str) -> &mut Tally {
         let n = self.0.len();
-        self.0.entry(path.to_string()).or_insert_with(|| Tally { order: n, ..Tally::default() })
+        self.0.entry(path.to_string()).or_insert_with(|| Tally {
+            order: n,
+            ..Tally::default()
+        })
     }
 }
 
@@ -51,7 +54,9 @@ pub fn rank_files(failures: &[Failure], repo_dir: Option<&Path>) -> Vec<RankedFi
     let mut tallies = Tallies::default();
     for f in failures.iter().filter(|f| f.needs_code_change) {
         if let Some(file) = &f.file {
-            tallies.get(file).add(50, format!("{} reported by {}", f.kind, f.tool));
+            tallies
+                .get(file)
+                .add(50, format!("{} reported by {}", f.kind, f.tool));
         }
         score_frames(f, &mut tallies);
     }
@@ -61,7 +66,14 @@ pub fn rank_files(failures: &[Failure], repo_dir: Option<&Path>) -> Vec<RankedFi
         .filter(|(path, _)| !path.is_empty())
         .map(|(path, mut t)| {
             apply_location_scores(&path, &mut t, repo_dir);
-            (t.order, RankedFile { path, score: t.score, reasons: t.reasons })
+            (
+                t.order,
+                RankedFile {
+                    path,
+                    score: t.score,
+                    reasons: t.reasons,
+                },
+            )
         })
         .collect();
     ranked.sort_by(|a, b| b.1.score.cmp(&a.1.score).then(a.0.cmp(&b.0)));
@@ -85,7 +97,11 @@ fn score_frames(f: &Failure, tallies: &mut Tallies) {
 }
 
 fn apply_location_scores(path: &str, t: &mut Tally, repo_dir: Option<&Path>) {
-    if path.starts_with('/') || path.contains("site-packages/") || path.contains("/rustc/") || path.contains("node_modules/") {
+    if path.starts_with('/')
+        || path.contains("site-packages/")
+        || path.contains("/rustc/")
+        || path.contains("node_modules/")
+    {
         t.score /= 4;
         t.reasons.push("outside the repository".into());
         return;
@@ -109,12 +125,20 @@ mod tests {
     use crate::logs::{Frame, Kind};
 
     fn frame(file: &str, line: u32) -> Frame {
-        Frame { file: file.into(), line: Some(line), function: None }
+        Frame {
+            file: file.into(),
+            line: Some(line),
+            function: None,
+        }
     }
 
     #[test]
     fn code_under_test_outranks_the_test() {
-        let mut f = Failure::new("pytest", Kind::TestFailure, "assert 3 == 4").at("tests/test_calc.py", Some(7), None);
+        let mut f = Failure::new("pytest", Kind::TestFailure, "assert 3 == 4").at(
+            "tests/test_calc.py",
+            Some(7),
+            None,
+        );
         f.frames = vec![frame("tests/test_calc.py", 7), frame("calc/core.py", 12)];
         let ranked = rank_files(&[f], None);
         assert_eq!(ranked[0].path, "calc/core.py");
@@ -124,15 +148,27 @@ mod tests {
 
     #[test]
     fn files_outside_the_repo_sink() {
-        let mut f = Failure::new("python", Kind::ImportError, "No module named x").at("app/main.py", Some(1), None);
-        f.frames = vec![frame("app/main.py", 1), frame("/usr/lib/python3.11/importlib/__init__.py", 126)];
+        let mut f = Failure::new("python", Kind::ImportError, "No module named x").at(
+            "app/main.py",
+            Some(1),
+            None,
+        );
+        f.frames = vec![
+            frame("app/main.py", 1),
+            frame("/usr/lib/python3.11/importlib/__init__.py", 126),
+        ];
         let ranked = rank_files(&[f], None);
         assert_eq!(ranked[0].path, "app/main.py");
     }
 
     #[test]
     fn infra_failures_rank_nothing() {
-        let f = Failure::new("runner", Kind::Timeout, "exceeded the maximum execution time").at("x.py", None, None);
+        let f = Failure::new(
+            "runner",
+            Kind::Timeout,
+            "exceeded the maximum execution time",
+        )
+        .at("x.py", None, None);
         assert!(rank_files(&[f], None).is_empty());
     }
 }

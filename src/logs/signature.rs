@@ -10,7 +10,10 @@ use super::Failure;
 
 static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
-        (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?", "<time>"),
+        (
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?",
+            "<time>",
+        ),
         (r"0x[0-9a-fA-F]+", "<addr>"),
         (r"\b[0-9a-f]{7,64}\b", "<hash>"),
         (r"(?:[A-Za-z]:)?(?:[\w.\-~]*[/\\])+([\w.\-]+)", "$1"),
@@ -34,8 +37,16 @@ pub fn normalise(message: &str) -> String {
 /// `tool/kind/<16 hex>` over the normalised message, the file's name and the test id
 /// (without its parameters).
 pub fn signature_of(f: &Failure) -> String {
-    let file_name = f.file.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("");
-    let test = f.test.as_deref().map(|t| t.split('[').next().unwrap_or(t)).unwrap_or("");
+    let file_name = f
+        .file
+        .as_deref()
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .unwrap_or("");
+    let test = f
+        .test
+        .as_deref()
+        .map(|t| t.split('[').next().unwrap_or(t))
+        .unwrap_or("");
     let mut h = Sha256::new();
     for part in [normalise(&f.message).as_str(), file_name, test] {
         h.update(part.as_bytes());
@@ -57,8 +68,14 @@ mod tests {
 
     #[test]
     fn same_bug_same_signature_across_runs() {
-        let a = failure("AssertionError: assert 41 == 42 at 2024-01-02T03:04:05.1234567Z in /tmp/pytest-1/x.py", "tests/t.py");
-        let b = failure("AssertionError: assert 7 == 8 at 2025-11-12T13:14:15.0000001Z in /tmp/pytest-99/x.py", "/home/runner/work/a/a/tests/t.py");
+        let a = failure(
+            "AssertionError: assert 41 == 42 at 2024-01-02T03:04:05.1234567Z in /tmp/pytest-1/x.py",
+            "tests/t.py",
+        );
+        let b = failure(
+            "AssertionError: assert 7 == 8 at 2025-11-12T13:14:15.0000001Z in /tmp/pytest-99/x.py",
+            "/home/runner/work/a/a/tests/t.py",
+        );
         assert_eq!(signature_of(&a), signature_of(&b));
     }
 
@@ -72,6 +89,9 @@ mod tests {
 
     #[test]
     fn hashes_and_addresses_are_stripped() {
-        assert_eq!(normalise("object at 0x7f3a2b1c deadbeefcafe1234"), normalise("object at 0x10 0123456789abcdef"));
+        assert_eq!(
+            normalise("object at 0x7f3a2b1c deadbeefcafe1234"),
+            normalise("object at 0x10 0123456789abcdef")
+        );
     }
 }

@@ -12,7 +12,7 @@ use super::archive::{self, Limits, LogError, LogSource, ReadStats};
 use super::paths::to_repo_relative;
 use super::rank::{RankedFile, rank_files};
 use super::signature::signature_of;
-use super::{Failure, StepLog, parse};
+use super::{Failure, StepLog, baseline, parse};
 
 /// What the caller may set: a tool to force, the repo to check paths against, caps.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +20,8 @@ pub struct TriageOptions {
     pub tool: Option<String>,
     pub repo_dir: Option<PathBuf>,
     pub limits: Limits,
+    /// Logs of the last green run of the same job: lines that also occur there are dropped.
+    pub baseline: Option<LogSource>,
 }
 
 /// Counts reported under `stats` in the JSON output.
@@ -30,6 +32,8 @@ pub struct Stats {
     pub steps: usize,
     pub failed_steps: usize,
     pub masked_secrets: u32,
+    /// Lines dropped because the green baseline run has them too.
+    pub baseline_dropped_lines: usize,
     pub duration_ms: u64,
 }
 
@@ -48,7 +52,18 @@ pub struct Triage {
 pub fn triage(source: &LogSource, opts: &TriageOptions) -> Result<Triage, LogError> {
     let started = Instant::now();
     let outcome = archive::read_run(source, &opts.limits)?;
-    let mut t = triage_steps(outcome.steps, opts);
+    let mut steps = outcome.steps;
+    let mut dropped = 0;
+    if let Some(green) = &opts.baseline {
+        let keys = baseline::green_keys(&archive::read_run(green, &opts.limits)?.steps);
+        for step in steps.iter_mut().filter(|s| s.failed) {
+            let before = step.lines.len();
+            *step = baseline::subtract(step, &keys);
+            dropped += before.saturating_sub(step.lines.len());
+        }
+    }
+    let mut t = triage_steps(steps, opts);
+    t.stats.baseline_dropped_lines = dropped;
     t.stats.read = outcome.stats;
     t.warnings.splice(0..0, outcome.warnings);
     t.stats.duration_ms = started.elapsed().as_millis() as u64;
@@ -60,7 +75,10 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
     let total_steps = steps.len();
     let masked_secrets = steps.iter().map(|s| s.masked).sum();
     let any_failed = steps.iter().any(|s| s.failed);
-    let chosen: Vec<StepLog> = steps.into_iter().filter(|s| s.failed || !any_failed).collect();
+    let chosen: Vec<StepLog> = steps
+        .into_iter()
+        .filter(|s| s.failed || !any_failed)
+        .collect();
     let repo_dir = opts.repo_dir.as_deref();
     let mut seen = HashSet::new();
     let mut failures = Vec::new();
@@ -74,7 +92,12 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
     }
     let files = rank_files(&failures, repo_dir);
     Triage {
-        stats: Stats { steps: total_steps, failed_steps: chosen.iter().filter(|s| s.failed).count(), masked_secrets, ..Stats::default() },
+        stats: Stats {
+            steps: total_steps,
+            failed_steps: chosen.iter().filter(|s| s.failed).count(),
+            masked_secrets,
+            ..Stats::default()
+        },
         failures,
         files,
         warnings: Vec::new(),
@@ -86,7 +109,10 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
 fn finish_failure(mut f: Failure, step: &StepLog, repo_dir: Option<&Path>) -> Failure {
     f.job = step.job.clone();
     f.step = step.step.clone();
-    f.file = f.file.map(|p| to_repo_relative(&p, repo_dir)).filter(|p| !p.is_empty());
+    f.file = f
+        .file
+        .map(|p| to_repo_relative(&p, repo_dir))
+        .filter(|p| !p.is_empty());
     for frame in &mut f.frames {
         frame.file = to_repo_relative(&frame.file, repo_dir);
     }

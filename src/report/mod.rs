@@ -1,1 +1,9 @@
-//! Rendering for people (`human`) and programs (`json`). STUB until wired.
+//! Rendering for people and programs: `term` (TTY, CI, colour facts), `human`
+//! (compiler-diagnostic style), `json` (the stable `--json` schema).
+
+pub mod human;
+pub mod json;
+pub mod sarif;
+pub mod term;
+
+pub use term::Term;

@@ -29,26 +29,57 @@ pub struct Parser {
 
 /// Every ecosystem parser. `generic` is not here: it runs only when these find nothing.
 pub const PARSERS: &[Parser] = &[
-    Parser { tools: python::TOOLS, parse: python::parse },
-    Parser { tools: rust::TOOLS, parse: rust::parse },
-    Parser { tools: go::TOOLS, parse: go::parse },
-    Parser { tools: js::TOOLS, parse: js::parse },
-    Parser { tools: java::TOOLS, parse: java::parse },
-    Parser { tools: c::TOOLS, parse: c::parse },
-    Parser { tools: shell::TOOLS, parse: shell::parse },
-    Parser { tools: infra::TOOLS, parse: infra::parse },
+    Parser {
+        tools: python::TOOLS,
+        parse: python::parse,
+    },
+    Parser {
+        tools: rust::TOOLS,
+        parse: rust::parse,
+    },
+    Parser {
+        tools: go::TOOLS,
+        parse: go::parse,
+    },
+    Parser {
+        tools: js::TOOLS,
+        parse: js::parse,
+    },
+    Parser {
+        tools: java::TOOLS,
+        parse: java::parse,
+    },
+    Parser {
+        tools: c::TOOLS,
+        parse: c::parse,
+    },
+    Parser {
+        tools: shell::TOOLS,
+        parse: shell::parse,
+    },
+    Parser {
+        tools: infra::TOOLS,
+        parse: infra::parse,
+    },
 ];
 
 /// Tool names accepted by `--tool`.
 pub fn tool_names() -> Vec<&'static str> {
-    PARSERS.iter().flat_map(|p| p.tools.iter().copied()).collect()
+    PARSERS
+        .iter()
+        .flat_map(|p| p.tools.iter().copied())
+        .collect()
 }
 
 /// Every failure found in one step's kept lines, in log order. With `tool`, only the
 /// parser that knows that tool runs (and the failures carry that tool's name).
 pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
     let mut found: Vec<Found> = match tool {
-        Some(t) => PARSERS.iter().filter(|p| p.tools.contains(&t)).flat_map(|p| (p.parse)(step)).collect(),
+        Some(t) => PARSERS
+            .iter()
+            .filter(|p| p.tools.contains(&t))
+            .flat_map(|p| (p.parse)(step))
+            .collect(),
         None => PARSERS.iter().flat_map(|p| (p.parse)(step)).collect(),
     };
     if found.iter().all(|f| !f.failure.needs_code_change) && step.failed {
@@ -64,7 +95,12 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
     found.sort_by_key(|f| f.at);
     let mut out: Vec<Failure> = Vec::new();
     for f in found {
-        let dup = out.iter().any(|o| o.file == f.failure.file && o.line == f.failure.line && o.kind == f.failure.kind && o.message == f.failure.message);
+        let dup = out.iter().any(|o| {
+            o.file == f.failure.file
+                && o.line == f.failure.line
+                && o.kind == f.failure.kind
+                && o.message == f.failure.message
+        });
         if !dup {
             let mut failure = f.failure;
             if let Some(t) = tool {

@@ -1,0 +1,3 @@
+module github.com/acme/kvstore
+
+go 1.19

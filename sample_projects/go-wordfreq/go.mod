@@ -1,0 +1,3 @@
+module github.com/acme/wordfreq
+
+go 1.19

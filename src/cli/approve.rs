@@ -1,0 +1,215 @@
+//! `selfheal approve`: the review queue of patches made where nobody could answer y/N.
+//! `approve` lists, `approve show ID` shows, `approve ID` re-validates against the
+//! current tree and applies, `approve --reject ID --reason …` records a refusal. A lock
+//! per entry keeps two processes from applying the same patch twice.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::approval::{self, Decision, Pending, PendingMeta};
+use crate::error::{Error, exit};
+use crate::pipeline::stage;
+use crate::validate::{ValidationRequest, Validator, resolve_command};
+
+use super::args::ApproveArgs;
+use super::{Ctx, print_stdout};
+
+pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<i32, Error> {
+    let state = ctx.config.state_dir(&ctx.repo_root);
+    if args.web {
+        return Err(super::not_built(
+            "approve --web",
+            "selfheal approve show ID",
+        ));
+    }
+    if let Some(id) = &args.reject {
+        return reject(ctx, &state, id, args.reason.as_deref().unwrap_or(""));
+    }
+    match args.target.as_slice() {
+        [] => list(ctx, &state),
+        [show, id] if show == "show" => show_one(ctx, &state, id),
+        [id] => apply(ctx, &state, id, args.yes),
+        _ => Err(
+            Error::usage("approve takes no argument, `show ID`, or an ID")
+                .with_hint("run `selfheal approve` to list the queue"),
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct Listing<'a> {
+    schema: u32,
+    pending: &'a [PendingMeta],
+}
+
+fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
+    let pending = approval::list_pending(state).map_err(queue_error)?;
+    if ctx.json {
+        print_stdout(&crate::report::json::to_string(&Listing {
+            schema: 1,
+            pending: &pending,
+        }))?;
+    } else if pending.is_empty() {
+        print_stdout("no patches are waiting for approval\n")?;
+    } else {
+        let mut out = format!(
+            "{:<28} {:>4}  {:<20} {}\n",
+            "ID", "RISK", "CREATED", "FAILURE"
+        );
+        for m in &pending {
+            out.push_str(&format!(
+                "{:<28} {:>4}  {:<20} {} ({})\n",
+                m.id, m.risk, m.created_at, m.failure_summary, m.repo
+            ));
+        }
+        print_stdout(&out)?;
+    }
+    Ok(if pending.is_empty() {
+        exit::NOTHING_FOUND
+    } else {
+        exit::SUCCESS
+    })
+}
+
+fn load(state: &std::path::Path, id: &str) -> Result<Pending, Error> {
+    approval::load_pending(state, id)
+        .map_err(|e| queue_error(e).with_hint("run `selfheal approve` to list the pending patches"))
+}
+
+fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> {
+    let p = load(state, id)?;
+    if ctx.json {
+        #[derive(Serialize)]
+        struct Show<'a> {
+            schema: u32,
+            meta: &'a PendingMeta,
+            diagnosis: &'a str,
+            diff: &'a str,
+        }
+        print_stdout(&crate::report::json::to_string(&Show {
+            schema: 1,
+            meta: &p.meta,
+            diagnosis: &p.diagnosis,
+            diff: &p.diff,
+        }))?;
+        return Ok(exit::SUCCESS);
+    }
+    let diff = crate::patch::render::render_diff(&p.patch, ctx.term.color);
+    print_stdout(&format!(
+        "{} {} (risk {}/100)\nrepo: {}\nfailure: {}\n\n{}\n\n{diff}\n",
+        ctx.term.bold("pending"),
+        p.meta.id,
+        p.meta.risk,
+        p.meta.repo,
+        p.meta.failure_summary,
+        p.diagnosis.trim()
+    ))?;
+    Ok(exit::SUCCESS)
+}
+
+fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<i32, Error> {
+    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
+    approval::mark_rejected(state, id, reason).map_err(queue_error)?;
+    if !ctx.json {
+        print_stdout(&format!(
+            "rejected {id}{}\n",
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {reason}")
+            }
+        ))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Lock, reload, check the tree, ask, prove on a staged copy, apply, record.
+fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32, Error> {
+    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
+    let p = load(state, id)?;
+    let repo = PathBuf::from(&p.meta.repo);
+    let moved = p.tree_moved(&repo);
+    if !moved.is_empty() {
+        return Err(Error::runtime(format!(
+            "{} changed since the patch was made: {}",
+            repo.display(),
+            moved.join(", ")
+        ))
+        .with_hint(format!(
+            "reject it with `selfheal approve --reject {id}` and run the repair again"
+        )));
+    }
+    if !yes {
+        let diff = crate::patch::render::render_diff(&p.patch, ctx.term.color);
+        match approval::ask(&p.diagnosis, &diff, ctx.term.interactive()) {
+            Decision::Approve => {}
+            Decision::Reject => return reject(ctx, state, id, "rejected at the prompt"),
+            Decision::Defer => {
+                return Err(
+                    Error::new(exit::NEEDS_APPROVAL, format!("{id} needs a decision"))
+                        .with_hint("answer on a terminal, or pass --yes"),
+                );
+            }
+        }
+    }
+    let outcome = revalidate(ctx, &repo, &p)?;
+    if !outcome.passed {
+        return Err(Error::new(
+            exit::NOT_HEALED,
+            format!(
+                "the patch no longer passes the tests: {}",
+                outcome.summary()
+            ),
+        )
+        .with_hint(format!(
+            "reject it with `selfheal approve --reject {id}` and run the repair again"
+        )));
+    }
+    let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)
+        .map_err(|e| Error::runtime(e.to_string()))?;
+    applied
+        .commit()
+        .map_err(|e| Error::runtime(e.to_string()))?;
+    approval::mark_applied(state, id).map_err(queue_error)?;
+    print_stdout(&format!(
+        "applied {id} to {} ({})\n",
+        repo.display(),
+        p.patch.paths().join(", ")
+    ))?;
+    Ok(exit::SUCCESS)
+}
+
+/// The tests, again, on a staged copy of the current tree with the patch over it.
+fn revalidate(
+    ctx: &Ctx,
+    repo: &std::path::Path,
+    p: &Pending,
+) -> Result<crate::validate::Outcome, Error> {
+    let files: Vec<(String, Option<String>)> = p
+        .patch
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.new.clone()))
+        .collect();
+    let staged = stage::stage(repo, &files, &ctx.config.validate.exclude)
+        .map_err(|e| Error::runtime("cannot stage a copy for validation").with_source(e))?;
+    let command = resolve_command(&ctx.config.validate.command, repo).map_err(Error::from)?;
+    let req = ValidationRequest::new(
+        staged.path(),
+        command,
+        Duration::from_secs(ctx.config.validate.timeout_secs),
+        p.meta.id.clone(),
+    );
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    rt.block_on(async {
+        let validator = super::heal::validator(ctx).await?;
+        validator.validate(&req).await.map_err(Error::from)
+    })
+}
+
+fn queue_error(e: approval::QueueError) -> Error {
+    Error::runtime(e.to_string())
+}

@@ -1,0 +1,225 @@
+//! The clap types: global flags and one struct per subcommand. Flags are `Option`s so
+//! that "not given" falls through to the config file and the environment.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Heals failed CI runs: finds the root cause in GitHub Actions logs, proposes a fix,
+/// proves it by running the tests, and can open a pull request.
+#[derive(Debug, Parser)]
+#[command(name = "selfheal", version, about, long_about = None, after_help = after_help())]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn after_help() -> String {
+    format!(
+        "{}\nEnvironment: GH_TOKEN, GITHUB_TOKEN (in that order), OPENAI_API_KEY, OPENAI_BASE_URL, \
+         SELFHEAL_<SECTION>_<KEY>, NO_COLOR, CI.\nConfiguration: self-heal.toml at the repository root \
+         (see self-heal.toml.example).",
+        crate::error::exit::help_text()
+    )
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read configuration from PATH instead of ./self-heal.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Ignore self-heal.toml: embedded defaults, environment and flags only.
+    #[arg(long, global = true)]
+    pub no_config: bool,
+    /// Print only JSON on stdout (schema documented in README.md, `"schema": 1`).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to colour output [default: from config, else auto; NO_COLOR is honoured].
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorWhen>,
+    /// Where selfheal keeps its cache, pending patches and run records [default: .selfheal].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SandboxKind {
+    Docker,
+    Local,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find failed GitHub Actions runs, heal them, and open pull requests.
+    Run(RunArgs),
+    /// Pre-flight: say what is missing (token, LLM endpoint, Docker, git identity, …).
+    Check(CheckArgs),
+    /// Triage and repair from cached or given logs, with no GitHub access.
+    Offline(OfflineArgs),
+    /// Review pending patches, in the terminal or on a local web page.
+    Approve(ApproveArgs),
+}
+
+/// Flags shared by every subcommand that repairs.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Approve the patch without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the patch, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to run the tests [default: docker in CI, else local].
+    #[arg(long, value_enum)]
+    pub sandbox: Option<SandboxKind>,
+    /// Repair attempts before giving up [default: from self-heal.toml, else 3].
+    #[arg(long, env = "SELFHEAL_MAX_ATTEMPTS", value_name = "N")]
+    pub max_attempts: Option<u32>,
+    /// LLM model id [default: from config, env SELFHEAL_MODEL].
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Print the prompt that would be sent, and send nothing.
+    #[arg(long)]
+    pub print_prompt: bool,
+    /// Save every LLM exchange (masked) to DIR.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Answer LLM requests from a recording in DIR, with no network.
+    #[arg(long, value_name = "DIR", conflicts_with = "record")]
+    pub replay: Option<PathBuf>,
+    /// Force this tool's parser instead of detecting it (pytest, cargo, go, tsc, …).
+    #[arg(long, value_name = "TOOL")]
+    pub tool: Option<String>,
+    /// Output format; `--json` is the same as `--format json`.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct OfflineArgs {
+    /// A run-log ZIP, a job log (.txt), a cached run directory, or `-` for stdin.
+    #[arg(value_name = "LOGS")]
+    pub logs: String,
+    /// The checkout to check paths against and repair [default: current directory if it is a git repository].
+    #[arg(long, value_name = "DIR")]
+    pub repo_dir: Option<PathBuf>,
+    /// Triage only: report the root causes, call no LLM, change nothing.
+    #[arg(long)]
+    pub no_llm: bool,
+    /// Logs of the last green run of the same job: lines that also occur there are dropped.
+    #[arg(long, value_name = "LOGS")]
+    pub baseline: Option<String>,
+    #[command(flatten)]
+    pub repair: RepairArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// OWNER/NAME [default: GITHUB_REPOSITORY, else the origin remote].
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// GitHub API base URL [default: GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Only this run.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<u64>,
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Workflow file name or id.
+    #[arg(long)]
+    pub workflow: Option<String>,
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Only runs created since (YYYY-MM-DD or a duration like 2d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many runs.
+    #[arg(long, default_value_t = 5)]
+    pub limit: u32,
+    /// Keep polling for new failures until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Open the pull request as a draft.
+    #[arg(long)]
+    pub draft: bool,
+    /// Push nothing and open no pull request.
+    #[arg(long)]
+    pub no_pr: bool,
+    /// Act even on failures whose earlier fix was rejected.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub repair: RepairArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also make one tiny completion and start one container.
+    #[arg(long)]
+    pub deep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// `show ID`, or the ID of a pending patch to apply. Without it, list the queue.
+    #[arg(value_name = "ID|show")]
+    pub target: Vec<String>,
+    /// Reject this pending patch.
+    #[arg(long, value_name = "ID")]
+    pub reject: Option<String>,
+    /// Why it was rejected (kept in the history).
+    #[arg(long, requires = "reject")]
+    pub reason: Option<String>,
+    /// Serve the review page on 127.0.0.1.
+    #[arg(long)]
+    pub web: bool,
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_exit_codes_and_subcommands() {
+        let help = Cli::command().render_long_help().to_string();
+        for word in [
+            "run",
+            "check",
+            "offline",
+            "approve",
+            "needs-approval",
+            "nothing-found",
+            "GH_TOKEN",
+        ] {
+            assert!(help.contains(word), "--help lacks {word}");
+        }
+    }
+}

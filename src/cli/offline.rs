@@ -1,0 +1,113 @@
+//! `selfheal offline LOGS`: triage (and, later, repair) from a run-log ZIP, a job log,
+//! a cached run directory or stdin, with no GitHub access.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, exit};
+use crate::logs::archive::{LogError, LogSource};
+use crate::logs::triage::{Triage, TriageOptions, triage};
+use crate::report::{human, json};
+
+use super::args::{Format, OfflineArgs};
+use super::{Ctx, print_stdout};
+
+/// The repository the logs belong to: `--repo-dir`, else the current directory.
+pub fn repo_root(args: &OfflineArgs) -> PathBuf {
+    args.repo_dir.clone().unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Flag overrides for the config layer.
+pub fn flags(args: &OfflineArgs) -> Vec<(String, toml::Value)> {
+    let mut flags = Vec::new();
+    if let Some(n) = args.repair.max_attempts {
+        flags.push((
+            "validate.max_attempts".into(),
+            toml::Value::Integer(n.into()),
+        ));
+    }
+    if let Some(m) = &args.repair.model {
+        flags.push(("llm.model".into(), m.clone().into()));
+    }
+    if let Some(s) = args.repair.sandbox {
+        let v = match s {
+            super::args::SandboxKind::Docker => "docker",
+            super::args::SandboxKind::Local => "local",
+        };
+        flags.push(("validate.sandbox".into(), v.into()));
+    }
+    flags
+}
+
+pub fn run(ctx: &Ctx, args: &OfflineArgs) -> Result<i32, Error> {
+    let t = triage_logs(ctx, args)?;
+    if args.no_llm {
+        return report_triage(ctx, args, &t);
+    }
+    if t.failures.is_empty() {
+        return report_triage(ctx, args, &t);
+    }
+    if !ctx.json && !args.repair.print_prompt {
+        eprint!("{}", human::triage(&t, &ctx.term));
+    }
+    super::heal::heal(ctx, &args.repair, &ctx.repo_root, &t.failures)
+}
+
+/// Reads and triages the logs named on the command line.
+pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
+    if let Some(tool) = &args.repair.tool {
+        let known = crate::logs::parse::tool_names();
+        if !known.contains(&tool.as_str()) {
+            return Err(Error::usage(format!("unknown tool `{tool}` for --tool"))
+                .with_hint(format!("use one of: {}", known.join(", "))));
+        }
+    }
+    let source = LogSource::from_arg(&args.logs).map_err(log_error)?;
+    let opts = TriageOptions {
+        tool: args.repair.tool.clone(),
+        repo_dir: repo_dir_for_paths(args, &ctx.repo_root),
+        limits: ctx.config.log_limits(),
+        baseline: args
+            .baseline
+            .as_deref()
+            .map(LogSource::from_arg)
+            .transpose()
+            .map_err(log_error)?,
+    };
+    triage(&source, &opts).map_err(log_error)
+}
+
+/// Paths are checked against the repo only when it is one (`--repo-dir`, or a git checkout).
+fn repo_dir_for_paths(args: &OfflineArgs, root: &Path) -> Option<PathBuf> {
+    if args.repo_dir.is_some() || root.join(".git").exists() {
+        Some(root.to_path_buf())
+    } else {
+        None
+    }
+}
+
+fn report_triage(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error> {
+    let format = if ctx.json {
+        Format::Json
+    } else {
+        args.repair.format.unwrap_or(Format::Human)
+    };
+    let text = match format {
+        Format::Json => json::to_string(&json::triage_report(t)),
+        Format::Human => human::triage(t, &ctx.term),
+        Format::Sarif => {
+            return Err(Error::usage("--format sarif is not built yet")
+                .with_hint("use --json for machine-readable output"));
+        }
+    };
+    print_stdout(&text)?;
+    Ok(if t.failures.is_empty() {
+        exit::NOTHING_FOUND
+    } else {
+        exit::SUCCESS
+    })
+}
+
+pub fn log_error(e: LogError) -> Error {
+    let hint = e.hint();
+    Error::runtime(e.to_string()).with_hint(hint).with_source(e)
+}

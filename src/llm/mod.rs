@@ -1,0 +1,102 @@
+//! The LLM stage: one [`Provider`] trait and what sits behind it.
+//!
+//! `client` talks to any OpenAI-compatible endpoint (OpenAI, Ollama, llama.cpp, vLLM) with
+//! plain reqwest and lenient types; `retry` owns the 429/5xx policy and the injected
+//! sleeper; `meter` counts tokens and cost against the per-run budget; `cassette` records
+//! and replays exchanges; `prompts` renders the templates in `prompts/`; `tokens` counts
+//! tokens offline. `fake` is an OpenAI-compatible test server used by unit and
+//! integration tests. Nothing here touches the repository's files.
+
+pub mod cassette;
+pub mod client;
+mod error;
+#[doc(hidden)]
+pub mod fake;
+pub mod language;
+pub mod meter;
+pub mod prompts;
+pub mod retry;
+pub mod tokens;
+mod wire;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use cassette::{RecordingProvider, ReplayProvider};
+pub use client::{ClientOptions, OpenAiClient};
+pub use error::LlmError;
+pub use language::Language;
+pub use meter::{Budget, Meter, MeteredProvider, Totals};
+pub use prompts::{Prompts, Template};
+pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
+
+/// A boxed future, so that [`Provider`] stays object-safe (`Arc<dyn Provider>`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One chat exchange as the pipeline asks for it: a system and a user message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub system: String,
+    pub user: String,
+    pub max_tokens: u32,
+    pub temperature: f32,
+    /// What the call is for: `diagnosis`, `patch` or `retry`. Recorded in cassettes.
+    pub purpose: String,
+}
+
+/// Tokens used by one call. `estimated` is true when the server sent no `usage` block and
+/// the counts come from [`tokens::count`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    #[serde(default)]
+    pub estimated: bool,
+}
+
+/// The model's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatReply {
+    pub text: String,
+    pub usage: Usage,
+    pub model: String,
+    /// As the server said it; `"length"` means the reply was cut at `max_tokens`.
+    pub finish_reason: Option<String>,
+}
+
+impl ChatReply {
+    /// True when the server stopped because `max_tokens` ran out.
+    pub fn truncated(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+}
+
+/// Anything that answers chat requests: the HTTP client, a cassette, a metered wrapper.
+pub trait Provider: Send + Sync {
+    fn complete<'a>(&'a self, req: &'a ChatRequest) -> BoxFuture<'a, Result<ChatReply, LlmError>>;
+}
+
+impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {
+    fn complete<'a>(&'a self, req: &'a ChatRequest) -> BoxFuture<'a, Result<ChatReply, LlmError>> {
+        (**self).complete(req)
+    }
+}
+
+impl<P: Provider + ?Sized> Provider for Box<P> {
+    fn complete<'a>(&'a self, req: &'a ChatRequest) -> BoxFuture<'a, Result<ChatReply, LlmError>> {
+        (**self).complete(req)
+    }
+}
+
+/// Installs ring as rustls' crypto provider once per process. Must run before any reqwest
+/// client is built (reqwest is built with `rustls-no-provider`, see shared/CRATES.md).
+pub fn init_tls() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // Err means another provider was installed first, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

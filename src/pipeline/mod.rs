@@ -1,0 +1,73 @@
+//! The repair loop: choose the failures to fix, try the deterministic fixers, build the
+//! context, ask the model for a patch, check it (parse, guard, risk), get approval,
+//! prove it on a staged copy of the tree, and only then apply it to the working tree;
+//! on a failed proof, retry with what the tests said. Emits [`Event`]s for the
+//! reporters; prints nothing itself.
+
+pub mod record;
+pub mod repair;
+pub mod stage;
+
+pub use record::{AttemptRecord, RunRecord, Verdict};
+pub use repair::{Approver, Decision, Mode, Proposal, Repair, repair};
+
+use crate::llm::Usage;
+use crate::risk::Risk;
+use crate::validate::Outcome;
+
+/// What happened, as it happens. `report::human` renders these on stderr.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Started {
+        targets: usize,
+        max_attempts: u32,
+    },
+    FixerFailed {
+        name: String,
+        why: String,
+    },
+    PromptBuilt {
+        attempt: u32,
+        prompt_tokens: usize,
+        context_tokens: usize,
+    },
+    Replied {
+        attempt: u32,
+        usage: Usage,
+        truncated: bool,
+    },
+    PatchRefused {
+        attempt: u32,
+        why: String,
+    },
+    Proposed(Box<Proposal>),
+    Validating {
+        attempt: u32,
+        command: String,
+    },
+    Validated {
+        attempt: u32,
+        outcome: Outcome,
+    },
+    NoProgress {
+        attempt: u32,
+    },
+    Applied {
+        paths: Vec<String>,
+    },
+    Prompt {
+        system: String,
+        user: String,
+    },
+}
+
+/// Where a proposal came from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Llm,
+    Fixer(String),
+}
+
+/// Keeps the compiler honest about `Risk` being part of a proposal's public surface.
+pub type RiskVerdict = Risk;

@@ -1,0 +1,152 @@
+//! The run record `<state>/runs/<id>.json`: every attempt, its patch, tokens, durations
+//! and outcome, written atomically; `--json` prints the same document.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::Source;
+use crate::llm::Usage;
+use crate::logs::Failure;
+use crate::risk::Risk;
+use crate::validate::Outcome;
+
+pub const SCHEMA: u32 = 1;
+
+/// How a repair ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A validated patch was applied to the working tree.
+    Healed,
+    /// A validated patch waits in the queue for `selfheal approve`.
+    Pending,
+    /// `--dry-run`: the patch was shown, nothing was written.
+    DryRun,
+    /// `--print-prompt`: the prompt was shown, nothing was sent.
+    PromptPrinted,
+    /// The user said no.
+    Rejected,
+    /// No patch passed validation within the attempts or the budget.
+    NotHealed,
+    /// Only failures no code change fixes (timeouts, OOM, network, runner trouble).
+    NoCodeChange,
+}
+
+impl Verdict {
+    pub fn exit_code(self) -> i32 {
+        use crate::error::exit;
+        match self {
+            Verdict::Healed | Verdict::DryRun | Verdict::PromptPrinted => exit::SUCCESS,
+            Verdict::Pending => exit::NEEDS_APPROVAL,
+            Verdict::Rejected | Verdict::NotHealed => exit::NOT_HEALED,
+            Verdict::NoCodeChange => exit::NOTHING_FOUND,
+        }
+    }
+}
+
+/// One attempt: a proposal and what became of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptRecord {
+    pub n: u32,
+    pub source: Source,
+    pub diagnosis: String,
+    /// The patch as a git-apply-compatible diff; empty when none could be made.
+    pub patch: String,
+    pub risk: Option<Risk>,
+    /// Why the reply could not become a patch (fed back to the model).
+    pub refused: Option<String>,
+    pub validation: Option<Outcome>,
+    pub usage: Usage,
+    pub duration_ms: u64,
+}
+
+/// The whole repair, as saved and as printed by `--json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    pub schema: u32,
+    pub id: String,
+    pub repo: PathBuf,
+    pub verdict: Verdict,
+    pub failures: Vec<Failure>,
+    pub attempts: Vec<AttemptRecord>,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cost_usd: f64,
+    pub llm_calls: u32,
+    /// Repairs made by a fixer, not the model.
+    pub llm_calls_saved: u32,
+    pub pending_id: Option<String>,
+    pub applied: Vec<String>,
+    pub duration_ms: u64,
+    /// Why it stopped, in words, when it did not heal.
+    pub note: Option<String>,
+}
+
+impl RunRecord {
+    /// Writes `<state>/runs/<id>.json` (temp file + rename).
+    pub fn save(&self, state_dir: &Path) -> std::io::Result<PathBuf> {
+        let dir = state_dir.join("runs");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}.json", self.id));
+        let tmp = dir.join(format!(".{}.json.tmp", self.id));
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+}
+
+/// A run id that sorts by time: `20261124T101502-<pid hex>`.
+pub fn new_run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}-{:x}{:03x}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        std::process::id(),
+        now.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
+        assert!(new_run_id().starts_with("20"));
+    }
+
+    #[test]
+    fn verdicts_map_to_exit_codes() {
+        use crate::error::exit;
+        assert_eq!(Verdict::Healed.exit_code(), exit::SUCCESS);
+        assert_eq!(Verdict::Pending.exit_code(), exit::NEEDS_APPROVAL);
+        assert_eq!(Verdict::NotHealed.exit_code(), exit::NOT_HEALED);
+        assert_eq!(Verdict::NoCodeChange.exit_code(), exit::NOTHING_FOUND);
+    }
+}

@@ -1,0 +1,589 @@
+//! The repair loop itself. Order per attempt: propose (fixer or model) → check (parse,
+//! plan under the guard, risk) → approve → prove on a staged copy → apply. The working
+//! tree is written only after a patch is approved AND proven, through the journaled
+//! all-or-nothing apply; everything before that happens on copies.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::record::{AttemptRecord, RunRecord, SCHEMA, Verdict};
+use super::{Event, Source, stage};
+use crate::config::Config;
+use crate::context;
+use crate::fixers;
+use crate::llm::language::Language;
+use crate::llm::{ChatRequest, LlmError, Provider, Usage, prompts::Prompts};
+use crate::logs::{Failure, StepLog, parse, signature};
+use crate::patch::guard::Guard;
+use crate::patch::{self, Patch};
+use crate::risk::{self, Change, Risk};
+use crate::validate::{Outcome, ValidationRequest, Validator, resolve_command, validate_scoped};
+
+/// How the user wants the repair to go.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mode {
+    /// `--yes`: approve without asking (vetoed or dangerous patches still wait).
+    pub yes: bool,
+    /// `--dry-run`: show the first patch, write nothing, run nothing.
+    pub dry_run: bool,
+    /// `--print-prompt`: show the prompt, send nothing.
+    pub print_prompt: bool,
+    /// A person can answer y/N.
+    pub interactive: bool,
+}
+
+/// Everything a repair reads.
+pub struct Repair<'a> {
+    pub config: &'a Config,
+    pub repo: &'a Path,
+    pub state_dir: PathBuf,
+    pub failures: &'a [Failure],
+    pub run_id: String,
+    pub mode: Mode,
+}
+
+/// A patch ready for a decision.
+#[derive(Clone, Debug)]
+pub struct Proposal {
+    pub attempt: u32,
+    pub source: Source,
+    pub diagnosis: String,
+    pub patch: Patch,
+    /// Git-apply-compatible diff.
+    pub diff: String,
+    pub risk: Risk,
+    pub validation: Option<Outcome>,
+}
+
+pub use crate::approval::prompt::Decision;
+
+/// Asks a person about a proposal, or keeps it for later.
+pub trait Approver {
+    /// y/N before the patch is proven (interactive runs only).
+    fn decide(&mut self, proposal: &Proposal) -> Decision;
+    /// Saves a proven patch for `selfheal approve`; returns its id.
+    fn keep(&mut self, proposal: &Proposal) -> Result<String, String>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Validate(#[from] crate::validate::ValidateError),
+    #[error(transparent)]
+    Apply(#[from] patch::apply::ApplyError),
+    #[error(transparent)]
+    Guard(#[from] patch::guard::GuardError),
+    #[error("could not stage a copy of {repo} for validation: {source}")]
+    Stage {
+        repo: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Mutable state of one repair.
+struct Run<'a, 'b> {
+    r: &'b Repair<'a>,
+    on_event: &'b mut dyn FnMut(&Event),
+    record: RunRecord,
+    started: Instant,
+}
+
+/// Runs the whole loop and returns the record (also when nothing healed).
+pub async fn repair<V: Validator + Sync>(
+    r: &Repair<'_>,
+    provider: &dyn Provider,
+    validator: &V,
+    approver: &mut dyn Approver,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<RunRecord, PipelineError> {
+    let targets: Vec<Failure> = r
+        .failures
+        .iter()
+        .filter(|f| f.needs_code_change)
+        .cloned()
+        .collect();
+    let mut run = Run {
+        r,
+        on_event,
+        record: empty_record(r, &targets),
+        started: Instant::now(),
+    };
+    if targets.is_empty() {
+        return Ok(run.finish(
+            Verdict::NoCodeChange,
+            Some("no failure here is fixed by changing code".into()),
+        ));
+    }
+    (run.on_event)(&Event::Started {
+        targets: targets.len(),
+        max_attempts: r.config.validate.max_attempts,
+    });
+    let guard = Guard::new(r.repo, &r.config.policy, Some(&r.state_dir))?;
+    if !r.mode.print_prompt
+        && let Some(verdict) = run
+            .try_fixers(&targets, &guard, validator, approver)
+            .await?
+    {
+        return Ok(run.finish(verdict, None));
+    }
+    run.llm_loop(&targets, &guard, provider, validator, approver)
+        .await
+}
+
+fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
+    RunRecord {
+        schema: SCHEMA,
+        id: r.run_id.clone(),
+        repo: r.repo.to_path_buf(),
+        verdict: Verdict::NotHealed,
+        failures: targets.to_vec(),
+        attempts: Vec::new(),
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cost_usd: 0.0,
+        llm_calls: 0,
+        llm_calls_saved: 0,
+        pending_id: None,
+        applied: Vec::new(),
+        duration_ms: 0,
+        note: None,
+    }
+}
+
+impl Run<'_, '_> {
+    fn finish(mut self, verdict: Verdict, note: Option<String>) -> RunRecord {
+        self.record.verdict = verdict;
+        self.record.note = note;
+        self.record.duration_ms = self.started.elapsed().as_millis() as u64;
+        self.record
+    }
+
+    fn emit(&mut self, e: Event) {
+        (self.on_event)(&e);
+    }
+
+    /// Deterministic fixers first: a validated fixer patch saves the LLM call.
+    async fn try_fixers<V: Validator + Sync>(
+        &mut self,
+        targets: &[Failure],
+        guard: &Guard,
+        validator: &V,
+        approver: &mut dyn Approver,
+    ) -> Result<Option<Verdict>, PipelineError> {
+        let timeout = Duration::from_secs(self.r.config.validate.timeout_secs);
+        for fixer in fixers::fixers_for(targets) {
+            let files = match fixers::run_fixer(&fixer, self.r.repo, timeout) {
+                Ok(files) => files,
+                Err(e) => {
+                    self.emit(Event::FixerFailed {
+                        name: fixer.name.into(),
+                        why: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let patch = fixer_patch(files, guard)?;
+            let n = self.record.attempts.len() as u32 + 1;
+            let proposal = self.propose(
+                n,
+                Source::Fixer(fixer.name.into()),
+                format!("`{}` fixes this mechanically", fixer.name),
+                patch,
+                targets,
+            );
+            let (verdict, _) = self
+                .decide_and_prove(
+                    proposal,
+                    targets,
+                    validator,
+                    approver,
+                    Usage::default(),
+                    Instant::now(),
+                )
+                .await?;
+            if let Some(v) = verdict {
+                if v == Verdict::Healed || v == Verdict::Pending {
+                    self.record.llm_calls_saved += 1;
+                }
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn llm_loop<V: Validator + Sync>(
+        mut self,
+        targets: &[Failure],
+        guard: &Guard,
+        provider: &dyn Provider,
+        validator: &V,
+        approver: &mut dyn Approver,
+    ) -> Result<RunRecord, PipelineError> {
+        let cfg = self.r.config;
+        let ctx = context::build(targets, self.r.repo, cfg.llm.context_tokens);
+        let ctx_text = ctx.render();
+        let files = context_files(&ctx);
+        let langs = languages(&ctx, targets, &files);
+        let main_file = ctx
+            .primary_file
+            .clone()
+            .or_else(|| files.first().cloned())
+            .unwrap_or_default();
+        let prompts = Prompts::from_config(&cfg.llm)?;
+        let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
+        let mut last_signature: Option<String> = None;
+        let first = self.record.attempts.len() as u32 + 1;
+        for n in first..first + cfg.validate.max_attempts {
+            let started = Instant::now();
+            let req = match &feedback {
+                None => prompts.patch(&cfg.llm, &langs, &main_file, "", &ctx_text)?,
+                Some((prev, out)) => {
+                    prompts.retry(&cfg.llm, &langs, &main_file, &ctx_text, prev, out)?
+                }
+            };
+            self.emit(Event::PromptBuilt {
+                attempt: n,
+                prompt_tokens: crate::llm::tokens::chat_prompt(&req.system, &req.user),
+                context_tokens: ctx.tokens,
+            });
+            if self.r.mode.print_prompt {
+                self.emit(Event::Prompt {
+                    system: req.system.clone(),
+                    user: req.user.clone(),
+                });
+                return Ok(self.finish(Verdict::PromptPrinted, None));
+            }
+            let reply = match self.ask(provider, &req, n).await {
+                Ok(reply) => reply,
+                Err(LlmError::Budget { what, .. }) => {
+                    return Ok(self.finish(Verdict::NotHealed, Some(format!("stopped: {what}"))));
+                }
+                Err(e @ (LlmError::EmptyReply { .. } | LlmError::BadReply { .. })) => {
+                    let why = e.to_string();
+                    self.refuse(n, &why, Usage::default(), started, "");
+                    feedback = Some((
+                        String::new(),
+                        format!("Your reply could not be used: {why}"),
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let patch = match plan_reply(&reply.text, &files, guard) {
+                Ok(p) => p,
+                Err(why) => {
+                    self.refuse(n, &why, reply.usage, started, &reply.text);
+                    feedback = Some((
+                        String::new(),
+                        format!("Your reply could not be applied: {why}"),
+                    ));
+                    continue;
+                }
+            };
+            let proposal = self.propose(n, Source::Llm, diagnosis_of(&reply.text), patch, targets);
+            let diff = proposal.diff.clone();
+            let (verdict, outcome) = self
+                .decide_and_prove(proposal, targets, validator, approver, reply.usage, started)
+                .await?;
+            if let Some(v) = verdict {
+                let note = self.record.note.take();
+                return Ok(self.finish(v, note));
+            }
+            let Some(outcome) = outcome else { break };
+            let sig = outcome_signature(&outcome);
+            if last_signature.as_ref() == Some(&sig) {
+                self.emit(Event::NoProgress { attempt: n });
+                return Ok(self.finish(
+                    Verdict::NotHealed,
+                    Some("two attempts in a row failed the same way".into()),
+                ));
+            }
+            last_signature = Some(sig);
+            feedback = Some((diff, outcome.tail.clone()));
+        }
+        Ok(self.finish(
+            Verdict::NotHealed,
+            Some(format!(
+                "no patch passed validation in {} attempts",
+                cfg.validate.max_attempts
+            )),
+        ))
+    }
+
+    async fn ask(
+        &mut self,
+        provider: &dyn Provider,
+        req: &ChatRequest,
+        n: u32,
+    ) -> Result<crate::llm::ChatReply, LlmError> {
+        let reply = provider.complete(req).await?;
+        self.record.llm_calls += 1;
+        self.record.prompt_tokens += reply.usage.prompt_tokens;
+        self.record.completion_tokens += reply.usage.completion_tokens;
+        self.record.cost_usd += crate::llm::meter::Budget::from_config(&self.r.config.llm)
+            .cost(reply.usage.prompt_tokens, reply.usage.completion_tokens);
+        self.emit(Event::Replied {
+            attempt: n,
+            usage: reply.usage,
+            truncated: reply.truncated(),
+        });
+        Ok(reply)
+    }
+
+    fn refuse(&mut self, n: u32, why: &str, usage: Usage, started: Instant, reply: &str) {
+        self.emit(Event::PatchRefused {
+            attempt: n,
+            why: why.to_string(),
+        });
+        self.record.attempts.push(AttemptRecord {
+            n,
+            source: Source::Llm,
+            diagnosis: diagnosis_of(reply),
+            patch: String::new(),
+            risk: None,
+            refused: Some(why.to_string()),
+            validation: None,
+            usage,
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+    }
+
+    fn propose(
+        &mut self,
+        n: u32,
+        source: Source,
+        diagnosis: String,
+        patch: Patch,
+        targets: &[Failure],
+    ) -> Proposal {
+        let changes: Vec<Change<'_>> = patch
+            .files
+            .iter()
+            .map(|f| Change {
+                path: &f.path,
+                old: f.old.as_deref(),
+                new: f.new.as_deref(),
+            })
+            .collect();
+        let risk = risk::assess(&changes, targets);
+        let diff = patch::render::git_diff(&patch);
+        Proposal {
+            attempt: n,
+            source,
+            diagnosis,
+            patch,
+            diff,
+            risk,
+            validation: None,
+        }
+    }
+
+    /// Approval, proof and apply for one proposal. `Some(verdict)` ends the repair;
+    /// `None` with an outcome means "failed validation, retry".
+    async fn decide_and_prove<V: Validator + Sync>(
+        &mut self,
+        mut p: Proposal,
+        targets: &[Failure],
+        validator: &V,
+        approver: &mut dyn Approver,
+        usage: Usage,
+        started: Instant,
+    ) -> Result<(Option<Verdict>, Option<Outcome>), PipelineError> {
+        self.emit(Event::Proposed(Box::new(p.clone())));
+        let mode = self.r.mode;
+        if mode.dry_run {
+            self.push_attempt(&p, usage, started);
+            return Ok((Some(Verdict::DryRun), None));
+        }
+        if mode.interactive && !mode.yes && approver.decide(&p) != Decision::Approve {
+            self.push_attempt(&p, usage, started);
+            return Ok((Some(Verdict::Rejected), None));
+        }
+        let outcome = self.prove(&p, targets, validator).await?;
+        p.validation = Some(outcome.clone());
+        self.push_attempt(&p, usage, started);
+        if !outcome.passed {
+            return Ok((None, Some(outcome)));
+        }
+        let auto_ok = p.risk.auto_approvable(self.r.config.policy.max_auto_risk)
+            || (!self.r.config.env.ci && !p.risk.vetoed() && p.risk.dangers.is_empty());
+        let approved_before = mode.interactive && !mode.yes;
+        if approved_before || (mode.yes && auto_ok) {
+            self.apply(&p.patch)?;
+            return Ok((Some(Verdict::Healed), Some(outcome)));
+        }
+        Ok((Some(self.keep(&p, approver)), Some(outcome)))
+    }
+
+    /// Keeps a proven patch for `selfheal approve`.
+    fn keep(&mut self, p: &Proposal, approver: &mut dyn Approver) -> Verdict {
+        match approver.keep(p) {
+            Ok(id) => {
+                self.record.pending_id = Some(id);
+                Verdict::Pending
+            }
+            Err(why) => {
+                self.record.note = Some(format!("the patch could not be kept for approval: {why}"));
+                Verdict::NotHealed
+            }
+        }
+    }
+
+    fn push_attempt(&mut self, p: &Proposal, usage: Usage, started: Instant) {
+        self.record.attempts.push(AttemptRecord {
+            n: p.attempt,
+            source: p.source.clone(),
+            diagnosis: p.diagnosis.clone(),
+            patch: p.diff.clone(),
+            risk: Some(p.risk.clone()),
+            refused: None,
+            validation: p.validation.clone(),
+            usage,
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+    }
+
+    /// Runs the tests on a staged copy with the patch written over it.
+    async fn prove<V: Validator + Sync>(
+        &mut self,
+        p: &Proposal,
+        targets: &[Failure],
+        validator: &V,
+    ) -> Result<Outcome, PipelineError> {
+        let cfg = &self.r.config.validate;
+        let files: Vec<(String, Option<String>)> = p
+            .patch
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.new.clone()))
+            .collect();
+        let staged =
+            stage::stage(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::Stage {
+                repo: self.r.repo.to_path_buf(),
+                source: e,
+            })?;
+        let command = resolve_command(&cfg.command, self.r.repo)?;
+        self.emit(Event::Validating {
+            attempt: p.attempt,
+            command: command.clone(),
+        });
+        let mut req = ValidationRequest::new(
+            staged.path(),
+            command,
+            Duration::from_secs(cfg.timeout_secs),
+            self.r.run_id.clone(),
+        );
+        req.failing_tests = targets.iter().filter_map(|f| f.test.clone()).collect();
+        let outcome = validate_scoped(validator, &req).await?;
+        self.emit(Event::Validated {
+            attempt: p.attempt,
+            outcome: outcome.clone(),
+        });
+        Ok(outcome)
+    }
+
+    fn apply(&mut self, patch: &Patch) -> Result<(), PipelineError> {
+        let applied = patch::apply::apply_patch(self.r.repo, &self.r.state_dir, patch)?;
+        applied.commit()?;
+        let paths = patch
+            .paths()
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        self.record.applied = paths.clone();
+        self.emit(Event::Applied { paths });
+        Ok(())
+    }
+}
+
+fn fixer_patch(files: Vec<fixers::FixedFile>, guard: &Guard) -> Result<Patch, PipelineError> {
+    let mut patch = Patch::default();
+    for f in files {
+        let path = guard.check_path(&f.path)?;
+        patch.files.push(patch::FileChange {
+            path,
+            old: Some(f.old),
+            new: Some(f.new),
+        });
+    }
+    Ok(patch)
+}
+
+/// Parses and plans a reply; the error text is what the model is told.
+fn plan_reply(text: &str, context_files: &[String], guard: &Guard) -> Result<Patch, String> {
+    let edits = patch::parse_reply(text).map_err(|e| e.to_string())?;
+    patch::plan::plan_patch(&edits, context_files, guard).map_err(|e| e.to_string())
+}
+
+/// The `Cause: …` line the prompts ask for, else the first prose line of the reply.
+pub fn diagnosis_of(reply: &str) -> String {
+    let prose = |l: &&str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with("```") && !t.starts_with("<<<<<<<") && !t.contains('/')
+            || t.to_lowercase().starts_with("cause")
+    };
+    reply
+        .lines()
+        .find(|l| l.trim().to_lowercase().starts_with("cause:"))
+        .or_else(|| reply.lines().find(prose))
+        .map(|l| l.trim().trim_matches(['*', '#']).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A failed validation's root cause, as triage would sign it: the same signature twice
+/// in a row means the model is not making progress.
+fn outcome_signature(outcome: &Outcome) -> String {
+    let step = StepLog {
+        failed: true,
+        lines: outcome.tail.lines().map(str::to_string).collect(),
+        ..StepLog::default()
+    };
+    let failures = parse::parse_step(&step, None);
+    match failures.first() {
+        Some(f) => signature::signature_of(f),
+        None => signature::normalise(outcome.tail.lines().last().unwrap_or("")),
+    }
+}
+
+/// Repo files the model was shown, in rank order, once each.
+fn context_files(ctx: &context::Context) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for path in ctx.pieces.iter().filter_map(|p| p.path.clone()) {
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn languages(ctx: &context::Context, targets: &[Failure], files: &[String]) -> Vec<Language> {
+    let mut langs: Vec<Language> = ctx.languages.clone();
+    langs.extend(files.iter().filter_map(|f| Language::from_path(f)));
+    langs.extend(targets.iter().filter_map(|f| Language::from_tool(&f.tool)));
+    let mut unique = Vec::new();
+    for l in langs {
+        if !unique.contains(&l) {
+            unique.push(l);
+        }
+    }
+    unique
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnosis_prefers_the_cause_line() {
+        assert_eq!(
+            diagnosis_of("Sure!\nCause: off-by-one in range()\ncalc.py\n<<<<<<< SEARCH"),
+            "Cause: off-by-one in range()"
+        );
+        assert_eq!(
+            diagnosis_of("**The loop stops one early.**\n```python"),
+            "The loop stops one early."
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! A patched copy of the repository for validation, so a candidate patch is proven
+//! without touching the user's working tree: the tree is copied (leaving out `.git`,
+//! build output, dependency folders and the state dir) and the patch's files are
+//! written over the copy. Heavy caches are linked back, not copied.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Folders never copied: VCS data, build output, dependencies, selfheal's own state.
+pub const EXCLUDED_DIRS: &[&str] = &[
+    ".git",
+    "target",
+    "node_modules",
+    ".selfheal",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    "build",
+    "dist",
+    ".gradle",
+];
+
+/// Folders that are linked into the copy (read-mostly caches the tests may need).
+const LINKED_DIRS: &[&str] = &["node_modules", ".venv", "venv"];
+
+/// A staged copy; removed when dropped.
+pub struct Staged {
+    dir: tempfile::TempDir,
+}
+
+impl Staged {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Copies `repo` into a fresh temp dir and writes `files` (repo-relative path, new
+/// content or `None` to delete) over it. `extra_excludes` are folder names left out too.
+pub fn stage(
+    repo: &Path,
+    files: &[(String, Option<String>)],
+    extra_excludes: &[String],
+) -> io::Result<Staged> {
+    let dir = tempfile::Builder::new()
+        .prefix("selfheal-stage-")
+        .tempdir()?;
+    copy_tree(repo, dir.path(), extra_excludes)?;
+    link_caches(repo, dir.path())?;
+    for (path, content) in files {
+        let target = dir.path().join(path);
+        match content {
+            Some(text) => {
+                if let Some(parent) = target.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                fs::write(&target, text)?;
+            }
+            None => match fs::remove_file(&target) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            },
+        }
+    }
+    Ok(Staged { dir })
+}
+
+fn excluded(name: &str, extra: &[String]) -> bool {
+    EXCLUDED_DIRS.contains(&name) || extra.iter().any(|e| e.trim_end_matches('/') == name)
+}
+
+/// Recursive copy of regular files and folders; symlinks are recreated as links
+/// (never followed, so a link out of the repo copies nothing from outside it).
+fn copy_tree(from: &Path, to: &Path, extra: &[String]) -> io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let kind = entry.file_type()?;
+        let (src, dst) = (entry.path(), to.join(&name));
+        if kind.is_dir() {
+            if excluded(&name.to_string_lossy(), extra) {
+                continue;
+            }
+            fs::create_dir_all(&dst)?;
+            copy_tree(&src, &dst, extra)?;
+        } else if kind.is_symlink() {
+            let target = fs::read_link(&src)?;
+            std::os::unix::fs::symlink(target, &dst)?;
+        } else if kind.is_file() {
+            fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Links dependency folders back so tests find them without a reinstall.
+fn link_caches(repo: &Path, staged: &Path) -> io::Result<()> {
+    for name in LINKED_DIRS {
+        let src: PathBuf = repo.join(name);
+        if src.is_dir() {
+            std::os::unix::fs::symlink(&src, staged.join(name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Environment for local validation in a staged copy: reuse the repo's build cache
+/// (cargo fingerprints the copy's path, so only the crate itself rebuilds).
+pub fn cache_env(repo: &Path) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    let target = repo.join("target");
+    if repo.join("Cargo.toml").is_file() {
+        let dir = if target.is_dir() {
+            target
+        } else {
+            std::env::temp_dir().join("selfheal-cargo-target")
+        };
+        env.push((
+            "CARGO_TARGET_DIR".into(),
+            dir.to_string_lossy().into_owned(),
+        ));
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_the_tree_without_vcs_and_build_output_and_overlays_the_patch() {
+        let repo = tempfile::tempdir().unwrap();
+        let r = repo.path();
+        fs::create_dir_all(r.join(".git/objects")).unwrap();
+        fs::create_dir_all(r.join("target/debug")).unwrap();
+        fs::create_dir_all(r.join("src")).unwrap();
+        fs::write(r.join("src/a.py"), "old\n").unwrap();
+        fs::write(r.join("src/gone.py"), "x\n").unwrap();
+        fs::write(r.join("target/debug/big"), "bin").unwrap();
+        let files = vec![
+            ("src/a.py".to_string(), Some("new\n".to_string())),
+            ("src/new/b.py".to_string(), Some("b\n".to_string())),
+            ("src/gone.py".to_string(), None),
+        ];
+        let staged = stage(r, &files, &[]).unwrap();
+        let s = staged.path();
+        assert_eq!(fs::read_to_string(s.join("src/a.py")).unwrap(), "new\n");
+        assert_eq!(fs::read_to_string(s.join("src/new/b.py")).unwrap(), "b\n");
+        assert!(!s.join("src/gone.py").exists());
+        assert!(!s.join(".git").exists() && !s.join("target").exists());
+        // the user's tree is untouched
+        assert_eq!(fs::read_to_string(r.join("src/a.py")).unwrap(), "old\n");
+        assert!(r.join("src/gone.py").exists());
+        let path = s.to_path_buf();
+        drop(staged);
+        assert!(!path.exists(), "staged copy is removed on drop");
+    }
+
+    #[test]
+    fn symlinks_are_not_followed_and_caches_are_linked() {
+        let repo = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(outside.path(), repo.path().join("escape")).unwrap();
+        fs::create_dir_all(repo.path().join("node_modules/x")).unwrap();
+        let staged = stage(repo.path(), &[], &["escape".into()]).unwrap();
+        let link = staged.path().join("escape");
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            fs::symlink_metadata(staged.path().join("node_modules"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! The sandbox stage's errors; each says what to do next.
+
+use std::path::PathBuf;
+
+/// The hint shown whenever the engine cannot be used. Local runs are never automatic.
+pub const ENGINE_HINT: &str = "start it with `sudo systemctl start docker` or `dockerd`, \
+     or pass --sandbox local to run the tests on this machine";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("Docker engine not reachable at {host}: {reason} (hint: {ENGINE_HINT})")]
+    EngineUnreachable { host: String, reason: String },
+    #[error(
+        "DOCKER_HOST={host} is not supported: selfheal talks to Docker over a unix socket only \
+         (hint: set DOCKER_HOST=unix:///path/to/docker.sock, or pass --sandbox local)"
+    )]
+    UnsupportedHost { host: String },
+    #[error("Docker {action} failed: {source}")]
+    Docker {
+        action: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error(
+        "image {image} is not on this machine and cannot be pulled here (hint: build or `docker load` it, or clear validate.image to use selfheal's default image)"
+    )]
+    ImageMissing { image: String },
+    #[error(
+        "the sandbox base image {image} is missing (hint: build it once with `sudo .ci/images.sh` from the selfheal repository; it needs debootstrap and Docker)"
+    )]
+    BaseImageMissing { image: String },
+    #[error(
+        "no sandbox image for {dir}: the language is not recognised (hint: set validate.image or validate.dockerfile in self-heal.toml)"
+    )]
+    NoImage { dir: PathBuf },
+    #[error(
+        "building image {tag} failed: {message}\n{tail}(hint: fix the Dockerfile, or set validate.image to an image that exists)"
+    )]
+    BuildFailed {
+        tag: String,
+        message: String,
+        tail: String,
+    },
+    #[error(
+        "validate.setup `{command}` failed with exit code {code}:\n{tail}(hint: fix the setup command in self-heal.toml; it runs once with the network on)"
+    )]
+    SetupFailed {
+        command: String,
+        code: i64,
+        tail: String,
+    },
+    #[error(
+        "validate.setup `{command}` timed out after {secs} s (hint: raise validate.timeout_secs or make the setup lighter)"
+    )]
+    SetupTimedOut { command: String, secs: u64 },
+    #[error("reading {path} for the sandbox failed: {source}")]
+    Tree {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("validate.exclude pattern {pattern:?} is invalid: {reason}")]
+    BadPattern { pattern: String, reason: String },
+    #[error("interrupted by Ctrl-C or SIGTERM; the container was removed")]
+    Interrupted,
+}
+
+impl SandboxError {
+    /// Wraps a bollard error with what we were doing.
+    pub fn docker(
+        action: impl Into<String>,
+    ) -> impl FnOnce(bollard::errors::Error) -> SandboxError {
+        let action = action.into();
+        move |source| SandboxError::Docker { action, source }
+    }
+}

@@ -1,0 +1,364 @@
+//! `selfheal offline LOGS --repo-dir DIR`: the whole repair loop against a scripted
+//! OpenAI-compatible server on 127.0.0.1 and the sample projects' real tests. Every
+//! failure path must leave the working tree byte-identical.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use selfheal::llm::fake::{FakeLlm, Scripted};
+use serde_json::Value;
+
+use crate::cli::selfheal;
+
+/// A sample project copied to a temp dir and broken with its own `break.sh`.
+pub struct Broken {
+    pub dir: tempfile::TempDir,
+    pub meta: Value,
+    pub zip: PathBuf,
+}
+
+pub fn broken(name: &str) -> Broken {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_projects")
+        .join(name);
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", src.display()))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = Command::new("bash")
+        .arg(dir.path().join("break.sh"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "break.sh failed for {name}");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("selfheal.json")).unwrap()).unwrap();
+    Broken {
+        zip: src.join("failure.zip"),
+        dir,
+        meta,
+    }
+}
+
+/// Every file's bytes, except what tools and selfheal write beside the code.
+pub fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if [".selfheal", "__pycache__", ".pytest_cache", "target"].contains(&name.as_str()) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            walk(root, &path, out);
+        } else {
+            out.insert(
+                path.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string(),
+                std::fs::read(&path).unwrap(),
+            );
+        }
+    }
+}
+
+/// A reply in the shape real models give: chatter, a cause line, one edit block whose
+/// SEARCH is the whole lines of the broken file that hold `fix.find`.
+pub fn fix_reply(b: &Broken) -> String {
+    let fix = &b.meta["fix"];
+    let file = fix["file"].as_str().unwrap();
+    let (find, replace) = (
+        fix["find"].as_str().unwrap(),
+        fix["replace"].as_str().unwrap(),
+    );
+    let text = std::fs::read_to_string(b.dir.path().join(file)).unwrap();
+    let at = text
+        .find(find)
+        .unwrap_or_else(|| panic!("{file} lacks {find:?}"));
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at + find.len()..]
+        .find('\n')
+        .map_or(text.len(), |i| at + find.len() + i);
+    let search = &text[start..end];
+    format!(
+        "Sure! Here is the fix.\n\nCause: {}\n\n{file}\n<<<<<<< SEARCH\n{search}\n=======\n{}\n>>>>>>> REPLACE\n\nThis should make the tests pass.",
+        b.meta["bug"]["description"].as_str().unwrap_or("the bug"),
+        search.replacen(find, replace, 1)
+    )
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `selfheal offline` on the broken copy, talking to `llm`.
+pub fn offline(b: &Broken, llm: &FakeLlm, extra: &[&str]) -> std::process::Output {
+    let mut cmd = selfheal();
+    cmd.env("OPENAI_BASE_URL", llm.base_url())
+        .env("OPENAI_API_KEY", "test")
+        .env("SELFHEAL_LLM_MAX_RETRY_WAIT_SECS", "2")
+        .args([
+            "offline",
+            b.zip.to_str().unwrap(),
+            "--repo-dir",
+            b.dir.path().to_str().unwrap(),
+            "--sandbox",
+            "local",
+        ])
+        .args(extra);
+    cmd.output().unwrap()
+}
+
+fn run_tests(b: &Broken) -> bool {
+    let cmd = b.meta["test_command"].as_str().unwrap();
+    Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(b.dir.path())
+        .env(
+            "CARGO_TARGET_DIR",
+            std::env::temp_dir().join("selfheal-cargo-target"),
+        )
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn heal_one(name: &str) {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken(name);
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let out = offline(&b, &llm, &["--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{name} not healed:\n{}",
+        text(&out)
+    );
+    assert!(run_tests(&b), "{name}: tests still fail after the heal");
+    llm.verify().unwrap();
+    let record: Vec<_> = std::fs::read_dir(b.dir.path().join(".selfheal/runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(record.len(), 1, "one run record");
+}
+
+#[test]
+fn heals_python_samples() {
+    for name in [
+        "py-calc",
+        "py-config",
+        "py-inventory",
+        "py-orders",
+        "py-textstats",
+    ] {
+        heal_one(name);
+    }
+}
+
+#[test]
+fn heals_rust_samples() {
+    for name in ["rs-bank", "rs-duration", "rs-parser", "rs-stack"] {
+        heal_one(name);
+    }
+}
+
+#[test]
+fn heals_go_samples() {
+    if Command::new("go").arg("version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "go is required in CI (.ci/run installs golang-go)"
+        );
+        eprintln!("skipping Go samples: go is not installed");
+        return;
+    }
+    for name in ["go-geometry", "go-kvstore", "go-wordfreq"] {
+        heal_one(name);
+    }
+}
+
+#[test]
+fn heals_javascript_samples() {
+    for name in ["js-cart", "js-dates", "js-profiles", "js-slugify"] {
+        heal_one(name);
+    }
+}
+
+/// Runs a repair that must fail and checks the tree did not change at all.
+fn assert_untouched(name: &str, replies: Vec<Scripted>, extra: &[&str], want_code: i32) -> String {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken(name);
+    for r in replies {
+        llm.push(r);
+    }
+    let before = snapshot(b.dir.path());
+    let out = offline(&b, &llm, extra);
+    assert_eq!(out.status.code(), Some(want_code), "{}", text(&out));
+    assert!(
+        snapshot(b.dir.path()) == before,
+        "the working tree changed:\n{}",
+        text(&out)
+    );
+    text(&out)
+}
+
+#[test]
+fn garbage_replies_heal_nothing_and_change_nothing() {
+    let garbage = || Scripted::ok("I think the problem is somewhere in the code. Good luck!");
+    let out = assert_untouched(
+        "py-calc",
+        vec![garbage(), garbage(), garbage()],
+        &["--yes"],
+        5,
+    );
+    assert!(out.contains("refused"), "{out}");
+}
+
+#[test]
+fn edits_outside_the_repo_or_into_git_are_refused() {
+    let escape = "../outside.py\n<<<<<<< SEARCH\n=======\nprint('pwned')\n>>>>>>> REPLACE\n";
+    let git = ".git/config\n<<<<<<< SEARCH\n=======\n[core]\n>>>>>>> REPLACE\n";
+    let abs = "/etc/passwd\n<<<<<<< SEARCH\nroot\n=======\nx\n>>>>>>> REPLACE\n";
+    let out = assert_untouched(
+        "py-calc",
+        vec![Scripted::ok(escape), Scripted::ok(git), Scripted::ok(abs)],
+        &["--yes"],
+        5,
+    );
+    assert!(out.contains("outside") || out.contains(".."), "{out}");
+}
+
+#[test]
+fn a_patch_that_fails_validation_is_never_applied() {
+    let mut b = broken("py-calc");
+    let mut wrong = |n: u32| {
+        b.meta["fix"]["replace"] = format!("for i in range(len(values) - window - {n})]").into();
+        Scripted::ok(&fix_reply(&b))
+    };
+    let replies = vec![wrong(1), wrong(2), wrong(3)];
+    drop(b);
+    let out = assert_untouched("py-calc", replies, &["--yes"], 5);
+    assert!(out.contains("failed (exit"), "{out}");
+}
+
+#[test]
+fn without_a_terminal_or_yes_the_patch_waits_for_approval() {
+    let b = broken("py-calc");
+    let reply = fix_reply(&b);
+    drop(b);
+    let out = assert_untouched("py-calc", vec![Scripted::ok(&reply)], &[], 4);
+    assert!(out.contains("selfheal approve"), "{out}");
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let b = broken("py-calc");
+    let reply = fix_reply(&b);
+    drop(b);
+    let out = assert_untouched("py-calc", vec![Scripted::ok(&reply)], &["--dry-run"], 0);
+    assert!(out.contains("dry run"), "{out}");
+}
+
+#[test]
+fn print_prompt_sends_nothing() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("rs-stack");
+    let out = offline(&b, &llm, &["--print-prompt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("--- system ---") && stdout.contains("<<<<<<< SEARCH"),
+        "{stdout}"
+    );
+    assert!(
+        llm.requests().is_empty(),
+        "--print-prompt must not call the model"
+    );
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    llm.push(Scripted::rate_limited("1"));
+    llm.push(Scripted::server_error());
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let out = offline(&b, &llm, &["--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(llm.requests().len(), 3);
+}
+
+#[test]
+fn a_recorded_repair_replays_without_a_server() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    let cassette = tempfile::tempdir().unwrap();
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let out = offline(
+        &b,
+        &llm,
+        &[
+            "--yes",
+            "--dry-run",
+            "--record",
+            cassette.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let recorded = String::from_utf8_lossy(&out.stdout).to_string();
+    drop(llm);
+    let mut cmd = selfheal();
+    cmd.env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1").args([
+        "offline",
+        b.zip.to_str().unwrap(),
+        "--repo-dir",
+        b.dir.path().to_str().unwrap(),
+        "--sandbox",
+        "local",
+        "--yes",
+        "--dry-run",
+        "--replay",
+        cassette.path().to_str().unwrap(),
+    ]);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let strip = |s: &str| {
+        regex::Regex::new(r"\d+\.\d+ s")
+            .unwrap()
+            .replace_all(s, "")
+            .to_string()
+    };
+    assert_eq!(
+        strip(&String::from_utf8_lossy(&out.stdout)),
+        strip(&recorded)
+    );
+}

@@ -1,0 +1,8 @@
+//! Integration tests, built into one binary (ripgrep's layout): each module drives one
+//! stage or subcommand end to end.
+
+mod approve;
+mod cli;
+mod corpus;
+mod heal;
+mod sandbox;
