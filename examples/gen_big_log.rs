@@ -6,7 +6,10 @@
 //! file `0_test.txt` (a raw copy of the compressed bytes, so the job file holds that step
 //! only; a real job file also holds the small set-up step).
 //!
-//! `cargo run --release --example gen_big_log -- OUT.zip SIZE_MB [--once]`
+//! With `--one-line` the job file `0_test.txt` alone holds one line of `SIZE_MB`, then the
+//! exit-code line (the bounded-memory case).
+//!
+//! `cargo run --release --example gen_big_log -- OUT.zip SIZE_MB [--once | --one-line]`
 
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
@@ -112,6 +115,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let twice = !args.iter().any(|a| a == "--once");
+    if args.iter().any(|a| a == "--one-line") {
+        return one_line(out, mb);
+    }
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -176,5 +182,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     zip.finish()?;
     let entries = if twice { 2 * written } else { written };
     eprintln!("wrote {out}: big step {written} bytes, {entries} bytes of big entries uncompressed");
+    Ok(())
+}
+
+fn one_line(out: &str, mb: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(out)?;
+    let mut zip = zip::ZipWriter::new(file);
+    zip.start_file("0_test.txt", SimpleFileOptions::default().large_file(true))?;
+    let mut clock = Clock { secs: 0, frac: 0 };
+    let mut head = "\u{feff}".as_bytes().to_vec();
+    clock.stamp(&mut head);
+    zip.write_all(&head)?;
+    let block = vec![b'x'; 1 << 20];
+    for _ in 0..mb {
+        zip.write_all(&block)?;
+    }
+    let mut tail = b"\n".to_vec();
+    clock.stamp(&mut tail);
+    tail.extend_from_slice(b"##[error]Process completed with exit code 1.\n");
+    zip.write_all(&tail)?;
+    zip.finish()?;
+    eprintln!("wrote {out}: one line of {mb} MiB");
     Ok(())
 }

@@ -47,8 +47,13 @@ fn main() {
                 .iter()
                 .map(|f| serde_json::json!({"tool": f.tool, "kind": f.kind, "file": f.file, "line": f.line, "message": f.message, "job": f.job, "step": f.step}))
                 .collect();
-            let out =
-                serde_json::json!({"failures": failures, "stats": t.stats, "warnings": t.warnings});
+            let tails: Vec<_> = t
+                .steps
+                .iter()
+                .filter(|s| s.failed)
+                .map(|s| serde_json::json!({"job": s.job, "step": s.step, "tail": s.lines[s.lines.len().saturating_sub(3)..]}))
+                .collect();
+            let out = serde_json::json!({"failures": failures, "failed_steps": tails, "stats": t.stats, "warnings": t.warnings});
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
         Err(e) => fail(&e),

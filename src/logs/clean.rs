@@ -154,6 +154,8 @@ pub fn strip_ansi(s: &str) -> String {
             '\x1b' => match chars.next() {
                 Some('[') => skip_csi(&mut chars),
                 Some(']') => skip_osc(&mut chars),
+                // `ESC ( B` and friends: intermediates (0x20–0x2F), then one final byte
+                Some(c) if (' '..='/').contains(&c) => skip_escape(&mut chars),
                 Some(_) | None => {}
             },
             '\u{9b}' => skip_csi(&mut chars),
@@ -168,6 +170,14 @@ fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     while let Some(&c) = chars.peek() {
         chars.next();
         if ('\x40'..='\x7e').contains(&c) || !(' '..='\x7e').contains(&c) {
+            break;
+        }
+    }
+}
+
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if !(' '..='/').contains(&c) {
             break;
         }
     }
@@ -386,6 +396,12 @@ mod tests {
         );
         assert_eq!(clean_text(b" 10%\r 50%\r100%"), "100%");
         assert_eq!(clean_text(b"abc\r"), "abc");
+    }
+
+    #[test]
+    fn charset_and_other_escapes() {
+        assert_eq!(strip_ansi("Found 2 errors\x1b(B\x1b[m"), "Found 2 errors");
+        assert_eq!(strip_ansi("\x1b)0x\x1b7y\x1b8"), "xy");
     }
 
     #[test]

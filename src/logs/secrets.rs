@@ -28,7 +28,9 @@ const TRIGGERS: &[&str] = &[
     "xox",
     "eyj",
     "private key",
-    "pass",
+    "password",
+    "passwd",
+    "passphrase",
     "pwd",
     "token",
     "secret",
@@ -48,17 +50,29 @@ static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("static trigger list builds")
 });
 
-/// Shapes replaced as a whole.
-static WHOLE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+/// Shapes replaced as a whole, and whether a match must look random (mix letters and
+/// digits) to count: `sk-` also starts ordinary hyphenated words.
+static WHOLE: LazyLock<Vec<(Regex, bool)>> = LazyLock::new(|| {
     [
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{22,255})",
-        r"\bsk-(?:proj-|ant-|svcacct-)?[A-Za-z0-9_-]{20,}",
-        r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-        r"\bxox[baprs]-[A-Za-z0-9-]{10,}",
-        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+        (
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{22,255})",
+            false,
+        ),
+        (r"\bsk-(?:proj-|ant-|svcacct-)?[A-Za-z0-9_-]{20,}", true),
+        (r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b", false),
+        (r"\bxox[baprs]-[A-Za-z0-9-]{10,}", false),
+        (
+            r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            false,
+        ),
     ]
     .iter()
-    .map(|p| Regex::new(p).expect("static secret pattern compiles"))
+    .map(|(p, random)| {
+        (
+            Regex::new(p).expect("static secret pattern compiles"),
+            *random,
+        )
+    })
     .collect()
 });
 
@@ -114,8 +128,8 @@ impl Masker {
         if self.in_private_key {
             return count;
         }
-        for re in WHOLE.iter() {
-            count += replace_whole(re, line);
+        for (re, random) in WHOLE.iter() {
+            count += replace_whole(re, *random, line);
         }
         for re in VALUED.iter() {
             count += replace_value(re, line);
@@ -174,11 +188,11 @@ fn mask_key_start(line: &mut String, open: &mut bool) -> u32 {
     }
 }
 
-fn replace_whole(re: &Regex, line: &mut String) -> u32 {
+fn replace_whole(re: &Regex, random: bool, line: &mut String) -> u32 {
     let mut count = 0;
     let out = re.replace_all(line, |c: &Captures<'_>| {
         let m = c.get(0).map_or("", |m| m.as_str());
-        if looks_random(m) {
+        if !random || looks_random(m) {
             count += 1;
             MASK.to_string()
         } else {
@@ -379,6 +393,26 @@ mod tests {
             r#""-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----""#
         );
         assert_eq!(n, 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn masking_never_panics_and_is_stable(s in "\\PC{0,120}") {
+            let mut once = s.clone();
+            mask_line(&mut once);
+            let mut twice = once.clone();
+            mask_line(&mut twice);
+            proptest::prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn planted_tokens_never_survive(prefix in "[a-z ]{0,20}", body in "[A-Za-z0-9]{36}", suffix in "[a-z ]{0,20}") {
+            let token = format!("ghp_{body}");
+            let mut line = format!("{prefix} {token} {suffix}");
+            let n = mask_line(&mut line);
+            proptest::prop_assert!(!line.contains(&token));
+            proptest::prop_assert!(n >= 1);
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub const WINDOW_RADIUS: u64 = 5;
 pub const MAX_WINDOWS: usize = 50;
 /// Lines kept from the end of a step that did not fail.
 pub const PASSED_TAIL: usize = 20;
+/// Windows kept in a step that did not fail.
+pub const PASSED_WINDOWS: usize = 5;
 /// At most this many `Run …` commands per step.
 const MAX_COMMANDS: usize = 64;
 /// At most this many annotations per step (the runner logs them all, LOGS.md §5).
@@ -44,7 +46,13 @@ const INTERESTING: &[&str] = &[
     "PRIVATE KEY",
     "Killed",
     "timed out",
+    "::warning",
+    "::notice",
+    JOB_TITLE,
 ];
+
+/// How the runner names the job in its set-up step.
+const JOB_TITLE: &str = "Complete job name: ";
 
 /// The subset that makes a line error-like (opens a window).
 const ERROR_WORDS: &[&str] = &[
@@ -157,14 +165,13 @@ struct Builder {
     windows: Vec<(u64, u64)>,
     /// Next window range to check evicted lines against.
     window_cursor: usize,
-    /// Window lines already cleaned: (index, text).
-    kept: Vec<(u64, String)>,
+    /// Window lines already cleaned: (index, text, secrets masked in it).
+    kept: Vec<(u64, String, u32)>,
     /// Private key blocks: (begin index, end index when seen).
     key_blocks: Vec<(u64, Option<u64>)>,
     in_run_group: bool,
     /// The last record was an annotation: lines without timestamp continue it.
     annotation_open: bool,
-    masked: u32,
 }
 
 impl Builder {
@@ -187,7 +194,6 @@ impl Builder {
             key_blocks: Vec::new(),
             in_run_group: false,
             annotation_open: false,
-            masked: 0,
         }
     }
 }
@@ -204,9 +210,14 @@ pub struct Scanner {
     /// Full length of the carried line so far.
     carry_len: u64,
     hits: Vec<usize>,
+    /// gh's tab-separated `--log` output (`None`: not decided yet).
+    tabbed: Option<bool>,
     /// Raw lines seen, and bytes (with their `\n`).
     pub lines: u64,
     pub bytes: u64,
+    /// The job's real name from the set-up step's `Complete job name: …` line (the archive
+    /// only has the sanitised one).
+    pub job_title: Option<String>,
 }
 
 impl Scanner {
@@ -224,8 +235,10 @@ impl Scanner {
             carry: Vec::new(),
             carry_len: 0,
             hits: Vec::new(),
+            tabbed: (!limits.split_on_run).then_some(false),
             lines: 0,
             bytes: 0,
+            job_title: None,
         }
     }
 
@@ -262,15 +275,13 @@ impl Scanner {
         self.find_hits(whole);
         let mut start = 0;
         let mut hit = 0;
-        let max = self.limits.max_line_bytes;
         for nl in memchr::memchr_iter(b'\n', whole) {
             while hit < self.hits.len() && self.hits[hit] < start {
                 hit += 1;
             }
             let interesting = hit < self.hits.len() && self.hits[hit] < nl;
             let line = &whole[start..nl];
-            let cut = &line[..line.len().min(max)];
-            self.line_cut(cut, line.len() as u64, interesting);
+            self.line_full(line, line.len() as u64, interesting);
             start = nl + 1;
         }
         self.extend_carry(&body[last_nl + 1..]);
@@ -307,7 +318,45 @@ impl Scanner {
     fn line(&mut self, bytes: &[u8], check: bool) {
         let full = self.carry_len.max(bytes.len() as u64);
         let interesting = check && INTERESTING_AC.is_match(bytes);
-        self.line_cut(bytes, full, interesting);
+        self.line_full(bytes, full, interesting);
+    }
+
+    /// A line as split: drops gh's `job<TAB>step<TAB>` prefix (switching steps when it
+    /// changes), then cuts it to `max_line_bytes`.
+    fn line_full(&mut self, line: &[u8], full: u64, interesting: bool) {
+        let rest = match self.tabbed {
+            Some(false) => line,
+            _ => self.tabbed_rest(line),
+        };
+        let full = full - (line.len() - rest.len()) as u64;
+        let cut = &rest[..rest.len().min(self.limits.max_line_bytes)];
+        self.line_cut(cut, full, interesting);
+    }
+
+    /// `gh run view --log` output: `job<TAB>step<TAB><timestamp> message`. Decided on the
+    /// first line; only plain job logs are checked.
+    fn tabbed_rest<'l>(&mut self, line: &'l [u8]) -> &'l [u8] {
+        let Some((job, step, at)) = split_tabbed(line) else {
+            self.tabbed.get_or_insert(false);
+            return line;
+        };
+        if self.tabbed.is_none() {
+            let (_, stamped) = clean::strip_prefix(&line[at..]);
+            self.tabbed = Some(stamped);
+            if !stamped {
+                return line;
+            }
+        }
+        if job != self.current.log.job.as_bytes() || step != self.current.log.step.as_bytes() {
+            let meta = StepMeta {
+                job: String::from_utf8_lossy(job).into_owned(),
+                step: String::from_utf8_lossy(step).into_owned(),
+                number: None,
+                ..self.meta.clone()
+            };
+            self.switch_step(meta);
+        }
+        &line[at..]
     }
 
     /// One line: `bytes` is already cut to `max_line_bytes`, `full` its real length.
@@ -363,7 +412,14 @@ impl Scanner {
             Marker::Debug => return false,
             Marker::Group => self.group(c.body()),
             Marker::Issue(level) => self.issue(level, c.body(), c.stamped),
-            Marker::None | Marker::Other => {}
+            Marker::None => {
+                if let Some(name) = c.text.strip_prefix(JOB_TITLE) {
+                    self.job_title
+                        .get_or_insert_with(|| name.trim().to_string());
+                }
+                self.workflow_command(c.text.trim_start());
+            }
+            Marker::Other => {}
         }
         let b = &mut self.current;
         if c.text.contains("PRIVATE KEY") {
@@ -377,11 +433,25 @@ impl Scanner {
         true
     }
 
+    /// A `::warning file=…::msg` line that reached the log as text.
+    fn workflow_command(&mut self, text: &str) {
+        let level = match text {
+            t if t.starts_with("::error") => Level::Error,
+            t if t.starts_with("::warning") => Level::Warning,
+            t if t.starts_with("::notice") => Level::Notice,
+            _ => return,
+        };
+        let b = &mut self.current;
+        if b.log.annotations.len() < MAX_ANNOTATIONS && text[2..].contains("::") {
+            b.log.annotations.push(clean::annotation(level, text));
+        }
+    }
+
     fn group(&mut self, title: &str) {
         let Some(cmd) = title.strip_prefix("Run ") else {
             return;
         };
-        if self.limits.split_on_run && self.current.index > 0 {
+        if self.limits.split_on_run && self.tabbed != Some(true) && self.current.index > 0 {
             self.start_step(title);
         }
         let b = &mut self.current;
@@ -412,11 +482,23 @@ impl Scanner {
             number: None,
             ..self.meta.clone()
         };
+        self.switch_step(meta);
+    }
+
+    fn switch_step(&mut self, meta: StepMeta) {
         let old = std::mem::replace(&mut self.current, Builder::new(meta));
         if let Some(step) = finish_step(old, &self.limits, false) {
             self.done.push(step);
         }
     }
+}
+
+/// `job<TAB>step<TAB>rest` → (job, step, offset of rest), looked for in the first 1 KiB.
+fn split_tabbed(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+    let head = &line[..line.len().min(1024)];
+    let t1 = memchr::memchr(b'\t', head)?;
+    let t2 = memchr::memchr(b'\t', &head[t1 + 1..])? + t1 + 1;
+    (t1 > 0 && t2 > t1 + 1).then(|| (&line[..t1], &line[t1 + 1..t2], t2 + 1))
 }
 
 fn mark_key_block(b: &mut Builder, text: &str) {
@@ -459,8 +541,7 @@ fn evict_one(b: &mut Builder) {
     if covered {
         let in_key = in_key_block(&b.key_blocks, index);
         let (text, n) = clean_masked(bytes, in_key);
-        b.masked += n;
-        b.kept.push((index, text));
+        b.kept.push((index, text, n));
     }
 }
 
@@ -497,10 +578,17 @@ fn finish_step(mut b: Builder, limits: &ScanLimits, keep_empty: bool) -> Option<
     while b.ring.lines.len() > keep {
         evict_one(&mut b);
     }
+    if !b.log.failed
+        && let Some(last) = b.windows.get(PASSED_WINDOWS - 1)
+    {
+        let end = last.1;
+        b.kept.retain(|(index, _, _)| *index <= end);
+    }
     let mut lines = Vec::with_capacity(b.kept.len() + b.ring.lines.len() + 8);
     let mut next = 0u64;
-    let mut masked = b.masked;
-    for (index, text) in std::mem::take(&mut b.kept) {
+    let mut masked = 0;
+    for (index, text, n) in std::mem::take(&mut b.kept) {
+        masked += n;
         push_with_gap(&mut lines, &mut next, index, text);
     }
     for i in 0..b.ring.lines.len() {
@@ -515,6 +603,9 @@ fn finish_step(mut b: Builder, limits: &ScanLimits, keep_empty: bool) -> Option<
     b.ring.clear();
     for a in &mut b.log.annotations {
         masked += secrets::mask_line(&mut a.message);
+    }
+    for c in &mut b.log.commands {
+        masked += secrets::mask_line(c);
     }
     b.log.lines = lines;
     b.log.masked = masked;
@@ -653,6 +744,38 @@ mod tests {
         assert_eq!(s.lines.len(), PASSED_TAIL + 1);
         assert_eq!(s.lines[0], StepLog::GAP);
         assert_eq!(s.total_lines, 5000);
+    }
+
+    #[test]
+    fn passed_step_keeps_few_windows() {
+        let lines: Vec<String> = (0..5000)
+            .map(|i| {
+                if i % 100 == 0 {
+                    format!("test_error_{i} ok")
+                } else {
+                    format!("ok {i}")
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let s = scan(&stamped(&refs), 2000);
+        let windows = s
+            .lines
+            .iter()
+            .filter(|l| l.starts_with("test_error_"))
+            .count();
+        assert_eq!(windows, PASSED_WINDOWS);
+        assert!(s.lines.len() < PASSED_WINDOWS * 12 + PASSED_TAIL + 2);
+    }
+
+    #[test]
+    fn commands_are_masked() {
+        let text = stamped(&[
+            "##[group]Run curl -H 'token: ghp_16C7e42F292c6912E7710c838347Ae178B4a' x",
+            "##[endgroup]",
+        ]);
+        let s = scan(&text, 100);
+        assert_eq!(s.commands, vec!["curl -H 'token: ***' x"]);
     }
 
     #[test]

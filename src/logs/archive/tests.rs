@@ -213,6 +213,36 @@ fn truncated_job_names_match_their_folders_and_the_api() {
 }
 
 #[test]
+fn jobs_take_the_real_name_from_the_set_up_step() {
+    let setup = log(&[
+        "Current runner version: '2.321.0'",
+        "Complete job name: build / test (3.11)",
+    ]);
+    let s2 = failing_step();
+    let entries: Vec<(&str, &[u8])> = vec![
+        ("build  test (3.11)/1_Set up job.txt", setup.as_bytes()),
+        ("build  test (3.11)/2_Run pytest.txt", s2.as_bytes()),
+    ];
+    let o = read_bytes(&zip_of(&entries)).unwrap();
+    assert!(
+        o.steps.iter().all(|s| s.job == "build / test (3.11)"),
+        "{:?}",
+        o.steps
+    );
+    let o = read_stream(
+        Cursor::new(format!("{setup}{s2}").into_bytes()),
+        "job.txt",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(
+        o.steps.iter().all(|s| s.job == "build / test (3.11)"),
+        "{:?}",
+        o.steps
+    );
+}
+
+#[test]
 fn both_sanitisations_of_slash_names_pair_up() {
     for folder in ["build  test", "build _ test"] {
         let entries = real_layout(folder, "2");
@@ -303,6 +333,34 @@ fn cached_dir_names_steps_and_falls_back_to_job_logs() {
 }
 
 #[test]
+fn cached_dir_with_a_bad_zip_uses_the_job_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("logs.zip"),
+        b"<!DOCTYPE html><html><title>Bad gateway</title></html>",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    std::fs::write(dir.path().join("jobs/123.txt"), failing_step()).unwrap();
+    let o = read_run(
+        &LogSource::Dir(dir.path().to_path_buf()),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(o.steps.len(), 1);
+    assert_eq!(o.steps[0].job, "123");
+    assert!(o.steps[0].failed);
+    assert!(o.warnings[0].contains("HTML page"), "{:?}", o.warnings);
+    std::fs::remove_file(dir.path().join("jobs/123.txt")).unwrap();
+    let e = read_run(
+        &LogSource::Dir(dir.path().to_path_buf()),
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("HTML page"), "{e}");
+}
+
+#[test]
 fn plain_text_is_sniffed_whatever_the_extension() {
     let body = format!("{}{}", setup_step(), failing_step());
     let f = file_with("logs.zip", body.as_bytes());
@@ -311,6 +369,68 @@ fn plain_text_is_sniffed_whatever_the_extension() {
     let o = read_run(&source, &Limits::default()).unwrap();
     let names: Vec<&str> = o.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(names, vec![StepLog::UNKNOWN_STEP, "Run pytest -q"]);
+    assert!(o.steps[1].failed);
+}
+
+#[test]
+fn streams_are_sniffed_and_zips_spooled() {
+    let entries = real_layout("build", "0");
+    let o = read_stream(
+        Cursor::new(zip_of(&as_refs(&entries))),
+        "standard input",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(o.steps.len(), 2);
+    assert!(o.steps[1].failed);
+    let o = read_stream(
+        Cursor::new(failing_step().into_bytes()),
+        "standard input",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(o.steps.last().unwrap().exit_code, Some(1));
+    let e = read_stream(
+        Cursor::new(Vec::new()),
+        "standard input",
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("nothing came in"), "{e}");
+}
+
+#[test]
+fn gh_run_view_log_output_keeps_its_job_and_step_columns() {
+    let text = format!(
+        "build\tSet up job\t\u{feff}{TS}Current runner version: '2.321.0'\n\
+         build\tRun pytest\t{TS}##[group]Run pytest\n\
+         build\tRun pytest\t{TS}##[endgroup]\n\
+         build\tRun pytest\t{TS}E   assert 1 == 2\n\
+         build\tRun pytest\t{TS}##[error]Process completed with exit code 1.\n"
+    );
+    let o = read_stream(
+        Cursor::new(text.into_bytes()),
+        "failed.log",
+        &Limits::default(),
+    )
+    .unwrap();
+    let names: Vec<(&str, &str)> = o
+        .steps
+        .iter()
+        .map(|s| (s.job.as_str(), s.step.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("build", "Set up job"), ("build", "Run pytest")]
+    );
+    assert_eq!(
+        o.steps[1].lines,
+        vec![
+            "##[group]Run pytest",
+            "E   assert 1 == 2",
+            "##[error]Process completed with exit code 1."
+        ]
+    );
     assert!(o.steps[1].failed);
 }
 
@@ -482,6 +602,23 @@ fn zip_bombs_are_refused_while_inflating() {
 }
 
 #[test]
+fn bombs_without_a_directory_are_refused_too() {
+    let mut w = zip::ZipWriter::new_stream(Vec::new());
+    w.start_file("0_build.txt", SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(&vec![b'a'; 8 << 20]).unwrap();
+    let bytes = w.finish().unwrap().into_inner();
+    let cut = &bytes[..find_central_directory(&bytes)];
+    let f = file_with("bomb.zip", cut);
+    let limits = Limits {
+        max_inflated_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let e = read_run(&LogSource::Zip(f.path.clone()), &limits).unwrap_err();
+    assert!(e.to_string().contains("max_inflated_bytes"), "{e}");
+}
+
+#[test]
 fn stored_entries_and_non_utf8_bytes() {
     let body = b"\xEF\xBB\xBF2023-06-29T18:15:54.4601154Z caf\xe9 \xff\n2023-06-29T18:15:54.4601154Z ##[error]Process completed with exit code 2.\n";
     let o = read_bytes(&zip_with(
@@ -521,6 +658,20 @@ fn annotations_are_collected_with_locations() {
         (Some("src/a.py"), Some(3))
     );
     assert_eq!(a[1].level, Level::Warning);
+}
+
+#[test]
+fn raw_workflow_commands_become_annotations() {
+    let body = log(&[
+        "::warning file=src/a.py,line=2,col=1::unused import",
+        "##[error]Process completed with exit code 1.",
+    ]);
+    let o = read_bytes(&zip_of(&[("0_build.txt", body.as_bytes())])).unwrap();
+    let a = &o.steps[0].annotations[0];
+    assert_eq!(
+        (a.level, a.file.as_deref(), a.line, a.message.as_str()),
+        (Level::Warning, Some("src/a.py"), Some(2), "unused import")
+    );
 }
 
 #[test]

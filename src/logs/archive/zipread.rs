@@ -90,14 +90,45 @@ fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 }
 
 /// Lists the entries from the central directory, or by walking local headers.
-pub fn list(file: &File, file_len: u64) -> Listing {
+/// `max_inflated` caps the inflating needed to find the end of entries whose sizes come
+/// after their data (only when the directory is unreadable).
+pub fn list(file: &File, file_len: u64, max_inflated: u64) -> Listing {
     match central_directory(file) {
+        Ok(entries) if entries.len() < directory_count(file, file_len).unwrap_or(0) => {
+            // the zip crate keeps one entry per name; walk the headers to see them all
+            let mut listing = walk(file, file_len, max_inflated);
+            listing.recovered = false;
+            listing.warnings.insert(
+                0,
+                "the archive holds several entries with one name; all of them are read".into(),
+            );
+            listing
+        }
         Ok(entries) => Listing {
             entries,
             ..Listing::default()
         },
-        Err(why) => walk_local_headers(file, file_len, &why),
+        Err(why) => {
+            let mut listing = walk(file, file_len, max_inflated);
+            let n = listing.entries.len();
+            listing
+                .warnings
+                .insert(0, format!("the archive's directory is unreadable ({why}); archive is cut after {n} entries"));
+            listing
+        }
     }
+}
+
+/// The entry count the end-of-directory record states (`None` when there is none or it
+/// needs zip64).
+fn directory_count(file: &File, file_len: u64) -> Option<usize> {
+    let tail_len = file_len.min(66_000);
+    let mut tail = vec![0u8; tail_len as usize];
+    let got = read_full(file, &mut tail, file_len - tail_len).ok()?;
+    let tail = &tail[..got];
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let count = u16_at(tail.get(at..at + 22)?, 10);
+    (count != 0xFFFF).then_some(usize::from(count))
 }
 
 fn central_directory(file: &File) -> Result<Vec<EntryMeta>, String> {
@@ -158,16 +189,16 @@ impl io::Seek for PosSeek<'_> {
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
 
-/// A cut download has no central directory: find the entries from their local headers,
-/// in order, and stop where the data ends.
-fn walk_local_headers(file: &File, file_len: u64, why: &str) -> Listing {
+/// Finds the entries from their local headers, in order, and stops where the data ends
+/// (a cut download has no central directory).
+fn walk(file: &File, file_len: u64, max_inflated: u64) -> Listing {
     let mut listing = Listing {
         recovered: true,
         ..Listing::default()
     };
     let mut pos = 0u64;
     loop {
-        match local_entry(file, pos, file_len) {
+        match local_entry(file, pos, file_len, max_inflated) {
             Ok(Some((entry, next))) => {
                 let cut = entry.truncated;
                 listing.entries.push(entry);
@@ -183,11 +214,6 @@ fn walk_local_headers(file: &File, file_len: u64, why: &str) -> Listing {
             }
         }
     }
-    let n = listing.entries.len();
-    listing.warnings.insert(
-        0,
-        format!("the archive's directory is unreadable ({why}); archive is cut after {n} entries"),
-    );
     listing
 }
 
@@ -207,7 +233,12 @@ fn u64_at(b: &[u8], i: usize) -> u64 {
 
 /// One local header at `pos`: the entry and where the next header starts. `None` at the
 /// end of the entries (central directory or end of data).
-fn local_entry(file: &File, pos: u64, file_len: u64) -> Result<Option<(EntryMeta, u64)>, String> {
+fn local_entry(
+    file: &File,
+    pos: u64,
+    file_len: u64,
+    max_inflated: u64,
+) -> Result<Option<(EntryMeta, u64)>, String> {
     let mut h = [0u8; 30];
     let got = read_full(file, &mut h, pos).map_err(|e| e.to_string())?;
     if got < 4 || u32_at(&h, 0) != LOCAL_SIG {
@@ -234,7 +265,7 @@ fn local_entry(file: &File, pos: u64, file_len: u64) -> Result<Option<(EntryMeta
     let available = file_len.saturating_sub(data_start);
     let has_descriptor = flags & 0x08 != 0 && csize == 0;
     if has_descriptor {
-        return descriptor_entry(file, name, method, data_start, available);
+        return descriptor_entry(file, name, method, data_start, available, max_inflated);
     }
     let truncated = csize > available;
     let entry = EntryMeta {
@@ -269,6 +300,7 @@ fn descriptor_entry(
     method: u16,
     data_start: u64,
     available: u64,
+    max_inflated: u64,
 ) -> Result<Option<(EntryMeta, u64)>, String> {
     if method != 8 {
         return Err(format!(
@@ -277,7 +309,7 @@ fn descriptor_entry(
     }
     let mut reader = PosReader::new(file, data_start, available);
     let (consumed, produced, complete) =
-        inflate_to_end(&mut reader).map_err(|e| format!("entry {name}: {e}"))?;
+        inflate_to_end(&mut reader, max_inflated).map_err(|e| format!("entry {name}: {e}"))?;
     let mut entry = EntryMeta {
         name,
         method,
@@ -307,7 +339,7 @@ fn descriptor_entry(
 }
 
 /// Inflates a raw deflate stream to nowhere: (bytes consumed, bytes produced, reached the end).
-fn inflate_to_end(reader: &mut impl Read) -> Result<(u64, u64, bool), String> {
+fn inflate_to_end(reader: &mut impl Read, max_out: u64) -> Result<(u64, u64, bool), String> {
     let mut d = Decompress::new(false);
     let mut input = vec![0u8; 64 * 1024];
     let mut out = vec![0u8; CHUNK];
@@ -320,13 +352,21 @@ fn inflate_to_end(reader: &mut impl Read) -> Result<(u64, u64, bool), String> {
                 return Ok((d.total_in(), d.total_out(), false));
             }
         }
-        let before = d.total_in();
+        let (before, out_before) = (d.total_in(), d.total_out());
         let status = d
             .decompress(&input[at..have], &mut out, FlushDecompress::None)
             .map_err(|e| e.to_string())?;
         at += (d.total_in() - before) as usize;
+        if status != Status::StreamEnd && d.total_in() == before && d.total_out() == out_before {
+            return Err("deflate data stalls".into());
+        }
         if status == Status::StreamEnd {
             return Ok((d.total_in(), d.total_out(), true));
+        }
+        if d.total_out() > max_out {
+            return Err(format!(
+                "it inflates past {max_out} bytes (max_inflated_bytes)"
+            ));
         }
     }
 }
@@ -469,7 +509,7 @@ impl<'a> Inflater<'a> {
                     return Ok(true);
                 }
             }
-            let before = d.total_in();
+            let (before, out_before) = (d.total_in(), out.len());
             let status = d
                 .decompress_vec(&self.input[self.at..self.have], out, FlushDecompress::None)
                 .map_err(|e| {
@@ -481,6 +521,12 @@ impl<'a> Inflater<'a> {
             self.at += (d.total_in() - before) as usize;
             if status == Status::StreamEnd {
                 return Ok(false);
+            }
+            if d.total_in() == before && out.len() == out_before {
+                return Err(InflateError::Corrupt(format!(
+                    "deflate data stalls after {} bytes",
+                    d.total_out()
+                )));
             }
         }
         Ok(true)
