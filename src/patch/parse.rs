@@ -39,7 +39,7 @@ pub fn parse_reply(reply: &str) -> Result<Vec<Edit>, ParseError> {
     let lines: Vec<&str> = text.split('\n').collect();
     let blocks = parse_search_replace(&lines)?;
     if !blocks.is_empty() {
-        return Ok(blocks);
+        return Ok(blocks.into_iter().map(strip_gutters).collect());
     }
     let diffs = parse_diffs(&lines)?;
     if !diffs.is_empty() {
@@ -47,9 +47,62 @@ pub fn parse_reply(reply: &str) -> Result<Vec<Edit>, ParseError> {
     }
     let files = parse_whole_files(&lines)?;
     if !files.is_empty() {
-        return Ok(files);
+        return Ok(files.into_iter().map(strip_gutters).collect());
     }
     Err(ParseError::NoEdits)
+}
+
+/// The context shows code as ` 12| code`; small models copy that gutter into their
+/// edits. When every non-blank line of a block carries one, it is removed.
+fn strip_gutters(edit: Edit) -> Edit {
+    match edit {
+        Edit::Replace {
+            path,
+            search,
+            replace,
+        } if has_gutters(&search) => Edit::Replace {
+            path,
+            search: without_gutters(&search),
+            replace: if has_gutters(&replace) {
+                without_gutters(&replace)
+            } else {
+                replace
+            },
+        },
+        Edit::WholeFile { path, content } if has_gutters(&content) => Edit::WholeFile {
+            path,
+            content: without_gutters(&content),
+        },
+        other => other,
+    }
+}
+
+fn gutter_len(line: &str) -> Option<usize> {
+    let lead = line.len() - line.trim_start().len();
+    let rest = &line[lead..];
+    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if n == 0 || !rest[n..].starts_with('|') {
+        return None;
+    }
+    let after = &rest[n + 1..];
+    Some(lead + n + 1 + usize::from(after.starts_with(' ')))
+}
+
+fn has_gutters(text: &str) -> bool {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty()).peekable();
+    lines.peek().is_some() && lines.all(|l| gutter_len(l).is_some())
+}
+
+fn without_gutters(text: &str) -> String {
+    let mut out: String = text
+        .lines()
+        .map(|l| gutter_len(l).map_or(l, |n| &l[n..]))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 /// CRLF and lone CR become LF; a leading BOM is dropped. Line endings in a reply carry no
@@ -583,6 +636,25 @@ fn line_before_path(lines: &[&str], fence: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn line_number_gutters_copied_from_the_context_are_removed() {
+        let reply = "calc.py\n<<<<<<< SEARCH\n 12|     for i in range(n):\n 13|         total += i\n=======\n 12|     for i in range(n + 1):\n 13|         total += i\n>>>>>>> REPLACE\n";
+        let edits = parse_reply(reply).unwrap();
+        let Edit::Replace {
+            search, replace, ..
+        } = &edits[0]
+        else {
+            panic!("{edits:?}")
+        };
+        assert_eq!(search, "    for i in range(n):\n        total += i\n");
+        assert_eq!(replace, "    for i in range(n + 1):\n        total += i\n");
+        let plain = "a.py\n<<<<<<< SEARCH\nx = a | b\n=======\nx = a & b\n>>>>>>> REPLACE\n";
+        let Edit::Replace { search, .. } = &parse_reply(plain).unwrap()[0] else {
+            panic!()
+        };
+        assert_eq!(search, "x = a | b\n");
+    }
+
     use super::*;
 
     /// Replies recorded from a local model (shared/tools/local-llm-samples), kept verbatim.
