@@ -68,6 +68,6 @@ for mb in "${sizes[@]}"; do
   rate=$(python3 -c "print(f'{$uncompressed / 1e6 / ($end - $start):.0f}')")
   floor=$("$bin/examples/inflate_floor" "$zip" | awk '/raw flate2/ {print $(NF-1)}')
   printf '%-8s %12s %7s %8s %8s %8s %8s %11s\n' "${mb}MB" "$uncompressed" "$zip_mb" "$wall" "$cpu" "$rate" "$((peak / 1024))" "$floor"
-  grep -q 'exit code 1' "$tmp/out.json" || { echo "the failed step's end was not found:" >&2; head -c 2000 "$tmp/out.json" >&2; }
+  grep -qE 'exit code 1|test_cart.py' "$tmp/out.json" || { echo "the failure at the end was not found:" >&2; head -c 2000 "$tmp/out.json" >&2; }
   rm -f "$zip"
 done

@@ -292,6 +292,8 @@ impl Scanner {
         if self.carry_len > 0 {
             let carry = std::mem::take(&mut self.carry);
             self.line(&carry, true);
+            // that last line had no `\n`
+            self.current.log.total_bytes = self.current.log.total_bytes.saturating_sub(1);
         }
         let current = std::mem::replace(&mut self.current, Builder::new(StepMeta::default()));
         let keep_empty = self.done.is_empty();
@@ -863,6 +865,14 @@ mod tests {
         assert_eq!(steps[2].exit_code, Some(101));
         assert_eq!(steps[2].commands, vec!["cargo test"]);
         assert_eq!(steps.iter().map(|s| s.total_lines).sum::<u64>(), 7);
+    }
+
+    #[test]
+    fn bytes_are_counted_exactly() {
+        let s = scan("a\nbc", 10);
+        assert_eq!((s.total_lines, s.total_bytes), (2, 4));
+        let s = scan("a\nbc\n", 10);
+        assert_eq!((s.total_lines, s.total_bytes), (2, 5));
     }
 
     #[test]
