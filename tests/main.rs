@@ -7,4 +7,5 @@ mod corpus;
 mod github;
 mod heal;
 mod publish;
+mod run;
 mod sandbox;

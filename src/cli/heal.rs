@@ -45,6 +45,20 @@ async fn heal_async(
     state_dir: &Path,
     failures: &[Failure],
 ) -> Result<i32, Error> {
+    let record = repair_in(ctx, args, repo, state_dir, failures).await?;
+    print_result(ctx, &record)?;
+    Ok(record.verdict.exit_code())
+}
+
+/// Repairs `failures` in `repo` (the user's checkout, or a run's worktree) and saves the
+/// run record under `state_dir`; prints progress, not the result.
+pub async fn repair_in(
+    ctx: &Ctx,
+    args: &RepairArgs,
+    repo: &Path,
+    state_dir: &Path,
+    failures: &[Failure],
+) -> Result<RunRecord, Error> {
     let provider = provider(ctx, args)?;
     let validator = validator(ctx).await?;
     let mode = Mode {
@@ -85,8 +99,7 @@ async fn heal_async(
             state_dir.display()
         );
     }
-    print_result(ctx, &record)?;
-    Ok(record.verdict.exit_code())
+    Ok(record)
 }
 
 /// client → meter → recorder; or a replay of a recording, with no network.
@@ -298,7 +311,7 @@ fn proposal_text(p: &Proposal, term: &Term) -> String {
     s
 }
 
-fn print_result(ctx: &Ctx, record: &RunRecord) -> Result<(), Error> {
+pub fn print_result(ctx: &Ctx, record: &RunRecord) -> Result<(), Error> {
     if ctx.json {
         return print_stdout(&crate::report::json::to_string(record));
     }

@@ -6,6 +6,7 @@ pub mod approve;
 pub mod args;
 pub mod heal;
 pub mod offline;
+pub mod run;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,10 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             let ctx = context(&cli.global, &repo_root, offline::flags(&args))?;
             offline::run(&ctx, &args)
         }
-        Command::Run(_) => Err(not_built("run", "selfheal offline LOGS --no-llm")),
+        Command::Run(args) => {
+            let ctx = context(&cli.global, Path::new("."), run::flags(&args))?;
+            run::run(&ctx, &args)
+        }
         Command::Check(_) => Err(not_built("check", "selfheal offline LOGS --no-llm")),
         Command::Approve(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;

@@ -18,17 +18,22 @@ pub fn repo_root(args: &OfflineArgs) -> PathBuf {
 
 /// Flag overrides for the config layer.
 pub fn flags(args: &OfflineArgs) -> Vec<(String, toml::Value)> {
+    repair_flags(&args.repair)
+}
+
+/// Flag overrides shared by every subcommand that repairs.
+pub fn repair_flags(repair: &super::args::RepairArgs) -> Vec<(String, toml::Value)> {
     let mut flags = Vec::new();
-    if let Some(n) = args.repair.max_attempts {
+    if let Some(n) = repair.max_attempts {
         flags.push((
             "validate.max_attempts".into(),
             toml::Value::Integer(n.into()),
         ));
     }
-    if let Some(m) = &args.repair.model {
+    if let Some(m) = &repair.model {
         flags.push(("llm.model".into(), m.clone().into()));
     }
-    if let Some(s) = args.repair.sandbox {
+    if let Some(s) = repair.sandbox {
         let v = match s {
             super::args::SandboxKind::Docker => "docker",
             super::args::SandboxKind::Local => "local",

@@ -12,6 +12,7 @@
 //! protected branch.
 
 mod body;
+pub mod checkout;
 mod git;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,490 @@
+//! `selfheal run`: finds failed GitHub Actions runs, caches their logs, triages them,
+//! repairs each in a checkout of the run's `head_sha` under the state dir (never the
+//! user's working tree), and publishes validated fixes as pull requests. Handled runs
+//! are remembered, so a second `run` does nothing new.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{Error, exit};
+use crate::github::{
+    Client, ClientOptions, FetchedRun, RepoHints, RepoSlug, Run, RunFilter, exclusion, fetch_run,
+    resolve_repo,
+};
+use crate::logs::Failure;
+use crate::logs::archive::LogSource;
+use crate::logs::triage::{Triage, TriageOptions, triage};
+use crate::pipeline::{RunRecord, Verdict};
+use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
+use crate::report::human;
+use crate::store::{HandledRun, Outcome, Store};
+
+use super::args::RunArgs;
+use super::{Ctx, print_stdout};
+
+/// What happened to one run, for the report, `--json` and `GITHUB_OUTPUT`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    pub run_id: u64,
+    pub attempt: u32,
+    pub outcome: Outcome,
+    pub note: Option<String>,
+    pub pr_url: Option<String>,
+    pub failures: Vec<Failure>,
+    pub record: Option<RunRecord>,
+}
+
+pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
+    crate::llm::init_tls();
+    crate::github::init_tls();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    rt.block_on(async {
+        tokio::select! {
+            res = run_async(ctx, args) => res,
+            _ = crate::validate::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; the working tree was not touched")),
+        }
+    })
+}
+
+async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
+    let cfg = &ctx.config;
+    let repo = resolve_repo(&RepoHints {
+        flag: args.repo.as_deref(),
+        env_github_repository: cfg.env.github_repository.as_deref(),
+        config: Some(&cfg.github.repo),
+        repo_dir: Some(&ctx.repo_root),
+    })?;
+    let gh = Client::from_config(&cfg.github, args.api_url.as_deref())?;
+    let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
+    let _lock = store.lock_run()?;
+    let mut all = Vec::new();
+    loop {
+        let runs = candidate_runs(ctx, args, &gh, &repo, &store).await?;
+        for run in runs {
+            let result = handle_run(ctx, args, &gh, &repo, &store, &run).await;
+            report_one(ctx, &result);
+            all.push(result);
+        }
+        if !args.watch {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(cfg.github.poll_interval_secs.max(10))).await;
+    }
+    finish(ctx, &all)
+}
+
+/// Failed runs to look at: `--run-id`, or the listing with the filters; excluded and
+/// already handled runs are reported and skipped.
+async fn candidate_runs(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    store: &Store,
+) -> Result<Vec<Run>, Error> {
+    let runs = match args.run_id {
+        Some(id) => vec![gh.get_run(repo, id).await?],
+        None => {
+            let filter = RunFilter {
+                branch: args.branch.clone(),
+                event: args.event.clone(),
+                created_since: args.since.clone(),
+                workflow: args.workflow.clone(),
+                per_page: args.limit.clamp(1, 100) as u8,
+                limit: args.limit as usize,
+                ..RunFilter::default()
+            };
+            gh.list_runs(repo, &filter).await?
+        }
+    };
+    let cfg = &ctx.config.github;
+    let mut out = Vec::new();
+    for run in runs {
+        if let Some(why) = exclusion(&run, &cfg.excluded_workflows, &cfg.excluded_branch_prefixes) {
+            note(ctx, &format!("run {}: skipped: {why}", run.id));
+        } else if !args.force && store.is_handled(run.id, run.run_attempt)? {
+            note(
+                ctx,
+                &format!(
+                    "run {} attempt {}: already handled (--force to redo)",
+                    run.id, run.run_attempt
+                ),
+            );
+        } else {
+            out.push(run);
+        }
+    }
+    Ok(out)
+}
+
+fn note(ctx: &Ctx, text: &str) {
+    if !ctx.json {
+        eprintln!("{}", ctx.term.dim(text));
+    }
+}
+
+/// Fetch, triage, repair, publish, remember: one run. Errors become an `Error` outcome.
+async fn handle_run(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    store: &Store,
+    run: &Run,
+) -> RunResult {
+    let mut result = RunResult {
+        run_id: run.id,
+        attempt: run.run_attempt,
+        outcome: Outcome::Error,
+        note: None,
+        pr_url: None,
+        failures: vec![],
+        record: None,
+    };
+    match heal_run(ctx, args, gh, repo, store, run, &mut result).await {
+        Ok(outcome) => result.outcome = outcome,
+        Err(e) => {
+            result.outcome = Outcome::Error;
+            result.note = Some(match &e.hint {
+                Some(h) => format!("{} (hint: {h})", e.message),
+                None => e.message.clone(),
+            });
+        }
+    }
+    let handled = HandledRun {
+        run_id: run.id,
+        attempt: run.run_attempt,
+        outcome: result.outcome,
+        signature: result.failures.first().map(|f| f.signature.clone()),
+        pr_number: None,
+        pr_url: result.pr_url.clone(),
+        note: result.note.clone(),
+        at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    };
+    if !args.repair.dry_run
+        && !args.repair.print_prompt
+        && let Err(e) = store.mark_handled(handled)
+    {
+        eprintln!("warning: could not remember run {}: {e}", run.id);
+    }
+    result
+}
+
+async fn heal_run(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    store: &Store,
+    run: &Run,
+    result: &mut RunResult,
+) -> Result<Outcome, Error> {
+    let fetched: FetchedRun = fetch_run(gh, repo, run, store).await?;
+    for w in &fetched.warnings {
+        note(ctx, &format!("run {}: {w}", run.id));
+    }
+    let t = triage_run(ctx, args, &fetched.dir)?;
+    result.failures = t.failures.clone();
+    write_annotations(ctx, &t);
+    if !ctx.json {
+        eprint!("{}", human::triage(&t, &ctx.term));
+    }
+    if !t.failures.iter().any(|f| f.needs_code_change) {
+        result.note = Some("no failure that a code change fixes".into());
+        return Ok(Outcome::NothingFound);
+    }
+    let worktree = checkout(ctx, gh, repo, run, store)?;
+    let state = ctx.config.state_dir(&ctx.repo_root);
+    let record = super::heal::repair_in(ctx, &args.repair, &worktree, &state, &t.failures).await?;
+    result.note = record.note.clone();
+    let outcome = match record.verdict {
+        Verdict::Healed if args.no_pr || args.repair.dry_run => Outcome::Skipped,
+        Verdict::Healed => {
+            publish_fix(ctx, args, gh, repo, run, &worktree, &record, &t, result).await?
+        }
+        Verdict::Pending => Outcome::NeedsApproval,
+        Verdict::NoCodeChange => Outcome::NothingFound,
+        Verdict::DryRun | Verdict::PromptPrinted => Outcome::Skipped,
+        Verdict::Rejected | Verdict::NotHealed => Outcome::NotHealed,
+    };
+    result.record = Some(record);
+    Ok(outcome)
+}
+
+fn triage_run(ctx: &Ctx, args: &RunArgs, dir: &Path) -> Result<Triage, Error> {
+    let opts = TriageOptions {
+        tool: args.repair.tool.clone(),
+        repo_dir: Some(ctx.repo_root.clone()),
+        limits: ctx.config.log_limits(),
+        baseline: None,
+    };
+    triage(&LogSource::Dir(dir.to_path_buf()), &opts).map_err(super::offline::log_error)
+}
+
+/// The remote to push to and fetch from: the clone's `origin`, else the API's host.
+fn remote_url(ctx: &Ctx, gh: &Client, repo: &RepoSlug) -> String {
+    crate::github::origin_url(&ctx.repo_root)
+        .unwrap_or_else(|_| publish::push_url(gh.base_url(), repo))
+}
+
+/// The run's `head_sha` written out under `<state>/worktrees/run-<id>-<attempt>`.
+fn checkout(
+    ctx: &Ctx,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    store: &Store,
+) -> Result<PathBuf, Error> {
+    let token = ClientOptions::from_config(&ctx.config.github).token;
+    let branch = run.head_branch.clone().unwrap_or_default();
+    publish::ensure_commit(
+        &ctx.repo_root,
+        &remote_url(ctx, gh, repo),
+        token,
+        &branch,
+        &run.head_sha,
+    )?;
+    let dir = store
+        .root()
+        .join("worktrees")
+        .join(format!("run-{}-{}", run.id, run.run_attempt));
+    publish::checkout::export_commit(&ctx.repo_root, &run.head_sha, &dir)?;
+    Ok(dir)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces come from different stages"
+)]
+async fn publish_fix(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    worktree: &Path,
+    record: &RunRecord,
+    t: &Triage,
+    result: &mut RunResult,
+) -> Result<Outcome, Error> {
+    let mut config = ctx.config.publish.clone();
+    config.draft |= args.draft;
+    let publisher = Publisher {
+        github: gh,
+        repo: repo.clone(),
+        repo_dir: ctx.repo_root.clone(),
+        remote_url: remote_url(ctx, gh, repo),
+        token: ClientOptions::from_config(&ctx.config.github).token,
+        config,
+    };
+    let fix = Fix {
+        run_id: run.id,
+        attempt: run.run_attempt,
+        base_branch: run.head_branch.clone().unwrap_or_default(),
+        base_sha: run.head_sha.clone(),
+        signature: t
+            .failures
+            .iter()
+            .find(|f| f.needs_code_change)
+            .map(|f| f.signature.clone())
+            .unwrap_or_default(),
+        changes: record
+            .applied
+            .iter()
+            .map(|p| FileChange {
+                path: p.clone(),
+                contents: std::fs::read(worktree.join(p)).ok(),
+            })
+            .collect(),
+        report: fix_report(ctx, run, record, t),
+        force: args.force,
+    };
+    Ok(match publisher.publish(&fix).await? {
+        Published::Opened { pr, warnings, .. } => {
+            warnings.iter().for_each(|w| note(ctx, w));
+            result.pr_url = Some(pr.html_url);
+            Outcome::PullRequest
+        }
+        Published::Updated { pr, .. } => {
+            result.pr_url = Some(pr.html_url);
+            Outcome::PullRequest
+        }
+        Published::Pushed { branch } => {
+            result.note = Some(format!("pushed {branch}"));
+            Outcome::Pushed
+        }
+        Published::Skipped(why) => {
+            result.note = Some(why.to_string());
+            Outcome::Skipped
+        }
+    })
+}
+
+fn fix_report(ctx: &Ctx, run: &Run, record: &RunRecord, t: &Triage) -> FixReport {
+    let first = t.failures.iter().find(|f| f.needs_code_change);
+    let last = record.attempts.last();
+    let location = first.and_then(human::location).unwrap_or_default();
+    FixReport {
+        title: first
+            .map(|f| format!("fix {} {} in {location}", f.tool, f.kind))
+            .unwrap_or_else(|| "fix CI failure".into()),
+        failure: first
+            .map(|f| {
+                format!(
+                    "{} ▸ {}\n{location}: {}\n\n```\n{}\n```",
+                    f.job,
+                    f.step,
+                    f.message,
+                    f.excerpt.lines().take(20).collect::<Vec<_>>().join("\n")
+                )
+            })
+            .unwrap_or_default(),
+        diagnosis: last.map(|a| a.diagnosis.clone()).unwrap_or_default(),
+        diff_summary: last.map(|a| a.patch.clone()).unwrap_or_default(),
+        validation: last
+            .and_then(|a| a.validation.as_ref())
+            .map(|v| format!("`{}` {}", v.command, v.summary()))
+            .unwrap_or_default(),
+        attempts: record.attempts.len() as u32,
+        tokens: record.prompt_tokens + record.completion_tokens,
+        cost_usd: record.cost_usd,
+        model: ctx.config.llm.model.clone(),
+        run_url: run.html_url.clone(),
+    }
+}
+
+/// `::error file=…,line=…::` for each failure when running inside GitHub Actions.
+fn write_annotations(ctx: &Ctx, t: &Triage) {
+    if !ctx.config.env.actions {
+        return;
+    }
+    for f in &t.failures {
+        let loc = match (&f.file, f.line) {
+            (Some(file), Some(line)) => format!(" file={file},line={line}"),
+            (Some(file), None) => format!(" file={file}"),
+            _ => String::new(),
+        };
+        let level = if f.needs_code_change {
+            "error"
+        } else {
+            "warning"
+        };
+        let msg = f
+            .message
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        eprintln!("::{level}{loc},title={}/{}::{msg}", f.tool, f.kind);
+    }
+}
+
+fn report_one(ctx: &Ctx, r: &RunResult) {
+    if ctx.json {
+        return;
+    }
+    let what = match r.outcome {
+        Outcome::PullRequest => ctx.term.green("pull request"),
+        Outcome::Pushed => ctx.term.green("pushed"),
+        Outcome::NeedsApproval => ctx.term.yellow("needs approval"),
+        Outcome::NotHealed => ctx.term.red("not healed"),
+        Outcome::NothingFound => ctx.term.yellow("nothing to fix"),
+        Outcome::Skipped => ctx.term.yellow("skipped"),
+        Outcome::Error => ctx.term.red("error"),
+    };
+    let extra = [r.pr_url.clone(), r.note.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let _ = print_stdout(&format!(
+        "run {} attempt {}: {what}{}{extra}\n",
+        r.run_id,
+        r.attempt,
+        if extra.is_empty() { "" } else { " · " }
+    ));
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema: u32,
+    runs: &'a [RunResult],
+}
+
+/// Prints `--json`, writes the step summary and outputs, and picks the exit code.
+fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
+    if ctx.json {
+        print_stdout(&crate::report::json::to_string(&Report {
+            schema: 1,
+            runs: all,
+        }))?;
+    } else if all.is_empty() {
+        print_stdout("no failed run to heal\n")?;
+    }
+    write_actions_files(ctx, all);
+    let has = |o: Outcome| all.iter().any(|r| r.outcome == o);
+    Ok(if has(Outcome::Error) {
+        exit::ERROR
+    } else if has(Outcome::NeedsApproval) {
+        exit::NEEDS_APPROVAL
+    } else if has(Outcome::NotHealed) {
+        exit::NOT_HEALED
+    } else if all.iter().all(|r| r.outcome == Outcome::NothingFound) {
+        exit::NOTHING_FOUND
+    } else {
+        exit::SUCCESS
+    })
+}
+
+fn write_actions_files(ctx: &Ctx, all: &[RunResult]) {
+    use std::io::Write;
+    let append = |path: &Path, text: &str| {
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+    };
+    if let Some(path) = &ctx.config.env.github_step_summary {
+        let mut md = String::from(
+            "## selfheal\n\n| run | outcome | pull request | note |\n|---|---|---|---|\n",
+        );
+        for r in all {
+            md.push_str(&format!(
+                "| {} | {:?} | {} | {} |\n",
+                r.run_id,
+                r.outcome,
+                r.pr_url.as_deref().unwrap_or(""),
+                r.note.as_deref().unwrap_or("").replace('|', "\\|")
+            ));
+        }
+        append(path, &md);
+    }
+    if let Some(path) = &ctx.config.env.github_output {
+        let pr = all
+            .iter()
+            .find_map(|r| r.pr_url.clone())
+            .unwrap_or_default();
+        let outcome = all
+            .first()
+            .map(|r| format!("{:?}", r.outcome).to_lowercase())
+            .unwrap_or_else(|| "nothing_found".into());
+        append(path, &format!("pr-url={pr}\noutcome={outcome}\n"));
+    }
+}
+
+/// Flag overrides for the config layer.
+pub fn flags(args: &RunArgs) -> Vec<(String, toml::Value)> {
+    let mut flags = super::offline::repair_flags(&args.repair);
+    if let Some(url) = &args.api_url {
+        flags.push(("github.api_url".into(), url.clone().into()));
+    }
+    flags
+}

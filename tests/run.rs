@@ -1,0 +1,205 @@
+//! `selfheal run` end to end: a failed run of a broken sample project on the fake GitHub,
+//! a real bare repository as `origin`, the scripted LLM, and real tests. A validated fix
+//! becomes a pushed `selfheal/…` branch and one pull request; a second run does nothing
+//! new; a fix that fails validation opens nothing.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use git2::{Repository, Signature};
+use selfheal::github::fake::{FakeGithub, FakeJob, FakeRun, Scenario};
+use selfheal::llm::fake::{FakeLlm, Scripted};
+
+use crate::cli::selfheal;
+use crate::heal::{Broken, broken, fix_reply, runtime};
+
+const TOKEN: &str = "ghs_run_test_token_0123456789";
+
+/// The broken sample committed on `main` of a clone whose origin is a bare repo.
+struct Setup {
+    b: Broken,
+    bare: PathBuf,
+    _bare_dir: tempfile::TempDir,
+    sha: String,
+}
+
+fn setup(sample: &str) -> Setup {
+    let b = broken(sample);
+    let repo = Repository::init(b.dir.path()).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let dev = Signature::now("Dev", "dev@acme.org").unwrap();
+    let sha = repo
+        .commit(Some("refs/heads/main"), &dev, &dev, "broken", &tree, &[])
+        .unwrap()
+        .to_string();
+    repo.set_head("refs/heads/main").unwrap();
+    let bare_dir = tempfile::tempdir().unwrap();
+    let bare = bare_dir.path().join("remote.git");
+    Repository::init_bare(&bare).unwrap();
+    let url = format!("file://{}", bare.display());
+    let mut origin = repo.remote("origin", &url).unwrap();
+    origin
+        .push(&["refs/heads/main:refs/heads/main"], None)
+        .unwrap();
+    Setup {
+        b,
+        bare,
+        _bare_dir: bare_dir,
+        sha,
+    }
+}
+
+/// Steps of the one job in the ZIP, as the jobs API would list them.
+fn job_from_zip(zip: &Path, id: u64) -> FakeJob {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut job = String::new();
+    let mut steps: Vec<(u32, String, bool)> = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let Some((folder, file)) = name.split_once('/') else {
+            continue;
+        };
+        let Some((n, step)) = file.strip_suffix(".txt").and_then(|f| f.split_once('_')) else {
+            continue;
+        };
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        job = folder.to_string();
+        steps.push((
+            n.parse().unwrap(),
+            step.to_string(),
+            text.contains("##[error]Process completed"),
+        ));
+    }
+    steps.sort();
+    FakeJob {
+        id,
+        name: job,
+        conclusion: Some("failure".into()),
+        steps: steps
+            .into_iter()
+            .map(|(n, s, bad)| {
+                (
+                    s,
+                    n,
+                    Some(if bad { "failure" } else { "success" }.to_string()),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
+    let mut sc = Scenario::new("acme", "app", TOKEN);
+    sc.git_dir = Some(s.bare.clone());
+    for &id in run_ids {
+        sc = sc.with_run(FakeRun {
+            head_sha: s.sha.clone(),
+            ..FakeRun::failed(id)
+        });
+        sc.jobs.insert(id, vec![job_from_zip(&s.b.zip, id * 10)]);
+        sc.run_logs.insert(id, std::fs::read(&s.b.zip).unwrap());
+    }
+    sc
+}
+
+fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::process::Output {
+    let mut cmd = selfheal();
+    cmd.current_dir(s.b.dir.path())
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GH_TOKEN", TOKEN)
+        .env("OPENAI_BASE_URL", llm.base_url())
+        .env("OPENAI_API_KEY", "test")
+        .env("SELFHEAL_LLM_MAX_RETRY_WAIT_SECS", "1")
+        .args(["run", "--repo", "acme/app", "--sandbox", "local", "--yes"])
+        .args(extra);
+    cmd.output().unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_failed_run_becomes_a_validated_pull_request_once() {
+    let rt = runtime();
+    let s = setup("rs-stack");
+    let gh = rt.block_on(FakeGithub::start(scenario(&s, &[101])));
+    let llm = rt.block_on(FakeLlm::start());
+    llm.push(Scripted::ok(&fix_reply(&s.b)));
+    let before = crate::heal::snapshot(s.b.dir.path());
+    let out = run_cmd(&s, &gh, &llm, &["--run-id", "101"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // the user's working tree is untouched: the repair happened in a checkout of head_sha
+    let mut after = crate::heal::snapshot(s.b.dir.path());
+    after.retain(|k, _| !k.starts_with(".git/"));
+    let mut before = before;
+    before.retain(|k, _| !k.starts_with(".git/"));
+    assert!(after == before, "the working tree changed");
+    // the branch is on the remote with the fix
+    let bare = Repository::open_bare(&s.bare).unwrap();
+    let branch = bare
+        .find_reference("refs/heads/selfheal/run-101-1")
+        .expect("branch pushed");
+    let commit = branch.peel_to_commit().unwrap();
+    assert!(
+        commit.message().unwrap().contains("Signed-off-by: "),
+        "{:?}",
+        commit.message()
+    );
+    let fix = &s.b.meta["fix"];
+    let file = commit
+        .tree()
+        .unwrap()
+        .get_path(Path::new(fix["file"].as_str().unwrap()))
+        .unwrap();
+    let blob = bare.find_blob(file.id()).unwrap();
+    assert!(String::from_utf8_lossy(blob.content()).contains(fix["replace"].as_str().unwrap()));
+    // one pull request, head and base right
+    let pulls = gh.with_scenario(|sc| sc.pulls.clone());
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(
+        (pulls[0].head.as_str(), pulls[0].base.as_str()),
+        ("selfheal/run-101-1", "main")
+    );
+    assert!(pulls[0].body.contains("selfheal-signature"));
+    // a second run does nothing new
+    let again = run_cmd(&s, &gh, &llm, &["--run-id", "101"]);
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
+    assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 1);
+    assert_eq!(llm.requests().len(), 1, "no second LLM call");
+    gh.assert_verified();
+}
+
+#[test]
+fn a_fix_that_fails_validation_opens_no_pull_request() {
+    let rt = runtime();
+    let mut s = setup("rs-stack");
+    let gh = rt.block_on(FakeGithub::start(scenario(&s, &[202])));
+    let llm = rt.block_on(FakeLlm::start());
+    let right = s.b.meta["fix"]["replace"].as_str().unwrap().to_string();
+    s.b.meta["fix"]["replace"] = s.b.meta["fix"]["find"].clone();
+    let noop = fix_reply(&s.b);
+    s.b.meta["fix"]["replace"] = right.into();
+    for _ in 0..3 {
+        llm.push(Scripted::ok(&noop));
+    }
+    let out = run_cmd(&s, &gh, &llm, &["--run-id", "202"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 0);
+    let bare = Repository::open_bare(&s.bare).unwrap();
+    assert!(
+        bare.find_reference("refs/heads/selfheal/run-202-1")
+            .is_err()
+    );
+}
