@@ -123,7 +123,7 @@ pub fn offline(b: &Broken, llm: &FakeLlm, extra: &[&str]) -> std::process::Outpu
     cmd.output().unwrap()
 }
 
-fn run_tests(b: &Broken) -> bool {
+pub fn run_tests(b: &Broken) -> bool {
     let cmd = b.meta["test_command"].as_str().unwrap();
     Command::new("sh")
         .arg("-c")

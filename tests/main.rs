@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod github;
 mod heal;
+mod local_llm;
 mod publish;
 mod run;
 mod sandbox;
