@@ -8,5 +8,6 @@ mod github;
 mod heal;
 mod local_llm;
 mod publish;
+mod readme;
 mod run;
 mod sandbox;
