@@ -40,6 +40,7 @@ fn heals_sample_projects_with_a_real_small_model() {
         let out = selfheal()
             .env("OPENAI_BASE_URL", &base)
             .env("SELFHEAL_LLM_TIMEOUT_SECS", "300")
+            .env("SELFHEAL_LLM_MAX_TOKENS", "512")
             .args([
                 "--json",
                 "offline",
