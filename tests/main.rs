@@ -2,6 +2,7 @@
 //! stage or subcommand end to end.
 
 mod approve;
+mod check;
 mod cli;
 mod corpus;
 mod github;

@@ -4,6 +4,7 @@
 
 pub mod approve;
 pub mod args;
+pub mod check;
 pub mod heal;
 pub mod offline;
 pub mod run;
@@ -58,7 +59,10 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             let ctx = context(&cli.global, Path::new("."), run::flags(&args))?;
             run::run(&ctx, &args)
         }
-        Command::Check(_) => Err(not_built("check", "selfheal offline LOGS --no-llm")),
+        Command::Check(args) => {
+            let ctx = context(&cli.global, Path::new("."), Vec::new())?;
+            check::run(&ctx, &args)
+        }
         Command::Approve(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             approve::run(&ctx, &args)

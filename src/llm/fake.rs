@@ -152,6 +152,8 @@ struct State {
     queue: VecDeque<Scripted>,
     requests: Vec<Recorded>,
     surprises: Vec<String>,
+    /// Model ids `GET /v1/models` lists; `None`: that request is a surprise.
+    models: Option<Vec<String>>,
 }
 
 /// The running fake; stops when dropped.
@@ -190,6 +192,12 @@ impl FakeLlm {
     /// Queues one reply; chainable.
     pub fn push(&self, reply: Scripted) -> &Self {
         self.lock().queue.push_back(reply);
+        self
+    }
+
+    /// Answers `GET /v1/models` with these ids (as OpenAI and llama.cpp list them).
+    pub fn serve_models(&self, ids: &[&str]) -> &Self {
+        self.lock().models = Some(ids.iter().map(|s| s.to_string()).collect());
         self
     }
 
@@ -262,6 +270,19 @@ fn take_next(
             .map(str::to_string),
         body: serde_json::from_slice(body).unwrap_or(Value::Null),
     });
+    if method == Method::GET
+        && uri.path() == "/v1/models"
+        && let Some(ids) = &s.models
+    {
+        let data: Vec<Value> = ids
+            .iter()
+            .map(|id| serde_json::json!({"id": id, "object": "model", "owned_by": "fake"}))
+            .collect();
+        return Ok(Scripted::raw(
+            200,
+            &serde_json::json!({"object": "list", "data": data}).to_string(),
+        ));
+    }
     if method != Method::POST || uri.path() != "/v1/chat/completions" {
         let why = format!("fake LLM: unexpected request #{n}: {method} {}", uri.path());
         s.surprises.push(why.clone());
