@@ -121,3 +121,55 @@ pub mod util {
         lines[from.min(to)..to].to_vec()
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Fragments of real tool output, so random lines often look like a tool's.
+    const SHAPES: &[&str] = &[
+        "error[E0308]: mismatched types",
+        "  --> src/lib.rs:",
+        "FAILED tests/test_x.py::test_y - AssertionError",
+        "Traceback (most recent call last):",
+        "  File \"a.py\", line ",
+        "--- FAIL: TestX (0.00s)",
+        "    x_test.go:",
+        "src/a.ts(3,5): error TS2322: ",
+        "thread 'main' panicked at src/main.rs:",
+        "[ERROR] /w/X.java:[12,5] cannot find symbol",
+        "make: *** [Makefile:3: test] Error 1",
+        "##[error]Process completed with exit code 1.",
+        "⋯",
+        "",
+    ];
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            (0..SHAPES.len(), any::<u16>(), "[ -~]{0,40}")
+                .prop_map(|(i, n, tail)| format!("{}{n}{tail}", SHAPES[i])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parsers_never_panic_and_a_failed_step_always_gets_an_answer(
+            lines in prop::collection::vec(line(), 0..60),
+            failed in any::<bool>(),
+            tool in prop::option::of(0..4usize),
+        ) {
+            let step = StepLog { lines, failed, ..StepLog::default() };
+            let names = tool_names();
+            let tool = tool.map(|i| names[i * 7 % names.len()]);
+            let found = parse_step(&step, tool);
+            if failed && tool.is_none() && !step.lines.is_empty() {
+                prop_assert!(!found.is_empty(), "a failed step got no answer");
+            }
+        }
+    }
+}
