@@ -12,3 +12,4 @@ mod publish;
 mod readme;
 mod run;
 mod sandbox;
+mod web;

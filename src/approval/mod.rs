@@ -6,6 +6,7 @@
 
 pub mod prompt;
 pub mod queue;
+pub mod web;
 
 pub use prompt::{Decision, ask};
 pub use queue::{

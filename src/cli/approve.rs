@@ -19,10 +19,7 @@ use super::{Ctx, print_stdout};
 pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<i32, Error> {
     let state = ctx.config.state_dir(&ctx.repo_root);
     if args.web {
-        return Err(super::not_built(
-            "approve --web",
-            "selfheal approve show ID",
-        ));
+        return web(ctx, &state, args.port.unwrap_or(ctx.config.approve.port));
     }
     if let Some(id) = &args.reject {
         return reject(ctx, &state, id, args.reason.as_deref().unwrap_or(""));
@@ -173,12 +170,98 @@ fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32,
         .commit()
         .map_err(|e| Error::runtime(e.to_string()))?;
     approval::mark_applied(state, id).map_err(queue_error)?;
-    print_stdout(&format!(
-        "applied {id} to {} ({})\n",
+    if ctx.json {
+        return Ok(exit::SUCCESS);
+    }
+    print_stdout(&format!("{}\n", applied_text(id, &repo, &p, &outcome)))?;
+    Ok(exit::SUCCESS)
+}
+
+fn applied_text(
+    id: &str,
+    repo: &std::path::Path,
+    p: &Pending,
+    outcome: &crate::validate::Outcome,
+) -> String {
+    format!(
+        "validated ({}) and applied {id} to {} ({})",
+        outcome.summary(),
         repo.display(),
         p.patch.paths().join(", ")
-    ))?;
-    Ok(exit::SUCCESS)
+    )
+}
+
+/// The web page's buttons: the same locked, re-validating apply, without a prompt.
+struct WebActions {
+    ctx: Ctx,
+    state: PathBuf,
+}
+
+impl approval::web::Actions for WebActions {
+    fn approve(&self, id: &str) -> Result<String, String> {
+        let ctx = Ctx {
+            json: true,
+            ..self.ctx.clone()
+        };
+        apply(&ctx, &self.state, id, true).map_err(|e| {
+            e.message.clone() + &e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+        })?;
+        let text =
+            std::fs::read_to_string(self.state.join("pending/history.jsonl")).unwrap_or_default();
+        let applied = text
+            .lines()
+            .rev()
+            .any(|l| l.contains(id) && l.contains("\"applied\""));
+        Ok(if applied {
+            format!("{id}: validated and applied")
+        } else {
+            format!("{id}: done")
+        })
+    }
+
+    fn reject(&self, id: &str, reason: &str) -> Result<String, String> {
+        let ctx = Ctx {
+            json: true,
+            ..self.ctx.clone()
+        };
+        reject(&ctx, &self.state, id, reason).map_err(|e| e.message)?;
+        Ok(format!(
+            "{id}: rejected{}",
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            }
+        ))
+    }
+}
+
+/// Serves the review page until Ctrl-C.
+fn web(ctx: &Ctx, state: &std::path::Path, port: u16) -> Result<i32, Error> {
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let actions = std::sync::Arc::new(WebActions {
+        ctx: ctx.clone(),
+        state: state.to_path_buf(),
+    });
+    rt.block_on(async {
+        let server = approval::web::bind(port, state.to_path_buf(), actions)
+            .await
+            .map_err(|e| {
+                Error::runtime(format!("cannot listen on 127.0.0.1:{port}"))
+                    .with_source(e)
+                    .with_hint("pick another --port")
+            })?;
+        print_stdout(&format!(
+            "review pending patches at {}\n(Ctrl-C to stop)\n",
+            server.url
+        ))?;
+        server
+            .serve(async { crate::validate::interrupted().await })
+            .await
+            .map_err(|e| Error::runtime("the review page stopped").with_source(e))?;
+        Ok(exit::SUCCESS)
+    })
 }
 
 /// The tests, again, on a staged copy of the current tree with the patch over it.

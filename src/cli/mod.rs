@@ -20,6 +20,7 @@ use crate::report::Term;
 use args::{Cli, ColorWhen, Command, GlobalArgs};
 
 /// What every subcommand gets: the resolved config, the terminal facts, output mode.
+#[derive(Clone)]
 pub struct Ctx {
     pub config: Config,
     pub term: Term,
