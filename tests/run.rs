@@ -21,6 +21,8 @@ struct Setup {
     bare: PathBuf,
     _bare_dir: tempfile::TempDir,
     sha: String,
+    /// GITHUB_STEP_SUMMARY and GITHUB_OUTPUT, as a runner provides them.
+    actions: tempfile::TempDir,
 }
 
 fn setup(sample: &str) -> Setup {
@@ -51,6 +53,7 @@ fn setup(sample: &str) -> Setup {
         bare,
         _bare_dir: bare_dir,
         sha,
+        actions: tempfile::tempdir().unwrap(),
     }
 }
 
@@ -117,6 +120,9 @@ fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::pr
         .env("OPENAI_BASE_URL", llm.base_url())
         .env("OPENAI_API_KEY", "test")
         .env("SELFHEAL_LLM_MAX_RETRY_WAIT_SECS", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", s.actions.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", s.actions.path().join("output"))
         .args(["run", "--repo", "acme/app", "--sandbox", "local", "--yes"])
         .args(extra);
     cmd.output().unwrap()
@@ -173,6 +179,19 @@ fn a_failed_run_becomes_a_validated_pull_request_once() {
         ("selfheal/run-101-1", "main")
     );
     assert!(pulls[0].body.contains("selfheal-signature"));
+    // inside Actions: annotations, a step summary and outputs
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("::error file=src/stack.rs,line="),
+        "{}",
+        text(&out)
+    );
+    let summary = std::fs::read_to_string(s.actions.path().join("summary.md")).unwrap();
+    assert!(summary.contains("| 101 | PullRequest |"), "{summary}");
+    let outputs = std::fs::read_to_string(s.actions.path().join("output")).unwrap();
+    assert!(
+        outputs.contains("outcome=pullrequest") && outputs.contains("pr-url=http"),
+        "{outputs}"
+    );
     // a second run does nothing new
     let again = run_cmd(&s, &gh, &llm, &["--run-id", "101"]);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again));

@@ -63,8 +63,9 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
     let _lock = store.lock_run()?;
     let mut all = Vec::new();
+    let mut etag: Option<String> = None;
     loop {
-        let runs = candidate_runs(ctx, args, &gh, &repo, &store).await?;
+        let runs = candidate_runs(ctx, args, &gh, &repo, &store, &mut etag).await?;
         for run in runs {
             let result = handle_run(ctx, args, &gh, &repo, &store, &run).await;
             report_one(ctx, &result);
@@ -86,6 +87,7 @@ async fn candidate_runs(
     gh: &Client,
     repo: &RepoSlug,
     store: &Store,
+    etag: &mut Option<String>,
 ) -> Result<Vec<Run>, Error> {
     let runs = match args.run_id {
         Some(id) => vec![gh.get_run(repo, id).await?],
@@ -93,13 +95,27 @@ async fn candidate_runs(
             let filter = RunFilter {
                 branch: args.branch.clone(),
                 event: args.event.clone(),
-                created_since: args.since.clone(),
+                created_since: args.since.as_deref().map(since_date).transpose()?,
                 workflow: args.workflow.clone(),
                 per_page: args.limit.clamp(1, 100) as u8,
                 limit: args.limit as usize,
                 ..RunFilter::default()
             };
-            gh.list_runs(repo, &filter).await?
+            // With --watch the listing is conditional: an unchanged page (304) is free.
+            if args.watch {
+                match gh
+                    .list_runs_if_changed(repo, &filter, etag.as_deref())
+                    .await?
+                {
+                    crate::github::Polled::Unchanged => Vec::new(),
+                    crate::github::Polled::Changed { value, etag: tag } => {
+                        *etag = tag;
+                        value
+                    }
+                }
+            } else {
+                gh.list_runs(repo, &filter).await?
+            }
         }
     };
     let cfg = &ctx.config.github;
@@ -120,6 +136,34 @@ async fn candidate_runs(
         }
     }
     Ok(out)
+}
+
+/// `--since`: a date (`2026-11-01`) or a duration back from today (`2d`, `36h`, `1w`).
+fn since_date(raw: &str) -> Result<String, Error> {
+    let raw = raw.trim();
+    let is_date = raw.len() == 10 && raw.as_bytes()[4] == b'-' && raw.as_bytes()[7] == b'-';
+    if is_date && raw.chars().filter(char::is_ascii_digit).count() == 8 {
+        return Ok(raw.to_string());
+    }
+    let bad = || {
+        Error::usage(format!("--since {raw:?} is neither a date nor a duration"))
+            .with_hint("use YYYY-MM-DD, or a duration like 2d, 36h or 1w")
+    };
+    let (num, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "w" => n * 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let day = (now.saturating_sub(secs) / 86_400) as i64;
+    let (y, m, d) = crate::pipeline::record::civil_from_days(day);
+    Ok(format!("{y:04}-{m:02}-{d:02}"))
 }
 
 fn note(ctx: &Ctx, text: &str) {
@@ -487,4 +531,19 @@ pub fn flags(args: &RunArgs) -> Vec<(String, toml::Value)> {
         flags.push(("github.api_url".into(), url.clone().into()));
     }
     flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_dates_and_durations() {
+        assert_eq!(since_date("2026-11-01").unwrap(), "2026-11-01");
+        let two_days = since_date("2d").unwrap();
+        assert_eq!(two_days.len(), 10);
+        assert!(two_days < since_date("1h").unwrap() || two_days == since_date("1h").unwrap());
+        assert!(since_date("yesterday").is_err());
+        assert_eq!(since_date("3x").unwrap_err().code, exit::USAGE);
+    }
 }
