@@ -428,6 +428,14 @@ impl Planner<'_> {
         let old_text = file.render();
         let ratio = similar::TextDiff::from_lines(old_text.as_str(), content).ratio();
         if file.len() > 10 && new_lines.len() * 2 < file.len() && ratio < 0.5 {
+            if let Some(range) = excerpt_span(&file.texts(), &new_lines) {
+                let (from, to) = (range.start + 1, range.end);
+                file.splice(range, &new_lines);
+                self.notes.push(format!(
+                    "{label}: a partial copy of {path}, placed over lines {from}-{to} where its first and last lines match"
+                ));
+                return Ok(());
+            }
             return Err(PlanError::LooksLikeExcerpt {
                 edit: label.into(),
                 path: path.into(),
@@ -464,6 +472,39 @@ impl Planner<'_> {
             notes: self.notes,
         })
     }
+}
+
+/// Where an excerpt (a function or block the model rewrote) belongs: its first line must
+/// match exactly one file line (ignoring indentation drift), and the span runs to the
+/// last excerpt line that matches a file line shortly after. `None` when unsure.
+fn excerpt_span(file: &[&str], excerpt: &[String]) -> Option<std::ops::Range<usize>> {
+    let key = |s: &str| s.trim().to_string();
+    let first = excerpt.iter().position(|l| !l.trim().is_empty())?;
+    let starts: Vec<usize> = (0..file.len())
+        .filter(|&i| key(file[i]) == key(&excerpt[first]))
+        .collect();
+    let [start] = starts.as_slice() else {
+        return None;
+    };
+    let start = *start;
+    let limit = (start + excerpt.len() * 2 + 5).min(file.len());
+    for (idx, last) in excerpt
+        .iter()
+        .enumerate()
+        .skip(first + 1)
+        .rev()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        // Several matches (a closing brace): take the one nearest where this line would be.
+        let expected = start + (idx - first);
+        let found = (start + 1..limit)
+            .filter(|&i| key(file[i]) == key(last))
+            .min_by_key(|&i| i.abs_diff(expected));
+        if let Some(end) = found {
+            return Some(start.checked_sub(first)?..end + 1);
+        }
+    }
+    None
 }
 
 /// A new file's content: the lines, each ending in `\n`.
@@ -507,6 +548,27 @@ fn trim_context(hunk: &Hunk, lead: usize, trail: usize) -> Option<Hunk> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_rewritten_function_is_placed_where_its_first_and_last_lines_match() {
+        let file: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
+        let mut f: Vec<&str> = file.iter().map(String::as_str).collect();
+        f[9] = "def moving_average(values, window):";
+        f[12] = "    return [mean(values[i:i + window]) for i in range(len(values) - window)]";
+        let excerpt: Vec<String> = [
+            "def moving_average(values, window):",
+            "line 11",
+            "line 12",
+            "    return [mean(values[i:i + window]) for i in range(len(values) - window + 1)]",
+            "    return [mean(values[i:i + window]) for i in range(len(values) - window)]",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(excerpt_span(&f, &excerpt), Some(9..13));
+        let unknown = vec!["def nowhere():".to_string(), "    pass".to_string()];
+        assert_eq!(excerpt_span(&f, &unknown), None);
+    }
+
     use super::*;
     use crate::patch::parse::parse_reply;
     use std::path::Path;
