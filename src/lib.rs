@@ -12,6 +12,7 @@ pub mod fixers;
 pub mod github;
 pub mod llm;
 pub mod logs;
+pub mod memory;
 pub mod patch;
 pub mod pipeline;
 pub mod publish;

@@ -409,3 +409,45 @@ fn heals_a_sample_with_validation_in_docker() {
     );
     // container cleanup on every path is proven by tests/sandbox.rs, which owns its run ids
 }
+
+/// Issue 8: a second identical failure is healed from the failure memory, with no LLM
+/// call, and `history` counts the call saved.
+#[test]
+fn a_second_identical_failure_heals_from_memory_without_the_llm() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let first = offline(&b, &llm, &["--yes"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    for script in ["restore.sh", "break.sh"] {
+        assert!(
+            Command::new("bash")
+                .arg(b.dir.path().join(script))
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let second = offline(&b, &llm, &["--yes", "--json"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    let record: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(record["llm_calls"], 0);
+    assert_eq!(record["llm_calls_saved"], 1);
+    assert_eq!(record["attempts"][0]["source"], "memory");
+    assert_eq!(
+        llm.requests().len(),
+        1,
+        "only the first repair asked the model"
+    );
+    assert!(run_tests(&b));
+    let history = selfheal()
+        .current_dir(b.dir.path())
+        .args(["--json", "history"])
+        .output()
+        .unwrap();
+    let h: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(h["recent"].as_array().unwrap().len(), 2);
+    assert_eq!(h["groups"][0]["llm_calls_saved"], 1);
+    assert_eq!(h["groups"][0]["healed"], 2);
+}

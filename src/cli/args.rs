@@ -74,6 +74,15 @@ pub enum Command {
     Offline(OfflineArgs),
     /// Review pending patches, in the terminal or on a local web page.
     Approve(ApproveArgs),
+    /// Recent repairs, success rates per tool and kind, tokens, cost, LLM calls saved.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many recent repairs to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
 }
 
 /// Flags shared by every subcommand that repairs.

@@ -74,6 +74,7 @@ pub async fn repair_in(
         failures,
         run_id: pipeline::record::new_run_id(),
         mode,
+        remembered: remembered_fix(state_dir, failures),
     };
     let mut approver = CliApprover {
         repo,
@@ -99,7 +100,75 @@ pub async fn repair_in(
             state_dir.display()
         );
     }
+    if !args.dry_run && !args.print_prompt {
+        remember(state_dir, repo, failures, &record);
+    }
     Ok(record)
+}
+
+/// The primary failure: the first one a code change fixes.
+fn primary(failures: &[Failure]) -> Option<&Failure> {
+    failures.iter().find(|f| f.needs_code_change)
+}
+
+/// A validated fix of the same failure, if the memory has one (memory trouble is a warning).
+fn remembered_fix(state_dir: &Path, failures: &[Failure]) -> Option<(crate::patch::Patch, String)> {
+    let sig = &primary(failures)?.signature;
+    match crate::memory::Memory::open(state_dir).and_then(|m| m.validated_fix(sig)) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("warning: {e}");
+            None
+        }
+    }
+}
+
+/// Records the outcome in the failure memory.
+fn remember(state_dir: &Path, repo: &Path, failures: &[Failure], record: &RunRecord) {
+    let Some(f) = primary(failures) else { return };
+    let last = record.attempts.last();
+    let validated = last
+        .and_then(|a| a.validation.as_ref())
+        .is_some_and(|v| v.passed);
+    let patch = match (validated, last) {
+        (true, Some(a)) if !a.patch.is_empty() => record
+            .patch
+            .as_ref()
+            .and_then(|p| serde_json::to_string(p).ok())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let outcome = crate::memory::Outcome {
+        at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        repo: repo.display().to_string(),
+        signature: f.signature.clone(),
+        tool: f.tool.clone(),
+        kind: f.kind.to_string(),
+        message: f.message.clone(),
+        diagnosis: last.map(|a| a.diagnosis.clone()).unwrap_or_default(),
+        patch,
+        validated,
+        verdict: serde_json::to_value(record.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        source: match last.map(|a| &a.source) {
+            Some(pipeline::Source::Fixer(n)) => format!("fixer:{n}"),
+            Some(pipeline::Source::Memory) => "memory".into(),
+            _ => "llm".into(),
+        },
+        prompt_tokens: record.prompt_tokens,
+        completion_tokens: record.completion_tokens,
+        cost_usd: record.cost_usd,
+        llm_calls: record.llm_calls,
+        llm_calls_saved: record.llm_calls_saved,
+    };
+    if let Err(e) = crate::memory::Memory::open(state_dir).and_then(|m| m.record(&outcome)) {
+        eprintln!("warning: {e}");
+    }
 }
 
 /// client → meter → recorder; or a replay of a recording, with no network.
@@ -290,6 +359,7 @@ fn proposal_text(p: &Proposal, term: &Term) -> String {
     let source = match &p.source {
         pipeline::Source::Llm => "model".to_string(),
         pipeline::Source::Fixer(name) => format!("fixer `{name}`"),
+        pipeline::Source::Memory => "failure memory (it fixed this failure before)".to_string(),
     };
     let mut s = format!(
         "attempt {}: patch from {source} (risk {}/100)\n",

@@ -6,6 +6,7 @@ pub mod approve;
 pub mod args;
 pub mod check;
 pub mod heal;
+pub mod history;
 pub mod offline;
 pub mod run;
 
@@ -63,6 +64,10 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Check(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             check::run(&ctx, &args)
+        }
+        Command::History(args) => {
+            let ctx = context(&cli.global, Path::new("."), Vec::new())?;
+            history::run(&ctx, &args)
         }
         Command::Approve(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;

@@ -67,6 +67,8 @@ pub enum Event {
 pub enum Source {
     Llm,
     Fixer(String),
+    /// A validated fix of the same failure signature, from the failure memory.
+    Memory,
 }
 
 /// Keeps the compiler honest about `Risk` being part of a proposal's public surface.

@@ -78,6 +78,9 @@ pub struct RunRecord {
     pub llm_calls_saved: u32,
     pub pending_id: Option<String>,
     pub applied: Vec<String>,
+    /// The last patch that passed validation (for the failure memory); not in the JSON.
+    #[serde(skip)]
+    pub patch: Option<crate::patch::Patch>,
     pub duration_ms: u64,
     /// Why it stopped, in words, when it did not heal.
     pub note: Option<String>,

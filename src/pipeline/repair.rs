@@ -40,6 +40,9 @@ pub struct Repair<'a> {
     pub failures: &'a [Failure],
     pub run_id: String,
     pub mode: Mode,
+    /// A validated fix of the same failure from the failure memory (patch, diagnosis),
+    /// tried first when the files it touches are as it expects.
+    pub remembered: Option<(Patch, String)>,
 }
 
 /// A patch ready for a decision.
@@ -122,6 +125,11 @@ pub async fn repair<V: Validator + Sync>(
     });
     let guard = Guard::new(r.repo, &r.config.policy, Some(&r.state_dir))?;
     if !r.mode.print_prompt
+        && let Some(verdict) = run.try_remembered(&targets, validator, approver).await?
+    {
+        return Ok(run.finish(verdict, None));
+    }
+    if !r.mode.print_prompt
         && let Some(verdict) = run
             .try_fixers(&targets, &guard, validator, approver)
             .await?
@@ -147,6 +155,7 @@ fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
         llm_calls_saved: 0,
         pending_id: None,
         applied: Vec::new(),
+        patch: None,
         duration_ms: 0,
         note: None,
     }
@@ -162,6 +171,40 @@ impl Run<'_, '_> {
 
     fn emit(&mut self, e: Event) {
         (self.on_event)(&e);
+    }
+
+    /// A fix that healed this failure before, offered again (and validated again) when
+    /// every file it touches still holds what it expects.
+    async fn try_remembered<V: Validator + Sync>(
+        &mut self,
+        targets: &[Failure],
+        validator: &V,
+        approver: &mut dyn Approver,
+    ) -> Result<Option<Verdict>, PipelineError> {
+        let Some((patch, diagnosis)) = self.r.remembered.clone() else {
+            return Ok(None);
+        };
+        let current = |p: &str| std::fs::read_to_string(self.r.repo.join(p)).ok();
+        if patch.files.iter().any(|f| current(&f.path) != f.old) {
+            return Ok(None);
+        }
+        let n = self.record.attempts.len() as u32 + 1;
+        let proposal = self.propose(n, Source::Memory, diagnosis, patch, targets);
+        let (verdict, _) = self
+            .decide_and_prove(
+                proposal,
+                targets,
+                validator,
+                approver,
+                Usage::default(),
+                Instant::now(),
+            )
+            .await?;
+        if matches!(verdict, Some(Verdict::Healed | Verdict::Pending)) {
+            self.record.llm_calls_saved += 1;
+            return Ok(verdict);
+        }
+        Ok(None)
     }
 
     /// Deterministic fixers first: a validated fixer patch saves the LLM call.
@@ -405,6 +448,7 @@ impl Run<'_, '_> {
         if !outcome.passed {
             return Ok((None, Some(outcome)));
         }
+        self.record.patch = Some(p.patch.clone());
         let auto_ok = p.risk.auto_approvable(self.r.config.policy.max_auto_risk)
             || (!self.r.config.env.ci && !p.risk.vetoed() && p.risk.dangers.is_empty());
         let approved_before = mode.interactive && !mode.yes;
