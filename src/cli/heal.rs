@@ -11,6 +11,7 @@ use crate::error::{Error, exit};
 use crate::llm::meter::{Budget, Meter, MeteredProvider};
 use crate::llm::{ClientOptions, OpenAiClient, Provider, RecordingProvider, ReplayProvider};
 use crate::logs::Failure;
+use crate::logs::triage::Triage;
 use crate::pipeline::{
     self, Approver, Decision, Event, Mode, Proposal, Repair, RunRecord, Verdict,
 };
@@ -22,7 +23,7 @@ use super::args::RepairArgs;
 use super::{Ctx, print_stdout};
 
 /// Repairs `failures` in `repo` and prints the result; returns the exit code.
-pub fn heal(ctx: &Ctx, args: &RepairArgs, repo: &Path, failures: &[Failure]) -> Result<i32, Error> {
+pub fn heal(ctx: &Ctx, args: &RepairArgs, repo: &Path, t: &Triage) -> Result<i32, Error> {
     crate::llm::init_tls();
     let state_dir = ctx.config.state_dir(repo);
     recover_journal(ctx, repo, &state_dir)?;
@@ -32,7 +33,7 @@ pub fn heal(ctx: &Ctx, args: &RepairArgs, repo: &Path, failures: &[Failure]) -> 
         .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
     rt.block_on(async {
         tokio::select! {
-            res = heal_async(ctx, args, repo, &state_dir, failures) => res,
+            res = heal_async(ctx, args, repo, &state_dir, t) => res,
             _ = crate::validate::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; nothing was applied to the working tree")),
         }
     })
@@ -43,9 +44,9 @@ async fn heal_async(
     args: &RepairArgs,
     repo: &Path,
     state_dir: &Path,
-    failures: &[Failure],
+    t: &Triage,
 ) -> Result<i32, Error> {
-    let record = repair_in(ctx, args, repo, state_dir, failures).await?;
+    let record = repair_in(ctx, args, repo, state_dir, t).await?;
     print_result(ctx, &record)?;
     Ok(record.verdict.exit_code())
 }
@@ -57,8 +58,9 @@ pub async fn repair_in(
     args: &RepairArgs,
     repo: &Path,
     state_dir: &Path,
-    failures: &[Failure],
+    t: &Triage,
 ) -> Result<RunRecord, Error> {
+    let failures = &t.failures[..];
     let provider = provider(ctx, args)?;
     let validator = validator(ctx).await?;
     let mode = Mode {
@@ -75,6 +77,7 @@ pub async fn repair_in(
         run_id: pipeline::record::new_run_id(),
         mode,
         remembered: remembered_fix(state_dir, failures),
+        suspects: t.injection.clone(),
     };
     let mut approver = CliApprover {
         repo,
@@ -343,6 +346,11 @@ fn render_event(e: &Event, term: &Term, quiet: bool) {
                 }
             )
         }
+        Event::InjectionSuspected { lines } => format!(
+            "{} the logs or code address the model (possible prompt injection); the patch will need a person: {}",
+            term.red("warning:"),
+            lines.join(" | ")
+        ),
         Event::NoProgress { attempt } => {
             format!("attempt {attempt}: same failure as before; stopping")
         }

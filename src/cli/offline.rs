@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &OfflineArgs) -> Result<i32, Error> {
     if !ctx.json && !args.repair.print_prompt {
         eprint!("{}", human::triage(&t, &ctx.term));
     }
-    super::heal::heal(ctx, &args.repair, &ctx.repo_root, &t.failures)
+    super::heal::heal(ctx, &args.repair, &ctx.repo_root, &t)
 }
 
 /// Reads and triages the logs named on the command line.

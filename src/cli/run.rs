@@ -247,7 +247,7 @@ async fn heal_run(
     }
     let worktree = checkout(ctx, gh, repo, run, store)?;
     let state = ctx.config.state_dir(&ctx.repo_root);
-    let record = super::heal::repair_in(ctx, &args.repair, &worktree, &state, &t.failures).await?;
+    let record = super::heal::repair_in(ctx, &args.repair, &worktree, &state, &t).await?;
     result.note = record.note.clone();
     let outcome = match record.verdict {
         Verdict::Healed if args.no_pr || args.repair.dry_run => Outcome::Skipped,

@@ -46,6 +46,8 @@ pub struct Triage {
     pub warnings: Vec<String>,
     /// The steps that were parsed (failed ones, or all when none was marked failed).
     pub steps: Vec<StepLog>,
+    /// Lines of those steps that address an LLM (possible prompt injection).
+    pub injection: Vec<crate::risk::injection::Suspect>,
 }
 
 /// Reads `source` and finds its failures.
@@ -91,6 +93,10 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
         }
     }
     let files = rank_files(&failures, repo_dir);
+    let injection = chosen
+        .iter()
+        .flat_map(|s| crate::risk::injection::scan(&s.lines.join("\n")))
+        .collect();
     Triage {
         stats: Stats {
             steps: total_steps,
@@ -102,6 +108,7 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
         files,
         warnings: Vec::new(),
         steps: chosen,
+        injection,
     }
 }
 

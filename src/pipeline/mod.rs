@@ -55,6 +55,10 @@ pub enum Event {
     Applied {
         paths: Vec<String>,
     },
+    /// Text in the logs or code that addresses the model ("ignore previous instructions").
+    InjectionSuspected {
+        lines: Vec<String>,
+    },
     Prompt {
         system: String,
         user: String,

@@ -84,6 +84,9 @@ pub struct RunRecord {
     pub duration_ms: u64,
     /// Why it stopped, in words, when it did not heal.
     pub note: Option<String>,
+    /// Lines that looked like prompt injection; their presence blocks auto-approval.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub injection: Vec<crate::risk::injection::Suspect>,
 }
 
 impl RunRecord {

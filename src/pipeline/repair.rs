@@ -43,6 +43,8 @@ pub struct Repair<'a> {
     /// A validated fix of the same failure from the failure memory (patch, diagnosis),
     /// tried first when the files it touches are as it expects.
     pub remembered: Option<(Patch, String)>,
+    /// Log lines triage found addressing the model; with any, no patch is auto-applied.
+    pub suspects: Vec<crate::risk::injection::Suspect>,
 }
 
 /// A patch ready for a decision.
@@ -156,6 +158,7 @@ fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
         pending_id: None,
         applied: Vec::new(),
         patch: None,
+        injection: Vec::new(),
         duration_ms: 0,
         note: None,
     }
@@ -272,6 +275,7 @@ impl Run<'_, '_> {
             langs,
             main_file,
         } = brief(targets, self.r.repo, cfg.llm.context_tokens);
+        let ctx_text = self.screen_injection(ctx_text);
         let prompts = Prompts::from_config(&cfg.llm)?;
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
         let mut last_signature: Option<String> = None;
@@ -373,6 +377,22 @@ impl Run<'_, '_> {
         Ok(reply)
     }
 
+    /// Flags text that addresses the model; when there is any, the whole context is fenced
+    /// as untrusted data (so it stays out of the instructions) and no patch of this run is
+    /// applied without a person.
+    fn screen_injection(&mut self, ctx_text: String) -> String {
+        let mut suspects = self.r.suspects.clone();
+        suspects.extend(risk::injection::scan(&ctx_text));
+        if suspects.is_empty() {
+            return ctx_text;
+        }
+        self.emit(Event::InjectionSuspected {
+            lines: suspects.iter().map(|s| s.text.clone()).collect(),
+        });
+        self.record.injection = suspects;
+        risk::injection::quote_untrusted("CI output and source code", &ctx_text)
+    }
+
     fn refuse(&mut self, n: u32, why: &str, usage: Usage, started: Instant, reply: &str) {
         self.emit(Event::PatchRefused {
             attempt: n,
@@ -408,7 +428,17 @@ impl Run<'_, '_> {
                 new: f.new.as_deref(),
             })
             .collect();
-        let risk = risk::assess(&changes, targets);
+        let mut risk = risk::assess(&changes, targets);
+        if !self.record.injection.is_empty() {
+            risk.dangers.push(risk::Finding {
+                rule: "prompt-injection".into(),
+                path: String::new(),
+                detail: format!(
+                    "the log or code addressed the model: `{}`",
+                    self.record.injection[0].text
+                ),
+            });
+        }
         let diff = patch::render::git_diff(&patch);
         Proposal {
             attempt: n,
