@@ -11,7 +11,7 @@ use std::time::Instant;
 use selfheal::config::Config;
 use selfheal::context::naive_prompt_tokens;
 use selfheal::llm::tokens;
-use selfheal::logs::archive::{LogSource, read_run};
+use selfheal::logs::archive::LogSource;
 use selfheal::logs::triage::{TriageOptions, triage};
 use selfheal::pipeline::repair::first_request;
 
@@ -86,11 +86,20 @@ fn measure(config: &Config, project: &Path) -> (usize, usize, f64) {
     let (req, _) = first_request(config, &targets, &copy).unwrap();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let ours = tokens::chat_prompt(&req.system, &req.user);
-    let log: String = read_run(&zip, &config.log_limits())
-        .unwrap()
-        .steps
-        .iter()
-        .flat_map(|s| s.lines.iter().map(|l| format!("{l}\n")))
-        .collect();
+    let log = whole_job_logs(&project.join("failure.zip"));
     (ours, naive_prompt_tokens(&log, &targets, &copy), ms)
+}
+
+/// The whole log as GitHub serves it: every top-level job file of the archive, in full.
+fn whole_job_logs(zip: &Path) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut text = String::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        if !entry.name().unwrap().contains('/') {
+            entry.read_to_string(&mut text).unwrap();
+        }
+    }
+    text
 }
