@@ -239,21 +239,7 @@ struct CliApprover<'a> {
 
 impl Approver for CliApprover<'_> {
     fn decide(&mut self, p: &Proposal) -> Decision {
-        let mut diagnosis = p.diagnosis.clone();
-        diagnosis.push_str(&format!(
-            "\nrisk {}/100: {}",
-            p.risk.score,
-            p.risk.reasons.join("; ")
-        ));
-        for v in p.risk.vetoes.iter().chain(&p.risk.dangers) {
-            diagnosis.push_str(&format!(
-                "\n{} {}: {} ({})",
-                self.term.red("!"),
-                v.rule,
-                v.detail,
-                v.path
-            ));
-        }
+        let diagnosis = format!("{}{}", p.diagnosis, risk_text(p, &self.term.red("!")));
         let diff = crate::patch::render::render_diff(&p.patch, self.term.color);
         prompt::ask(&diagnosis, &diff, self.term.interactive())
     }
@@ -272,14 +258,7 @@ impl Approver for CliApprover<'_> {
         if let Some(v) = &p.validation {
             diagnosis.push_str(&format!("\n\nvalidation: `{}` {}", v.command, v.summary()));
         }
-        diagnosis.push_str(&format!(
-            "\nrisk {}/100: {}",
-            p.risk.score,
-            p.risk.reasons.join("; ")
-        ));
-        for v in p.risk.vetoes.iter().chain(&p.risk.dangers) {
-            diagnosis.push_str(&format!("\n! {}: {} ({})", v.rule, v.detail, v.path));
-        }
+        diagnosis.push_str(&risk_text(p, "!"));
         let new = queue::NewPending {
             repo: &repo.to_string_lossy(),
             run_id: None,
@@ -293,6 +272,15 @@ impl Approver for CliApprover<'_> {
             .map(|m| m.id)
             .map_err(|e| e.to_string())
     }
+}
+
+/// The risk score, its reasons, and one `mark`ed line per veto or danger.
+fn risk_text(p: &Proposal, mark: &str) -> String {
+    let mut s = format!("\nrisk {}/100: {}", p.risk.score, p.risk.reasons.join("; "));
+    for v in p.risk.vetoes.iter().chain(&p.risk.dangers) {
+        s.push_str(&format!("\n{mark} {}: {} ({})", v.rule, v.detail, v.path));
+    }
+    s
 }
 
 /// One progress line per event on stderr (nothing with --json).

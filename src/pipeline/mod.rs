@@ -12,7 +12,6 @@ pub use record::{AttemptRecord, RunRecord, Verdict};
 pub use repair::{Approver, Decision, Mode, Proposal, Repair, repair};
 
 use crate::llm::Usage;
-use crate::risk::Risk;
 use crate::validate::Outcome;
 
 /// What happened, as it happens. `report::human` renders these on stderr.
@@ -74,6 +73,3 @@ pub enum Source {
     /// A validated fix of the same failure signature, from the failure memory.
     Memory,
 }
-
-/// Keeps the compiler honest about `Risk` being part of a proposal's public surface.
-pub type RiskVerdict = Risk;

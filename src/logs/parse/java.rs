@@ -712,15 +712,7 @@ mod tests {
     use super::*;
 
     fn found(text: &str, cmd: &str) -> Vec<Failure> {
-        let step = StepLog {
-            failed: true,
-            lines: text.lines().map(str::to_string).collect(),
-            commands: vec![cmd.to_string()],
-            ..StepLog::default()
-        };
-        let mut f = parse(&step);
-        f.sort_by_key(|f| f.at);
-        f.into_iter().map(|f| f.failure).collect()
+        super::super::rust::corpus::failures_of(parse, text, cmd)
     }
 
     #[test]

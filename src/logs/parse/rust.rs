@@ -650,6 +650,23 @@ pub(crate) mod corpus {
     use super::super::Found;
     use crate::logs::StepLog;
 
+    /// Runs `parse` on `text` as a failed step that ran `cmd`; failures in log order.
+    pub fn failures_of(
+        parse: fn(&StepLog) -> Vec<Found>,
+        text: &str,
+        cmd: &str,
+    ) -> Vec<crate::logs::Failure> {
+        let step = StepLog {
+            failed: true,
+            lines: text.lines().map(str::to_string).collect(),
+            commands: vec![cmd.to_string()],
+            ..StepLog::default()
+        };
+        let mut found = parse(&step);
+        found.sort_by_key(|f| f.at);
+        found.into_iter().map(|f| f.failure).collect()
+    }
+
     /// Where raw runner paths point in the corpus (the generator rewrote temp dirs to it).
     const WORKSPACE: &str = "/home/runner/work/app/app/";
 
