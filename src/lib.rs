@@ -9,6 +9,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod fixers;
+pub mod flaky;
 pub mod github;
 pub mod llm;
 pub mod logs;

@@ -137,3 +137,49 @@ fn human_and_json_output_snapshots() {
         insta::assert_json_snapshot!(format!("{name}.json"), redacted_json(&t));
     }
 }
+
+/// Every sample project's failure triaged with and without its green run's log
+/// (`green.zip`): the baseline drops lines, never the root cause.
+#[test]
+fn the_green_baseline_keeps_every_sample_root_cause() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects");
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("green.zip").is_file())
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 16, "every sample has a green.zip");
+    let mut dropped = 0;
+    for dir in &samples {
+        let whole = triage(
+            &LogSource::Zip(dir.join("failure.zip")),
+            &TriageOptions::default(),
+        )
+        .unwrap();
+        let opts = TriageOptions {
+            baseline: Some(LogSource::Zip(dir.join("green.zip"))),
+            ..TriageOptions::default()
+        };
+        let diffed = triage(&LogSource::Zip(dir.join("failure.zip")), &opts).unwrap();
+        let key = |t: &Triage| {
+            let f = &t.failures[0];
+            (
+                f.tool.clone(),
+                f.kind,
+                f.file.clone(),
+                f.line,
+                f.signature.clone(),
+            )
+        };
+        assert_eq!(key(&diffed), key(&whole), "{}", dir.display());
+        assert_eq!(
+            diffed.failures.len(),
+            whole.failures.len(),
+            "{}",
+            dir.display()
+        );
+        dropped += diffed.stats.baseline_dropped_lines;
+    }
+    assert!(dropped > 0, "the samples' passing tests' lines are dropped");
+}

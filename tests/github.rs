@@ -775,3 +775,67 @@ async fn a_spent_primary_limit_on_a_success_delays_the_next_request() {
     assert_eq!(fake.requests().len(), 2);
     fake.assert_verified();
 }
+
+#[tokio::test]
+async fn the_green_run_comes_from_the_branch_else_the_default_branch_and_is_cached() {
+    let mut sc = scenario();
+    let mut feature = FakeRun::failed(300);
+    feature.head_branch = Some("feature/x".into());
+    sc = sc.with_run(feature.clone());
+    sc.run_logs.insert(99, log_zip());
+    let fake = FakeGithub::start(sc).await;
+    let (c, _) = client(&fake);
+    let state = tempfile::tempdir().unwrap();
+    let store = selfheal::store::Store::open(state.path()).unwrap();
+    let failed = c.get_run(&slug(), 300).await.unwrap();
+
+    // Nothing green on feature/x: the default branch's last green run (99, on main).
+    let green = selfheal::github::fetch_green(&c, &slug(), &failed, &["test".into()], &store)
+        .await
+        .unwrap()
+        .expect("a green run on main");
+    assert_eq!(
+        (green.run_id, green.head_branch.as_deref()),
+        (99, Some("main"))
+    );
+    assert!(store.cached_logs(99).is_some(), "its log is cached");
+    let listed: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/actions/workflows/161335/runs"))
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(listed[0].contains("branch=feature%2Fx") || listed[0].contains("branch=feature/x"));
+    assert!(listed[0].contains("status=success"), "{listed:?}");
+    assert!(listed[1].contains("branch=main"), "{listed:?}");
+
+    // A second look reuses the cached ZIP.
+    let downloads = |f: &FakeGithub| {
+        f.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/runs/99/logs"))
+            .count()
+    };
+    assert_eq!(downloads(&fake), 1);
+    selfheal::github::fetch_green(&c, &slug(), &failed, &["test".into()], &store)
+        .await
+        .unwrap();
+    assert_eq!(downloads(&fake), 1, "not downloaded twice");
+    fake.assert_verified();
+}
+
+#[tokio::test]
+async fn no_green_run_anywhere_is_none() {
+    let mut sc = scenario();
+    sc.runs
+        .retain(|r| r.conclusion.as_deref() != Some("success"));
+    let fake = FakeGithub::start(sc).await;
+    let (c, _) = client(&fake);
+    let state = tempfile::tempdir().unwrap();
+    let store = selfheal::store::Store::open(state.path()).unwrap();
+    let failed = c.get_run(&slug(), 105).await.unwrap();
+    let green = selfheal::github::fetch_green(&c, &slug(), &failed, &[], &store)
+        .await
+        .unwrap();
+    assert!(green.is_none());
+}

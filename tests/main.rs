@@ -12,4 +12,5 @@ mod publish;
 mod readme;
 mod run;
 mod sandbox;
+mod tally;
 mod web;

@@ -95,6 +95,7 @@ fn job_from_zip(zip: &Path, id: u64) -> FakeJob {
                 )
             })
             .collect(),
+        run_attempt: None,
     }
 }
 
@@ -221,4 +222,166 @@ fn a_fix_that_fails_validation_opens_no_pull_request() {
         bare.find_reference("refs/heads/selfheal/run-202-1")
             .is_err()
     );
+}
+
+/// `run --json` parsed, with the first run's result.
+fn first_result(out: &std::process::Output) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("--json is not JSON ({e}): {}", text(out)));
+    v["runs"][0].clone()
+}
+
+/// The sample's green log as a successful run `id` of the same workflow on `sha`.
+fn add_green_run(sc: &mut Scenario, s: &Setup, id: u64, sha: &str, event: &str) {
+    let green_zip = s.b.zip.with_file_name("green.zip");
+    sc.runs.push(FakeRun {
+        head_sha: sha.into(),
+        event: event.into(),
+        conclusion: Some("success".into()),
+        ..FakeRun::failed(id)
+    });
+    let job = job_from_zip(&s.b.zip, id * 10).in_attempt(id * 10, 1, "success");
+    sc.jobs.insert(id, vec![job]);
+    sc.run_logs.insert(id, std::fs::read(green_zip).unwrap());
+}
+
+#[test]
+fn a_job_that_passed_on_a_rerun_is_reported_flaky_and_not_patched() {
+    let rt = runtime();
+    let s = setup("py-calc");
+    let mut sc = scenario(&s, &[301]);
+    sc.runs[0].run_attempt = 2;
+    let failed = sc.jobs[&301][0].clone();
+    sc.jobs
+        .get_mut(&301)
+        .unwrap()
+        .push(failed.in_attempt(3009, 1, "success"));
+    let gh = rt.block_on(FakeGithub::start(sc));
+    let llm = rt.block_on(FakeLlm::start());
+    llm.push(Scripted::ok(&fix_reply(&s.b)));
+
+    let out = run_cmd(&s, &gh, &llm, &["--run-id", "301", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let r = first_result(&out);
+    assert_eq!(r["outcome"], "flaky", "{r:#}");
+    assert_eq!(r["flaky"]["judgment"], "flaky");
+    assert_eq!(r["flaky"]["evidence"][0]["kind"], "passed_on_rerun");
+    assert_eq!(r["flaky"]["evidence"][0]["attempt"], 1);
+    assert!(
+        r["note"].as_str().unwrap().contains("--heal-flaky"),
+        "{r:#}"
+    );
+    assert_eq!(
+        llm.requests().len(),
+        0,
+        "no tokens spent on a flaky failure"
+    );
+    assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 0);
+    let outputs = std::fs::read_to_string(s.actions.path().join("output")).unwrap();
+    assert!(outputs.contains("outcome=flaky"), "{outputs}");
+    let jobs_all = gh
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with("/runs/301/jobs") && r.query.contains("filter=all"));
+    assert!(jobs_all, "the earlier attempts were asked for");
+
+    // The judgment went into the failure memory.
+    let history = selfheal()
+        .current_dir(s.b.dir.path())
+        .args(["history", "--json"])
+        .output()
+        .unwrap();
+    let h: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(h["recent"][0]["verdict"], "flaky", "{h:#}");
+
+    // Asked to, it patches anyway.
+    let again = run_cmd(
+        &s,
+        &gh,
+        &llm,
+        &["--run-id", "301", "--json", "--force", "--heal-flaky"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(first_result(&again)["outcome"], "pull_request");
+    assert_eq!(llm.requests().len(), 1);
+    gh.assert_verified();
+}
+
+#[test]
+fn a_job_that_passed_on_the_same_commit_elsewhere_is_flaky() {
+    let rt = runtime();
+    let s = setup("py-calc");
+    let mut sc = scenario(&s, &[401]);
+    add_green_run(&mut sc, &s, 402, &s.sha.clone(), "pull_request");
+    let gh = rt.block_on(FakeGithub::start(sc));
+    let llm = rt.block_on(FakeLlm::start());
+    let out = run_cmd(&s, &gh, &llm, &["--run-id", "401", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let r = first_result(&out);
+    assert_eq!(r["outcome"], "flaky", "{r:#}");
+    let ev = &r["flaky"]["evidence"][0];
+    assert_eq!(
+        (
+            ev["kind"].as_str(),
+            ev["run_id"].as_u64(),
+            ev["event"].as_str()
+        ),
+        (
+            Some("passed_on_same_commit"),
+            Some(402),
+            Some("pull_request")
+        ),
+        "{r:#}"
+    );
+    assert_eq!(llm.requests().len(), 0);
+    gh.assert_verified();
+}
+
+#[test]
+fn the_last_green_run_is_fetched_cached_and_subtracted() {
+    let rt = runtime();
+    let s = setup("js-cart"); // its failing step repeats passing tests' lines
+    let mut sc = scenario(&s, &[501]);
+    add_green_run(&mut sc, &s, 500, &"e".repeat(40), "push");
+    let gh = rt.block_on(FakeGithub::start(sc));
+    let llm = rt.block_on(FakeLlm::start());
+    llm.push(Scripted::ok(&fix_reply(&s.b)));
+    let out = run_cmd(&s, &gh, &llm, &["--run-id", "501", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = first_result(&out);
+    assert_eq!(r["outcome"], "pull_request", "{r:#}");
+    assert_eq!(r["baseline"]["run_id"], 500, "{r:#}");
+    assert!(
+        r["baseline"]["dropped_lines"].as_u64().unwrap() > 0,
+        "{r:#}"
+    );
+    assert_eq!(r["flaky"]["judgment"], "unknown", "{r:#}");
+    let site = &s.b.meta["error_site"];
+    assert_eq!(
+        r["failures"][0]["file"], site["file"],
+        "same root cause with the baseline"
+    );
+    assert_eq!(r["failures"][0]["line"], site["line"]);
+    let cached = s.b.dir.path().join(".selfheal/cache/runs/500/logs.zip");
+    assert!(cached.is_file(), "the green log is cached for offline use");
+
+    // --no-baseline: the same run, read whole.
+    llm.push(Scripted::ok(&fix_reply(&s.b)));
+    let whole = run_cmd(
+        &s,
+        &gh,
+        &llm,
+        &[
+            "--run-id",
+            "501",
+            "--json",
+            "--force",
+            "--no-baseline",
+            "--no-pr",
+        ],
+    );
+    let r = first_result(&whole);
+    assert!(r.get("baseline").is_none(), "{r:#}");
+    assert_eq!(r["failures"][0]["file"], site["file"]);
+    gh.assert_verified();
 }

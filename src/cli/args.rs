@@ -174,6 +174,12 @@ pub struct RunArgs {
     /// Act even on failures whose earlier fix was rejected.
     #[arg(long)]
     pub force: bool,
+    /// Patch failures judged flaky too (passed on a re-run or on the same commit).
+    #[arg(long)]
+    pub heal_flaky: bool,
+    /// Do not fetch the last green run's log to subtract from the failed one.
+    #[arg(long)]
+    pub no_baseline: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
 }

@@ -9,9 +9,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, exit};
+use crate::flaky::{Assessment, Judgment};
 use crate::github::{
-    Client, ClientOptions, FetchedRun, RepoHints, RepoSlug, Run, RunFilter, exclusion, fetch_run,
-    resolve_repo,
+    Client, ClientOptions, FetchedRun, GreenRun, RepoHints, RepoSlug, Run, RunFilter, exclusion,
+    fetch_green, fetch_run, resolve_repo,
 };
 use crate::logs::Failure;
 use crate::logs::archive::LogSource;
@@ -34,6 +35,20 @@ pub struct RunResult {
     pub pr_url: Option<String>,
     pub failures: Vec<Failure>,
     pub record: Option<RunRecord>,
+    /// Flaky or real, with the evidence (absent when nothing needed judging).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flaky: Option<Assessment>,
+    /// The green run whose log was subtracted, and how many lines that dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+}
+
+/// The green run a failed log was compared with.
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    #[serde(flatten)]
+    pub run: GreenRun,
+    pub dropped_lines: usize,
 }
 
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
@@ -189,6 +204,8 @@ async fn handle_run(
         pr_url: None,
         failures: vec![],
         record: None,
+        flaky: None,
+        baseline: None,
     };
     match heal_run(ctx, args, gh, repo, store, run, &mut result).await {
         Ok(outcome) => result.outcome = outcome,
@@ -235,7 +252,12 @@ async fn heal_run(
     for w in &fetched.warnings {
         note(ctx, &format!("run {}: {w}", run.id));
     }
-    let t = triage_run(ctx, args, &fetched.dir)?;
+    let green = green_run(ctx, gh, repo, run, store, &fetched).await;
+    let mut t = triage_run(ctx, args, &fetched.dir, green.as_ref())?;
+    result.baseline = green.map(|run| Baseline {
+        run,
+        dropped_lines: t.stats.baseline_dropped_lines,
+    });
     result.failures = t.failures.clone();
     write_annotations(ctx, &t);
     if !ctx.json {
@@ -244,6 +266,27 @@ async fn heal_run(
     if !t.failures.iter().any(|f| f.needs_code_change) {
         result.note = Some("no failure that a code change fixes".into());
         return Ok(Outcome::NothingFound);
+    }
+    let assessment = assess(ctx, gh, repo, run, store, &t).await;
+    result.flaky = Some(assessment.clone());
+    if !ctx.config.github.heal_flaky && !assessment.flaky_jobs.is_empty() {
+        let summary = assessment.summary();
+        note(ctx, &format!("run {}: {summary}", run.id));
+        if !args.repair.dry_run && !args.repair.print_prompt {
+            remember_flaky(ctx, &t, &assessment);
+        }
+        if assessment.judgment == Judgment::Flaky {
+            result.note = Some(format!("{summary} (--heal-flaky to patch it anyway)"));
+            return Ok(Outcome::Flaky);
+        }
+        // Some jobs are flaky, others not: heal only the others.
+        for f in t
+            .failures
+            .iter_mut()
+            .filter(|f| assessment.flaky_jobs.contains(&f.job))
+        {
+            f.needs_code_change = false;
+        }
     }
     let worktree = checkout(ctx, gh, repo, run, store)?;
     let state = ctx.config.state_dir(&ctx.repo_root);
@@ -263,14 +306,117 @@ async fn heal_run(
     Ok(outcome)
 }
 
-fn triage_run(ctx: &Ctx, args: &RunArgs, dir: &Path) -> Result<Triage, Error> {
+fn triage_run(
+    ctx: &Ctx,
+    args: &RunArgs,
+    dir: &Path,
+    green: Option<&GreenRun>,
+) -> Result<Triage, Error> {
     let opts = TriageOptions {
         tool: args.repair.tool.clone(),
         repo_dir: Some(ctx.repo_root.clone()),
         limits: ctx.config.log_limits(),
-        baseline: None,
+        baseline: green.map(|g| LogSource::Dir(g.dir.clone())),
     };
-    triage(&LogSource::Dir(dir.to_path_buf()), &opts).map_err(super::offline::log_error)
+    match triage(&LogSource::Dir(dir.to_path_buf()), &opts) {
+        Err(e) if green.is_some() => {
+            // A green log that cannot be read must not stop the repair of the red one.
+            note(
+                ctx,
+                &format!("the green run's log is unusable ({e}); not subtracting it"),
+            );
+            triage_run(ctx, args, dir, None)
+        }
+        other => other.map_err(super::offline::log_error),
+    }
+}
+
+/// The last green run of the same workflow, fetched and cached, unless turned off.
+/// Failing to find or fetch one is a note: the failed log is then read whole.
+async fn green_run(
+    ctx: &Ctx,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    store: &Store,
+    fetched: &FetchedRun,
+) -> Option<GreenRun> {
+    if !ctx.config.github.green_baseline {
+        return None;
+    }
+    let failed_jobs: Vec<String> = fetched
+        .jobs
+        .iter()
+        .filter(|j| j.conclusion.as_deref() == Some("failure"))
+        .map(|j| j.name.clone())
+        .collect();
+    match fetch_green(gh, repo, run, &failed_jobs, store).await {
+        Ok(Some(green)) => {
+            note(
+                ctx,
+                &format!(
+                    "run {}: comparing with green run {} ({})",
+                    run.id,
+                    green.run_id,
+                    green.head_branch.as_deref().unwrap_or("?")
+                ),
+            );
+            Some(green)
+        }
+        Ok(None) => {
+            note(
+                ctx,
+                &format!(
+                    "run {}: no green run of this workflow to compare with",
+                    run.id
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            let e: Error = e.into();
+            note(
+                ctx,
+                &format!("run {}: could not fetch a green run: {}", run.id, e.message),
+            );
+            None
+        }
+    }
+}
+
+/// Flaky or real: the run's attempts, the commit's other runs, the failure memory.
+async fn assess(
+    ctx: &Ctx,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    store: &Store,
+    t: &Triage,
+) -> Assessment {
+    let memory = crate::memory::Memory::open(store.root()).ok();
+    let (facts, warnings) =
+        crate::flaky::gather::gather(gh, repo, run, memory.as_ref(), &t.failures).await;
+    for w in warnings {
+        note(ctx, &format!("run {}: flaky evidence: {w}", run.id));
+    }
+    crate::flaky::judge(&t.failures, &facts, ctx.config.github.flaky_after)
+}
+
+/// Writes the flaky judgment of each flaky job's failures into the failure memory.
+fn remember_flaky(ctx: &Ctx, t: &Triage, a: &Assessment) {
+    let memory = match crate::memory::Memory::open(&ctx.config.state_dir(&ctx.repo_root)) {
+        Ok(m) => m,
+        Err(e) => return eprintln!("warning: {e}"),
+    };
+    let flaky = t
+        .failures
+        .iter()
+        .filter(|f| f.needs_code_change && a.flaky_jobs.contains(&f.job));
+    for f in flaky {
+        if let Err(e) = memory.record(&crate::memory::Outcome::judged_flaky(f, &a.summary())) {
+            eprintln!("warning: {e}");
+        }
+    }
 }
 
 /// The remote to push to and fetch from: the clone's `origin`, else the API's host.
@@ -440,6 +586,7 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         Outcome::NeedsApproval => ctx.term.yellow("needs approval"),
         Outcome::NotHealed => ctx.term.red("not healed"),
         Outcome::NothingFound => ctx.term.yellow("nothing to fix"),
+        Outcome::Flaky => ctx.term.yellow("flaky, not patched"),
         Outcome::Skipped => ctx.term.yellow("skipped"),
         Outcome::Error => ctx.term.red("error"),
     };
@@ -480,7 +627,10 @@ fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
         exit::NEEDS_APPROVAL
     } else if has(Outcome::NotHealed) {
         exit::NOT_HEALED
-    } else if all.iter().all(|r| r.outcome == Outcome::NothingFound) {
+    } else if all
+        .iter()
+        .all(|r| matches!(r.outcome, Outcome::NothingFound | Outcome::Flaky))
+    {
         exit::NOTHING_FOUND
     } else {
         exit::SUCCESS
@@ -529,6 +679,12 @@ pub fn flags(args: &RunArgs) -> Vec<(String, toml::Value)> {
     let mut flags = super::offline::repair_flags(&args.repair);
     if let Some(url) = &args.api_url {
         flags.push(("github.api_url".into(), url.clone().into()));
+    }
+    if args.heal_flaky {
+        flags.push(("github.heal_flaky".into(), true.into()));
+    }
+    if args.no_baseline {
+        flags.push(("github.green_baseline".into(), false.into()));
     }
     flags
 }

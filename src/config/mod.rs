@@ -47,6 +47,12 @@ pub struct GithubConfig {
     pub excluded_branch_prefixes: Vec<String>,
     pub poll_interval_secs: u64,
     pub max_wait_secs: u64,
+    /// `run`: drop log lines that the last green run of the same job also has.
+    pub green_baseline: bool,
+    /// `run`: patch failures judged flaky too (by default they are only reported).
+    pub heal_flaky: bool,
+    /// Earlier flaky judgments of the same failure that make memory alone say "flaky".
+    pub flaky_after: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

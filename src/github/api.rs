@@ -21,6 +21,8 @@ pub struct RunFilter {
     pub event: Option<String>,
     /// `YYYY-MM-DD`: runs created on or after (sent as `created=>=DATE`).
     pub created_since: Option<String>,
+    /// Only runs of this commit.
+    pub head_sha: Option<String>,
     /// A workflow id or file name: lists `…/actions/workflows/{id}/runs` instead.
     pub workflow: Option<String>,
     /// Items per page, 1..=100.
@@ -36,6 +38,7 @@ impl Default for RunFilter {
             branch: None,
             event: None,
             created_since: None,
+            head_sha: None,
             workflow: None,
             per_page: 30,
             limit: 30,
@@ -106,6 +109,7 @@ impl Client {
             ("status", f.status.clone()),
             ("branch", f.branch.clone()),
             ("event", f.event.clone()),
+            ("head_sha", f.head_sha.clone()),
             (
                 "created",
                 f.created_since.as_ref().map(|d| format!(">={d}")),
@@ -154,12 +158,30 @@ impl Client {
 
     /// `GET …/actions/runs/{run_id}/jobs?filter=latest`: the jobs of the latest attempt, with steps.
     pub async fn list_jobs(&self, repo: &RepoSlug, run_id: u64) -> Result<Vec<Job>, GithubError> {
+        self.jobs_of(repo, run_id, "latest").await
+    }
+
+    /// `…/jobs?filter=all`: the jobs of every attempt, each with its `run_attempt`.
+    pub async fn list_jobs_all_attempts(
+        &self,
+        repo: &RepoSlug,
+        run_id: u64,
+    ) -> Result<Vec<Job>, GithubError> {
+        self.jobs_of(repo, run_id, "all").await
+    }
+
+    async fn jobs_of(
+        &self,
+        repo: &RepoSlug,
+        run_id: u64,
+        filter: &str,
+    ) -> Result<Vec<Job>, GithubError> {
         let path = format!("{}/actions/runs/{run_id}/jobs", repo.api_path());
         let req = Req::get(
             self.url(&path),
             format!("list jobs of run {run_id} of {repo}"),
         )
-        .query("filter", "latest")
+        .query("filter", filter)
         .query("per_page", 100);
         self.collect(req, usize::MAX, |l: JobList| l.jobs).await
     }

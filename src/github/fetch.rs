@@ -137,3 +137,111 @@ async fn fetch_job_logs(
     }
     Ok(())
 }
+
+/// The last green run [`fetch_green`] found and cached.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GreenRun {
+    pub run_id: u64,
+    pub head_branch: Option<String>,
+    pub html_url: String,
+    /// `cache/runs/<id>` of the green run.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// The last successful run of `failed`'s workflow on `branch`.
+pub async fn last_green_run(
+    client: &Client,
+    repo: &RepoSlug,
+    failed: &Run,
+    branch: &str,
+) -> Result<Option<Run>, GithubError> {
+    let filter = super::RunFilter {
+        status: Some("success".into()),
+        branch: Some(branch.to_string()),
+        workflow: Some(workflow_key(failed)),
+        per_page: 5,
+        limit: 5,
+        ..super::RunFilter::default()
+    };
+    let runs = client.list_runs(repo, &filter).await?;
+    Ok(runs
+        .into_iter()
+        .find(|r| r.id != failed.id && r.conclusion.as_deref() == Some("success")))
+}
+
+/// The workflow to list runs of: its id, else its file name.
+fn workflow_key(run: &Run) -> String {
+    if run.workflow_id != 0 {
+        run.workflow_id.to_string()
+    } else {
+        run.workflow_file().to_string()
+    }
+}
+
+/// Finds and caches the last green run of `failed`'s workflow (its ZIP, or the logs of
+/// the jobs named in `job_names` when there is no ZIP). `None`: there is no green run.
+pub async fn fetch_green(
+    client: &Client,
+    repo: &RepoSlug,
+    failed: &Run,
+    job_names: &[String],
+    store: &Store,
+) -> Result<Option<GreenRun>, FetchError> {
+    let mut green = None;
+    if let Some(branch) = &failed.head_branch {
+        green = last_green_run(client, repo, failed, branch).await?;
+    }
+    if green.is_none() {
+        let default = client.get_repo(repo).await?.default_branch;
+        if failed.head_branch.as_deref() != Some(default.as_str()) {
+            green = last_green_run(client, repo, failed, &default).await?;
+        }
+    }
+    let Some(run) = green else { return Ok(None) };
+    let jobs = client.list_jobs(repo, run.id).await?;
+    store.save_run(&run)?;
+    store.save_jobs(run.id, &jobs)?;
+    if store.cached_logs(run.id).is_none() {
+        let dest = store.logs_zip_path(run.id);
+        match client.download_run_logs(repo, run.id, None, &dest).await {
+            Ok(_) => {}
+            Err(GithubError::LogNotFound { .. }) => {
+                fetch_named_job_logs(client, repo, run.id, &jobs, job_names, store).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Some(GreenRun {
+        run_id: run.id,
+        head_branch: run.head_branch.clone(),
+        html_url: run.html_url.clone(),
+        dir: store.run_dir(run.id),
+    }))
+}
+
+/// The logs of the green run's jobs that the failed run's jobs are named like.
+async fn fetch_named_job_logs(
+    client: &Client,
+    repo: &RepoSlug,
+    run_id: u64,
+    jobs: &[Job],
+    job_names: &[String],
+    store: &Store,
+) -> Result<(), FetchError> {
+    let wanted = jobs.iter().filter(|j| {
+        job_names
+            .iter()
+            .any(|n| crate::logs::archive::same_job_name(n, &j.name))
+    });
+    for job in wanted.take(MAX_JOB_LOG_FETCHES) {
+        match client
+            .download_job_log(repo, job.id, &store.job_log_path(run_id, job.id))
+            .await
+        {
+            Ok(_) | Err(GithubError::LogNotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

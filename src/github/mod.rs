@@ -26,7 +26,9 @@ pub use api::{Polled, PullFilter, RunFilter};
 pub use client::{API_VERSION, Client, ClientOptions, DEFAULT_API_URL, init_tls};
 pub use clock::{Clock, FakeClock, Sleep, SystemClock};
 pub use error::GithubError;
-pub use fetch::{FetchError, FetchedRun, MAX_JOB_LOG_FETCHES, fetch_run};
+pub use fetch::{
+    FetchError, FetchedRun, GreenRun, MAX_JOB_LOG_FETCHES, fetch_green, fetch_run, last_green_run,
+};
 pub use logs::{ZIP_MAGIC, is_missing_log};
 pub use pages::{link_with_rel, next_link};
 pub use ratelimit::{Verdict, classify, is_secondary_message};

@@ -155,6 +155,11 @@ impl LogError {
     }
 }
 
+/// Whether an archive's job name (sanitised by GitHub, LOGS.md §3) names the API's job.
+pub fn same_job_name(archive_name: &str, api_name: &str) -> bool {
+    names::match_score(archive_name, api_name) > 0
+}
+
 /// Reads every job and step log in `source` into bounded step logs.
 pub fn read_run(source: &LogSource, limits: &Limits) -> Result<ReadOutcome, LogError> {
     match source {

@@ -4,7 +4,7 @@
 //! context. Normalisation strips what changes between runs of the same job:
 //! durations, percentages, hashes, temp paths, ports, counters.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -56,6 +56,34 @@ pub fn green_keys(green: &[StepLog]) -> HashSet<String> {
         .flat_map(|s| s.lines.iter())
         .map(|l| normalise(l))
         .collect()
+}
+
+/// The green run's normalised lines per job, so a failed step is compared with the same
+/// job when the green run has it (a matrix leg with its own setup), else with all jobs.
+#[derive(Debug, Default)]
+pub struct GreenJobs {
+    by_job: HashMap<String, HashSet<String>>,
+    all: HashSet<String>,
+}
+
+impl GreenJobs {
+    pub fn new(green: &[StepLog]) -> GreenJobs {
+        let mut out = GreenJobs::default();
+        for step in green {
+            let keys = out.by_job.entry(step.job.clone()).or_default();
+            for line in &step.lines {
+                let key = normalise(line);
+                keys.insert(key.clone());
+                out.all.insert(key);
+            }
+        }
+        out
+    }
+
+    /// The keys to subtract from a step of `job`.
+    pub fn for_job(&self, job: &str) -> &HashSet<String> {
+        self.by_job.get(job).unwrap_or(&self.all)
+    }
 }
 
 /// The failed step with the lines that also occur in the green run dropped (a
@@ -170,6 +198,21 @@ mod tests {
         assert!(out.lines.last().unwrap().starts_with("##[error]"));
         assert_eq!(out.lines[0], StepLog::GAP);
         assert!(out.lines.len() < failed.lines.len());
+    }
+
+    #[test]
+    fn a_step_is_compared_with_the_same_job_when_the_green_run_has_it() {
+        let mut unit = step(&["only in unit"]);
+        unit.job = "unit".into();
+        let mut lint = step(&["only in lint"]);
+        lint.job = "lint".into();
+        let green = GreenJobs::new(&[unit, lint]);
+        assert!(green.for_job("unit").contains("only in unit"));
+        assert!(!green.for_job("unit").contains("only in lint"));
+        assert!(
+            green.for_job("e2e").contains("only in lint"),
+            "an unknown job is compared with every job"
+        );
     }
 
     #[test]

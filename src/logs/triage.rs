@@ -57,10 +57,10 @@ pub fn triage(source: &LogSource, opts: &TriageOptions) -> Result<Triage, LogErr
     let mut steps = outcome.steps;
     let mut dropped = 0;
     if let Some(green) = &opts.baseline {
-        let keys = baseline::green_keys(&archive::read_run(green, &opts.limits)?.steps);
+        let green = baseline::GreenJobs::new(&archive::read_run(green, &opts.limits)?.steps);
         for step in steps.iter_mut().filter(|s| s.failed) {
             let before = step.lines.len();
-            *step = baseline::subtract(step, &keys);
+            *step = baseline::subtract(step, green.for_job(&step.job));
             dropped += before.saturating_sub(step.lines.len());
         }
     }

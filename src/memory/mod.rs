@@ -55,6 +55,33 @@ pub struct Outcome {
     pub llm_calls_saved: u32,
 }
 
+impl Outcome {
+    /// A failure judged flaky (`verdict = "flaky"`, no patch, no tokens spent).
+    pub fn judged_flaky(f: &crate::logs::Failure, evidence: &str) -> Outcome {
+        Outcome {
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            repo: String::new(),
+            signature: f.signature.clone(),
+            tool: f.tool.clone(),
+            kind: f.kind.to_string(),
+            message: f.message.clone(),
+            diagnosis: evidence.to_string(),
+            patch: String::new(),
+            validated: false,
+            verdict: "flaky".into(),
+            source: "evidence".into(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cost_usd: 0.0,
+            llm_calls: 0,
+            llm_calls_saved: 0,
+        }
+    }
+}
+
 pub struct Memory {
     conn: Connection,
     path: PathBuf,
@@ -130,6 +157,23 @@ impl Memory {
         Ok(row.and_then(|(p, d)| serde_json::from_str(&p).ok().map(|patch| (patch, d))))
     }
 
+    /// How often `signature` was judged flaky, and healed by a validated code fix.
+    pub fn seen(&self, signature: &str) -> Result<crate::flaky::Remembered, MemoryError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(verdict = 'flaky'), 0), COALESCE(SUM(verdict = 'healed' AND validated = 1), 0)
+                 FROM outcomes WHERE signature = ?1",
+                params![signature],
+                |r| {
+                    Ok(crate::flaky::Remembered {
+                        flaky: r.get::<_, i64>(0)? as u32,
+                        healed: r.get::<_, i64>(1)? as u32,
+                    })
+                },
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Recent outcomes, newest first, and totals per tool and kind.
     pub fn history(&self, limit: usize) -> Result<History, MemoryError> {
         let mut recent = self
@@ -147,7 +191,7 @@ impl Memory {
             .conn
             .prepare(
                 "SELECT tool, kind, COUNT(*), SUM(verdict = 'healed'), SUM(prompt_tokens + completion_tokens), SUM(cost_usd),
-                    SUM(llm_calls), SUM(llm_calls_saved) FROM outcomes GROUP BY tool, kind ORDER BY COUNT(*) DESC",
+                    SUM(llm_calls), SUM(llm_calls_saved) FROM outcomes WHERE verdict != 'flaky' GROUP BY tool, kind ORDER BY COUNT(*) DESC",
             )
             .map_err(|e| self.err(e))?;
         let groups: Vec<Group> = by
@@ -297,6 +341,23 @@ mod tests {
                 .len(),
             100
         );
+    }
+
+    #[test]
+    fn seen_counts_flaky_judgments_and_validated_fixes_and_history_leaves_flaky_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Memory::open(dir.path()).unwrap();
+        assert_eq!(m.seen("s1").unwrap(), crate::flaky::Remembered::default());
+        m.record(&outcome("s1", false, "flaky")).unwrap();
+        m.record(&outcome("s1", false, "flaky")).unwrap();
+        m.record(&outcome("s1", false, "healed")).unwrap();
+        m.record(&outcome("s1", true, "healed")).unwrap();
+        m.record(&outcome("s2", false, "flaky")).unwrap();
+        let seen = m.seen("s1").unwrap();
+        assert_eq!((seen.flaky, seen.healed), (2, 1));
+        let h = m.history(10).unwrap();
+        assert_eq!(h.recent.len(), 5, "recent shows flaky judgments");
+        assert_eq!(h.groups[0].repairs, 2, "but they are not repairs");
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub enum Outcome {
     NotHealed,
     /// Nothing to fix in the logs (or the logs were gone).
     NothingFound,
+    /// The failure looks flaky (it passed on a re-run or on the same commit): reported,
+    /// not patched (`--heal-flaky` patches it anyway).
+    Flaky,
     /// Deliberately left alone (dedupe, PR cap, closed PR for the same failure, …).
     Skipped,
     /// An error stopped the attempt; it is not tried again unless `--force`.

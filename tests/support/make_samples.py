@@ -12,9 +12,12 @@ For each project (a directory with a selfheal.json) it
      they must succeed and their real output becomes earlier steps of the job log);
   5. writes the measured facts back into selfheal.json: bug.line (first line the fix changes,
      1-based, in the broken file) and expected_exit_code.
+The healthy run of step 1 (with the `ci_steps_before`) is written to green.zip: the last
+green run of the same job, that `selfheal run` and `offline --baseline` subtract.
 
-Usage: python3 tests/support/make_samples.py [--check] [name ...]
-  --check   verify only; leave failure.zip and selfheal.json untouched
+Usage: python3 tests/support/make_samples.py [--check | --green-only] [name ...]
+  --check       verify only; leave failure.zip and selfheal.json untouched
+  --green-only  write green.zip only (step 1)
 Needs python3 with pytest, cargo, go and node/npm on PATH. No network is used.
 """
 import argparse
@@ -114,10 +117,10 @@ def ci_paths(text, name, copy, target_dir):
     return text
 
 
-def write_zip(meta, before, output, exit_code, path, index):
+def write_zip(meta, before, output, exit_code, path, index, days_before=0):
     name = meta["name"]
     import datetime
-    start = datetime.datetime(2026, 11, 20, 9, 30, 0, 123456, tzinfo=datetime.timezone.utc) + datetime.timedelta(hours=index, minutes=7 * index)
+    start = datetime.datetime(2026, 11, 20, 9, 30, 0, 123456, tzinfo=datetime.timezone.utc) + datetime.timedelta(hours=index, minutes=7 * index) - datetime.timedelta(days=days_before, minutes=41 * days_before)
     job = runlog.Job(meta["ci_job"], clock=runlog.Clock(start))
     for _, _, lines in job.steps:  # the checkout step names this sample's repository
         for i, line in enumerate(lines):
@@ -166,7 +169,18 @@ def trees_equal(a, b):
     return True
 
 
-def process(name, work, check, index):
+def run_steps_before(name, meta, cwd, target_dir):
+    """The `ci_steps_before` of the job, which must succeed: [(cmd, output)]."""
+    before = []
+    for cmd in meta.get("ci_steps_before", []):
+        brc, bout = run_tests(dict(meta, test_command=cmd), cwd, target_dir)
+        if brc != 0:
+            fail(name, f"step {cmd!r} failed (exit {brc}):\n{bout[-2000:]}")
+        before.append((cmd, ci_paths(bout, name, cwd, target_dir)))
+    return before
+
+
+def process(name, work, check, index, green_only=False):
     src = os.path.join(SAMPLES, name)
     meta_path = os.path.join(src, "selfheal.json")
     with open(meta_path, encoding="utf-8") as fh:
@@ -174,11 +188,19 @@ def process(name, work, check, index):
     copy = os.path.join(work, "run", name)
     target_dir = os.path.join(work, "target-" + name)
 
-    # 1. healthy
+    # 1. healthy: its log is the green run's
     copy_project(src, copy)
+    green_before = run_steps_before(name, meta, copy, target_dir)
     rc, out = run_tests(meta, copy, target_dir)
     if rc != 0:
         fail(name, f"tests fail in the healthy state (exit {rc}):\n{out[-3000:]}")
+    if not check:
+        green_log = ci_paths(out, name, copy, target_dir)
+        write_zip(meta, green_before, green_log, 0, os.path.join(src, "green.zip"), index, days_before=1)
+    if green_only:
+        shutil.rmtree(copy)
+        print(f"ok  {name:<14} green.zip", flush=True)
+        return
 
     shutil.rmtree(target_dir, ignore_errors=True)  # CI builds from a clean checkout
 
@@ -191,12 +213,7 @@ def process(name, work, check, index):
     run_script(name, os.path.join(copy, "break.sh"))
     if snapshot(copy) != once:
         fail(name, "break.sh is not idempotent")
-    before = []  # earlier steps of the same CI job (e.g. installing deps, a build); must succeed
-    for cmd in meta.get("ci_steps_before", []):
-        brc, bout = run_tests(dict(meta, test_command=cmd), copy, target_dir)
-        if brc != 0:
-            fail(name, f"step {cmd!r} failed (exit {brc}):\n{bout[-2000:]}")
-        before.append((cmd, ci_paths(bout, name, copy, target_dir)))
+    before = run_steps_before(name, meta, copy, target_dir)  # e.g. installing deps, a build
     rc, out = run_tests(meta, copy, target_dir)
     if rc == 0:
         fail(name, "tests still pass after break.sh")
@@ -248,6 +265,7 @@ def process(name, work, check, index):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="verify only, write nothing")
+    ap.add_argument("--green-only", action="store_true", help="write green.zip only")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args()
     names = sorted(d for d in os.listdir(SAMPLES) if os.path.isfile(os.path.join(SAMPLES, d, "selfheal.json")))
@@ -259,7 +277,7 @@ def main():
     try:
         for index, name in enumerate(names):
             if not a.names or name in a.names:
-                process(name, work, a.check, index)
+                process(name, work, a.check, index, a.green_only)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

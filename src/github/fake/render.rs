@@ -96,7 +96,10 @@ pub fn job(s: &Scenario, run: &FakeRun, j: &FakeJob, api: &str) -> Value {
     let fields = [
         ("id", json!(j.id)),
         ("run_id", json!(run.id)),
-        ("run_attempt", json!(run.run_attempt)),
+        (
+            "run_attempt",
+            json!(j.run_attempt.unwrap_or(run.run_attempt)),
+        ),
         ("name", json!(j.name)),
         ("status", json!("completed")),
         ("conclusion", json!(j.conclusion)),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::render;
-use super::scenario::{FakePull, FakeRun, Scripted};
+use super::scenario::{FakeJob, FakePull, FakeRun, Scripted};
 use super::{Contract, State};
 
 /// What a handler answers.
@@ -283,13 +283,14 @@ fn run_matches(r: &FakeRun, q: &Query, workflow: Option<&str>) -> bool {
         .get("branch")
         .is_none_or(|b| r.head_branch.as_deref() == Some(b));
     let event_ok = q.get("event").is_none_or(|e| r.event == e);
+    let sha_ok = q.get("head_sha").is_none_or(|h| r.head_sha == h);
     let created_ok = q
         .get("created")
         .and_then(|c| c.strip_prefix(">="))
         .is_none_or(|d| r.created_at.get(..10).unwrap_or("") >= d);
     let workflow_ok = workflow
         .is_none_or(|w| r.workflow_id.to_string() == w || r.path.ends_with(&format!("/{w}")));
-    status_ok && branch_ok && event_ok && created_ok && workflow_ok
+    status_ok && branch_ok && event_ok && sha_ok && created_ok && workflow_ok
 }
 
 fn list_runs(st: &State, q: &Query, workflow: Option<&str>, page_url: &str) -> Reply {
@@ -341,7 +342,16 @@ fn list_jobs(st: &State, id: &str, q: &Query, page_url: &str) -> Reply {
     let Some(run) = find_run(st, id) else {
         return Reply::error(404, "Not Found");
     };
-    let jobs = st.scenario.jobs.get(&run.id).cloned().unwrap_or_default();
+    let all = q.get("filter") == Some("all");
+    let jobs: Vec<FakeJob> = st
+        .scenario
+        .jobs
+        .get(&run.id)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|j| all || j.run_attempt.is_none_or(|a| a == run.run_attempt))
+        .collect();
     let total = jobs.len();
     let items = jobs
         .iter()

@@ -93,9 +93,34 @@ pub struct FakeJob {
     pub name: String,
     pub conclusion: Option<String>,
     pub steps: Vec<(String, u32, Option<String>)>,
+    /// The attempt this job ran in; `None` is the run's latest attempt. Jobs of earlier
+    /// attempts are listed only with `filter=all`, as GitHub does.
+    pub run_attempt: Option<u32>,
 }
 
 impl FakeJob {
+    /// The same job as it ran in an earlier `attempt`, with another id and `conclusion`.
+    pub fn in_attempt(&self, id: u64, attempt: u32, conclusion: &str) -> FakeJob {
+        let steps = self
+            .steps
+            .iter()
+            .map(|(name, n, c)| {
+                let c = match (conclusion, c.as_deref()) {
+                    ("success", _) => Some("success".to_string()),
+                    (_, c) => c.map(str::to_string),
+                };
+                (name.clone(), *n, c)
+            })
+            .collect();
+        FakeJob {
+            id,
+            name: self.name.clone(),
+            conclusion: Some(conclusion.into()),
+            steps,
+            run_attempt: Some(attempt),
+        }
+    }
+
     /// A job whose step `failing` failed and whose other steps passed.
     pub fn failing_at(id: u64, name: &str, steps: &[&str], failing: usize) -> FakeJob {
         let steps = steps
@@ -111,6 +136,7 @@ impl FakeJob {
             name: name.into(),
             conclusion: Some("failure".into()),
             steps,
+            run_attempt: None,
         }
     }
 }
