@@ -5,6 +5,7 @@ mod approve;
 mod check;
 mod cli;
 mod corpus;
+mod fixers;
 mod github;
 mod heal;
 mod local_llm;

@@ -7,7 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use regex::Regex;
 
 use crate::logs::{Failure, Kind};
 use crate::pipeline::stage;
@@ -73,15 +76,10 @@ fn fixer_for(f: &Failure) -> Option<Fixer> {
             name: "ruff check --fix",
             argv: with_file(&["ruff", "check", "--fix", "--quiet"]),
         },
-        (Kind::Lint, "eslint")
-            if f.excerpt
-                .contains("potentially fixable with the `--fix` option") =>
-        {
-            Fixer {
-                name: "eslint --fix",
-                argv: with_file(&["eslint", "--fix"]),
-            }
-        }
+        (Kind::Lint, "eslint") if eslint_fixes_all(&f.excerpt) => Fixer {
+            name: "eslint --fix",
+            argv: with_file(&["eslint", "--fix"]),
+        },
         (Kind::Lint, "clippy") if f.excerpt.contains("help:") => Fixer {
             name: "cargo clippy --fix",
             argv: argv(&[
@@ -105,6 +103,28 @@ fn fixer_for(f: &Failure) -> Option<Fixer> {
         return None;
     }
     Some(fx)
+}
+
+static ESLINT_PROBLEMS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"✖ \d+ problems? \((\d+) errors?, (\d+) warnings?\)").unwrap());
+static ESLINT_FIXABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d+) errors? and (\d+) warnings? potentially fixable with the `--fix` option")
+        .unwrap()
+});
+
+/// eslint's summary (which its parser adds to the excerpt) says `--fix` fixes every
+/// error, or every warning when there are no errors (`--max-warnings 0`). Its findings
+/// say nothing about fixability one by one.
+fn eslint_fixes_all(excerpt: &str) -> bool {
+    let counts = |re: &Regex| -> Option<(u32, u32)> {
+        let c = re.captures(excerpt)?;
+        Some((c[1].parse().ok()?, c[2].parse().ok()?))
+    };
+    match (counts(&ESLINT_PROBLEMS), counts(&ESLINT_FIXABLE)) {
+        (Some((0, warnings)), Some((_, fixable))) => warnings > 0 && fixable == warnings,
+        (Some((errors, _)), Some((fixable, _))) => fixable == errors,
+        _ => false,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +287,45 @@ mod tests {
         assert!(fixers_for(&[lint.clone()]).is_empty(), "not marked fixable");
         lint.excerpt = "a.py:1:8: F401 [*] `os` imported but unused".into();
         assert_eq!(fixers_for(&[lint])[0].name, "ruff check --fix");
+        let mut eslint = failure("eslint", Kind::Lint, Some("src/money.js"));
+        assert!(
+            fixers_for(&[eslint.clone()]).is_empty(),
+            "not marked fixable"
+        );
+        eslint.excerpt = "  6:58  error  Missing semicolon  semi\n⋯\n✖ 2 problems (2 errors, 0 warnings)\n1 error and 0 warnings potentially fixable with the `--fix` option.".into();
+        assert!(
+            fixers_for(&[eslint.clone()]).is_empty(),
+            "one error is not fixable"
+        );
+        eslint.excerpt = eslint.excerpt.replace("1 error and", "2 errors and");
+        assert_eq!(
+            fixers_for(&[eslint])[0].argv,
+            ["eslint", "--fix", "src/money.js"]
+        );
+    }
+
+    #[test]
+    fn eslint_counts_warnings_only_without_errors() {
+        let summary =
+            |p: &str, f: &str| format!("✖ {p}\n{f} potentially fixable with the `--fix` option.");
+        assert!(eslint_fixes_all(&summary(
+            "1 problem (0 errors, 1 warning)",
+            "0 errors and 1 warning"
+        )));
+        assert!(!eslint_fixes_all(&summary(
+            "2 problems (0 errors, 2 warnings)",
+            "0 errors and 1 warning"
+        )));
+        assert!(eslint_fixes_all(&summary(
+            "3 problems (1 error, 2 warnings)",
+            "1 error and 0 warnings"
+        )));
+        assert!(
+            !eslint_fixes_all(
+                "1 error and 0 warnings potentially fixable with the `--fix` option."
+            ),
+            "no totals"
+        );
     }
 
     #[test]

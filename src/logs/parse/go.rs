@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Found;
-use super::util::window;
+use super::util::{first_changed_line, window};
 use crate::logs::{Failure, Frame, Kind, StepLog};
 
 /// Tool names this parser answers to for `--tool`.
@@ -87,8 +87,6 @@ static GO_FILE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[\w.@+-]+/)*[\w.@+-]+\.go$").unwrap());
 static DIFF_HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^diff(?: -u)? (?:\S+\.orig|a/\S+) (?:b/)?(\S+\.go)$").unwrap());
-static HUNK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@").unwrap());
 static RUNNING_TEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+((?:Test|Example|Fuzz)\S*) \(").unwrap());
 
@@ -671,19 +669,11 @@ fn format_diffs(lines: &[String]) -> Vec<Found> {
         let Some(c) = DIFF_HEADER.captures(line) else {
             continue;
         };
-        let Some(h) = (i + 1..(i + 5).min(lines.len())).find(|&j| HUNK.is_match(&lines[j])) else {
+        let Some(first) = first_changed_line(lines, i) else {
             continue;
         };
-        let start: u32 = HUNK
-            .captures(&lines[h])
-            .and_then(|m| m[1].parse().ok())
-            .unwrap_or(1);
-        let context = lines[h + 1..]
-            .iter()
-            .take_while(|l| l.starts_with(' ') || l.is_empty())
-            .count() as u32;
         let failure = Failure::new("gofmt", Kind::Format, line.trim())
-            .at(c[1].trim_start_matches("./"), Some(start + context), None)
+            .at(c[1].trim_start_matches("./"), Some(first), None)
             .with_excerpt(&window(lines, i, 0, 10));
         out.push(Found { at: i, failure });
     }

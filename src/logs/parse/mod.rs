@@ -114,11 +114,32 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
 
 /// Shared helpers for parsers.
 pub mod util {
+    use std::sync::LazyLock;
+
+    use regex::Regex;
+
+    static HUNK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@").unwrap());
+
     /// Lines `[from, to)` of `lines` around `at`, clamped, for an excerpt.
     pub fn window(lines: &[String], at: usize, before: usize, after: usize) -> Vec<String> {
         let from = at.saturating_sub(before);
         let to = (at + after + 1).min(lines.len());
         lines[from.min(to)..to].to_vec()
+    }
+
+    /// The first changed line of the unified diff whose file header is at `header`: the
+    /// first hunk's new start plus its leading context lines. `None` without a hunk
+    /// within the next few lines.
+    pub fn first_changed_line(lines: &[String], header: usize) -> Option<u32> {
+        let end = (header + 5).min(lines.len());
+        let h = (header + 1..end).find(|&j| HUNK.is_match(&lines[j]))?;
+        let start: u32 = HUNK.captures(&lines[h])?[1].parse().ok()?;
+        let context = lines[h + 1..]
+            .iter()
+            .take_while(|l| l.starts_with(' ') || l.is_empty())
+            .count() as u32;
+        Some(start + context)
     }
 }
 

@@ -77,8 +77,48 @@ fn ts_failure(code: &str, message: &str) -> Failure {
 }
 
 /// eslint's findings in any of its three text formats. Warnings count only when the step
-/// has no errors (as with `--max-warnings 0`).
+/// has no errors (as with `--max-warnings 0`). The closing summary joins each excerpt
+/// when it says `--fix` can help: the fixers read it there (`crate::fixers`).
 pub(super) fn eslint(lines: &[String]) -> Vec<Found> {
+    let mut found = eslint_findings(lines);
+    if let Some(summary) = fix_summary(lines) {
+        for f in &mut found {
+            append_unseen(f, lines, summary.clone());
+        }
+    }
+    found
+}
+
+/// Adds the lines of `range` that `f`'s excerpt does not show yet, `⋯` marking a gap.
+fn append_unseen(f: &mut Found, lines: &[String], range: std::ops::Range<usize>) {
+    let shown = f.at + AFTER;
+    let unseen: Vec<usize> = range.filter(|&j| j > shown).collect();
+    let Some(&first) = unseen.first() else {
+        return;
+    };
+    let gap = if first == shown + 1 { "" } else { "\n⋯" };
+    let tail: Vec<&str> = unseen.iter().map(|&j| lines[j].trim()).collect();
+    let excerpt = f.failure.excerpt.trim_end();
+    f.failure.excerpt = format!("{excerpt}{gap}\n{}", tail.join("\n"));
+}
+
+/// The end of eslint's summary when `--fix` would fix some of the problems.
+const FIXABLE: &str = "potentially fixable with the `--fix` option";
+
+/// eslint's closing summary when `--fix` would help, as line numbers: `✖ 3 problems
+/// (3 errors, 0 warnings)` and the `… potentially fixable with the `--fix` option` line.
+fn fix_summary(lines: &[String]) -> Option<std::ops::Range<usize>> {
+    let k = lines.iter().position(|l| l.contains(FIXABLE))?;
+    let start = (k.saturating_sub(2)..k)
+        .find(|&j| lines[j].trim_start().starts_with('✖'))
+        .unwrap_or(k);
+    Some(start..k + 1)
+}
+
+/// Lines after an eslint finding that its excerpt shows.
+const AFTER: usize = 2;
+
+fn eslint_findings(lines: &[String]) -> Vec<Found> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut file: Option<String> = None;
@@ -122,7 +162,7 @@ pub(super) fn eslint(lines: &[String]) -> Vec<Found> {
         let mut f = lint_failure(message.trim_end_matches('.'), rule.map(|r| r.as_str()));
         f = f
             .at(path, l.parse().ok(), col.parse().ok())
-            .with_excerpt(&window(lines, i, 1, 2));
+            .with_excerpt(&window(lines, i, 1, AFTER));
         let bucket = if is_error { &mut errors } else { &mut warnings };
         bucket.push(Found { at: i, failure: f });
     }
@@ -241,6 +281,30 @@ mod tests {
             (Kind::SyntaxError, Some(3), Some(5))
         );
         assert!(prettier(&lines("[warn] jsxBracketSameLine is deprecated.")).is_empty());
+    }
+
+    /// Issue 8: the fixable summary sits below the findings, out of their windows.
+    #[test]
+    fn eslint_excerpts_carry_the_fixable_summary() {
+        let f = eslint(&lines(
+            "\n/w/src/money.js\n  6:7   error  'cents' is never reassigned. Use 'const' instead  prefer-const\n  6:58  error  Missing semicolon  semi\n\n✖ 2 problems (2 errors, 0 warnings)\n  2 errors and 0 warnings potentially fixable with the `--fix` option.\n",
+        ));
+        assert_eq!(f.len(), 2);
+        assert!(
+            f.iter().all(|f| f.failure.excerpt.contains(FIXABLE)),
+            "{f:?}"
+        );
+        assert!(
+            f[0].failure
+                .excerpt
+                .ends_with("semi\n✖ 2 problems (2 errors, 0 warnings)\n2 errors and 0 warnings potentially fixable with the `--fix` option."),
+            "{}",
+            f[0].failure.excerpt
+        );
+        let f = eslint(&lines(
+            "/w/a.js\n  1:1  error  'x' is not defined  no-undef\n",
+        ));
+        assert!(!f[0].failure.excerpt.contains(FIXABLE));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Python checkers and installers: mypy (`x.py:12: error: … [code]`, with columns and
 //! `--pretty` wrapping), ruff (concise `x.py:3:8: F401 [*] msg`, the full style's
-//! `F401 msg` + ` --> x.py:3:8`, `ruff format --check`), black, flake8, and pip's
-//! dependency, network and requirements-file failures.
+//! `F401 msg` + ` --> x.py:3:8`, `ruff format --check` with or without `--diff`), black,
+//! flake8, and pip's dependency, network and requirements-file failures.
 
 use std::sync::LazyLock;
 
@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::super::Found;
 use super::super::generic::one_line;
-use super::super::util::window;
+use super::super::util::{first_changed_line, window};
 use crate::logs::{Failure, Kind, StepLog};
 
 static MYPY: LazyLock<Regex> = LazyLock::new(|| {
@@ -32,6 +32,12 @@ static HEADLINE: LazyLock<Regex> =
 static REFORMAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:Would reformat|would reformat|reformatted):? (.+?)\s*$").unwrap()
 });
+/// `ruff format --diff`'s file header: `--- x.py` (no timestamp, unlike black's).
+static DIFF_OLD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^--- (\S+\.(?:py|pyi|ipynb))$").unwrap());
+/// The summary both formatters end with: `1 file would be reformatted, 3 files …`.
+static WOULD_REFORMAT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d+ files? would be reformatted").unwrap());
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[`']([\w.]+)[`']").unwrap());
 static PIP_NO_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)").unwrap()
@@ -83,6 +89,7 @@ pub(super) fn parse(step: &StepLog) -> Vec<Found> {
     found.extend(code_lines(step));
     found.extend(ruff_full(lines));
     found.extend(reformat(step));
+    found.extend(ruff_format_diffs(step));
     found.extend(pip(step));
     found.extend(solvers(step));
     found
@@ -196,14 +203,18 @@ fn ruff_full(lines: &[String]) -> Vec<Found> {
     found
 }
 
+/// The step ran black (its command, its sign-off, its pre-commit hook).
+fn ran_black(step: &StepLog) -> bool {
+    step.commands.iter().any(|c| c.contains("black"))
+        || step.lines.iter().any(|l| {
+            l.starts_with("Oh no!") || l.starts_with("All done!") || l == "- hook id: black"
+        })
+}
+
 /// `Would reformat: x.py` (ruff format --check, older ruff) and black's `would reformat x.py`.
 fn reformat(step: &StepLog) -> Vec<Found> {
     let lines = &step.lines;
-    let black = step.commands.iter().any(|c| c.contains("black"))
-        || lines.iter().any(|l| {
-            l.starts_with("Oh no!") || l.starts_with("All done!") || l == "- hook id: black"
-        });
-    let tool = if black { "black" } else { "ruff" };
+    let tool = if ran_black(step) { "black" } else { "ruff" };
     (0..lines.len())
         .filter_map(|i| {
             let c = REFORMAT.captures(&lines[i])?;
@@ -214,6 +225,34 @@ fn reformat(step: &StepLog) -> Vec<Found> {
             })
         })
         .collect()
+}
+
+/// `ruff format --check --diff`: a unified diff per file (`--- x.py` / `+++ x.py`) and
+/// the `N file(s) would be reformatted` summary, with no line naming the file otherwise.
+/// Reported at the first changed line. Black's `--diff` names its files in `would
+/// reformat` lines, which [`reformat`] reads, so a black step is left to it.
+fn ruff_format_diffs(step: &StepLog) -> Vec<Found> {
+    let lines = &step.lines;
+    let ruff = step.commands.iter().any(|c| c.contains("ruff"))
+        || lines.iter().any(|l| WOULD_REFORMAT.is_match(l));
+    if !ruff || ran_black(step) {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(c) = DIFF_OLD.captures(line) else {
+            continue;
+        };
+        let path = &c[1];
+        if lines.get(i + 1).map(String::as_str) != Some(&format!("+++ {path}")) {
+            continue;
+        }
+        let f = Failure::new("ruff", Kind::Format, format!("Would reformat: {path}"))
+            .at(path, first_changed_line(lines, i + 1), None)
+            .with_excerpt(&window(lines, i, 0, 8));
+        found.push(Found { at: i, failure: f });
+    }
+    found
 }
 
 /// pip's failures: one per distinct problem; network trouble seen in the retries wins.
@@ -489,6 +528,33 @@ mod tests {
         ));
         assert_eq!(f[0].failure.tool, "black");
         assert_eq!(f[0].failure.kind, Kind::Format);
+    }
+
+    /// Issue 8: ruff 0.17's `ruff format --check --diff` prints only a diff and a summary.
+    #[test]
+    fn ruff_format_diff() {
+        let s = step(
+            "--- calc/stats.py\n+++ calc/stats.py\n@@ -7,11 +7,11 @@\n     return sum(values) / len(values)\n \n \n-def median( values ):\n+def median(values):\n\n1 file would be reformatted, 3 files already formatted",
+            "ruff format --check --diff",
+        );
+        let f = &ruff_format_diffs(&s)[0].failure;
+        assert_eq!(
+            (f.tool.as_str(), f.kind, f.file.as_deref(), f.line),
+            ("ruff", Kind::Format, Some("calc/stats.py"), Some(10))
+        );
+        let black = step(
+            "--- /w/x.py\t2026-12-02 19:56:31+00:00\n+++ /w/x.py\t2026-12-02 19:56:32+00:00\n@@ -1 +1 @@\n-x=1\n+x = 1\nwould reformat /w/x.py\n\nOh no! 💥 💔 💥\n1 file would be reformatted.",
+            "black --check --diff .",
+        );
+        assert!(
+            ruff_format_diffs(&black).is_empty(),
+            "black's own parser reads it"
+        );
+        let git = step("--- a.py\n+++ a.py\n@@ -1 +1 @@\n-x\n+y", "git diff");
+        assert!(
+            ruff_format_diffs(&git).is_empty(),
+            "a diff alone is not ruff"
+        );
     }
 
     #[test]
