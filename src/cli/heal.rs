@@ -70,7 +70,7 @@ pub async fn repair_in(
         print_prompt: args.print_prompt,
         interactive: ctx.term.interactive(),
     };
-    let remembered = recall(&ctx.config, state_dir, repo, failures);
+    let (remembered, similar) = recall(&ctx.config, state_dir, repo, failures);
     let repair = Repair {
         config: &ctx.config,
         repo,
@@ -78,8 +78,8 @@ pub async fn repair_in(
         failures,
         run_id: pipeline::record::new_run_id(),
         mode,
-        remembered: remembered.0,
-        similar: remembered.1,
+        remembered,
+        similar,
         suspects: t.injection.clone(),
     };
     let mut approver = CliApprover {
