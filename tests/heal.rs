@@ -107,6 +107,11 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// `selfheal offline` on the broken copy, talking to `llm`.
 pub fn offline(b: &Broken, llm: &FakeLlm, extra: &[&str]) -> std::process::Output {
+    offline_cmd(b, llm, extra).output().unwrap()
+}
+
+/// The command [`offline`] runs, for a test to add to.
+pub fn offline_cmd(b: &Broken, llm: &FakeLlm, extra: &[&str]) -> assert_cmd::Command {
     let mut cmd = selfheal();
     cmd.env("OPENAI_BASE_URL", llm.base_url())
         .env("OPENAI_API_KEY", "test")
@@ -120,7 +125,7 @@ pub fn offline(b: &Broken, llm: &FakeLlm, extra: &[&str]) -> std::process::Outpu
             "local",
         ])
         .args(extra);
-    cmd.output().unwrap()
+    cmd
 }
 
 pub fn run_tests(b: &Broken) -> bool {
@@ -508,4 +513,70 @@ fn prompt_injection_in_a_log_is_flagged_and_blocks_auto_approval() {
     let mut before = before;
     before.retain(|k, _| k != "job-log.txt");
     assert!(after == before, "nothing applied");
+}
+
+/// Issue 8: a validated fix of a similar failure (same tool and kind, similar message) is
+/// given to the model as an example, within the token budget, also in `--print-prompt`;
+/// an unrelated failure's prompt gets none. The three projects share one state dir, as
+/// repositories sharing `SELFHEAL_STATE_DIR` would.
+#[test]
+fn a_similar_failures_fix_is_given_to_the_model_as_an_example() {
+    const LABEL: &str = "Earlier fixes of similar failures";
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let state = tempfile::tempdir().unwrap();
+    let run = |b: &Broken, extra: &[&str]| {
+        let out = offline_cmd(b, &llm, extra)
+            .env("SELFHEAL_STATE_DIR", state.path())
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0)), "{}", text(&out));
+        out
+    };
+    // A: `module 'inventory.pricing' has no attribute 'compute_total'`, healed and remembered.
+    let a = broken("py-inventory");
+    llm.push(Scripted::ok(&fix_reply(&a)));
+    run(&a, &["--yes"]);
+    let first = llm.requests()[0].body["messages"][1]["content"].to_string();
+    assert!(!first.contains(LABEL), "an empty memory gives no examples");
+    // B: `'NoneType' object has no attribute 'tier'`: another signature, a similar message.
+    let b = broken("py-orders");
+    let printed = String::from_utf8_lossy(&run(&b, &["--print-prompt"]).stdout).to_string();
+    assert!(
+        printed.contains(LABEL) && printed.contains("pricing.order_total(lines, tax=False)"),
+        "{printed}"
+    );
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let healed = run(&b, &["--yes", "--json"]);
+    let record: Value = serde_json::from_slice(&healed.stdout).unwrap();
+    let prompt = llm.requests()[1].body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let system = llm.requests()[1].body["messages"][0]["content"].to_string();
+    assert!(prompt.contains(LABEL), "{prompt}");
+    assert!(
+        prompt.contains("-    return pricing.compute_total(lines, tax=False)\n+    return pricing.order_total(lines, tax=False)"),
+        "A's fix as a diff: {prompt}"
+    );
+    assert!(
+        prompt.contains("has no attribute 'compute_total'"),
+        "{prompt}"
+    );
+    assert!(
+        !system.contains(LABEL),
+        "examples are data, not instructions"
+    );
+    assert_eq!(record["examples"], 1, "{record}");
+    let tokens = record["example_tokens"].as_u64().unwrap();
+    assert!(tokens > 0 && tokens <= 900, "15% of 6000: {tokens}");
+    assert!(run_tests(&b));
+    // C: `assert [1.5, 2.5, 3.5] == [...]`: same tool and kind, nothing in common.
+    let c = broken("py-calc");
+    let printed = String::from_utf8_lossy(&run(&c, &["--print-prompt"]).stdout).to_string();
+    assert!(
+        printed.contains("--- user ---") && !printed.contains(LABEL),
+        "{printed}"
+    );
+    llm.verify().unwrap();
 }

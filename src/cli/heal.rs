@@ -12,6 +12,7 @@ use crate::llm::meter::{Budget, Meter, MeteredProvider};
 use crate::llm::{ClientOptions, OpenAiClient, Provider, RecordingProvider, ReplayProvider};
 use crate::logs::Failure;
 use crate::logs::triage::Triage;
+use crate::memory::{Example, Memory, Query};
 use crate::pipeline::{
     self, Approver, Decision, Event, Mode, Proposal, Repair, RunRecord, Verdict,
 };
@@ -69,6 +70,7 @@ pub async fn repair_in(
         print_prompt: args.print_prompt,
         interactive: ctx.term.interactive(),
     };
+    let (remembered, similar) = recall(&ctx.config, state_dir, repo, failures);
     let repair = Repair {
         config: &ctx.config,
         repo,
@@ -76,7 +78,8 @@ pub async fn repair_in(
         failures,
         run_id: pipeline::record::new_run_id(),
         mode,
-        remembered: remembered_fix(state_dir, failures),
+        remembered,
+        similar,
         suspects: t.injection.clone(),
     };
     let mut approver = CliApprover {
@@ -114,16 +117,28 @@ fn primary(failures: &[Failure]) -> Option<&Failure> {
     failures.iter().find(|f| f.needs_code_change)
 }
 
-/// A validated fix of the same failure, if the memory has one (memory trouble is a warning).
-fn remembered_fix(state_dir: &Path, failures: &[Failure]) -> Option<(crate::patch::Patch, String)> {
-    let sig = &primary(failures)?.signature;
-    match crate::memory::Memory::open(state_dir).and_then(|m| m.validated_fix(sig)) {
-        Ok(found) => found,
-        Err(e) => {
-            eprintln!("warning: {e}");
-            None
-        }
-    }
+/// What the failure memory knows for the primary failure: a validated fix of the same
+/// failure, and validated fixes of similar ones (`[memory] examples` at most). Memory
+/// trouble is a warning, not an error.
+fn recall(
+    config: &crate::config::Config,
+    state_dir: &Path,
+    repo: &Path,
+    failures: &[Failure],
+) -> (Option<(crate::patch::Patch, String)>, Vec<Example>) {
+    let Some(f) = primary(failures) else {
+        return (None, Vec::new());
+    };
+    let repo = repo.display().to_string();
+    let found = Memory::open(state_dir).and_then(|m| {
+        let same = m.validated_fix(&f.signature)?;
+        let similar = m.similar_fixes(&Query::new(f, &repo), config.memory.examples)?;
+        Ok((same, similar))
+    });
+    found.unwrap_or_else(|e| {
+        eprintln!("warning: {e}");
+        (None, Vec::new())
+    })
 }
 
 /// Records the outcome in the failure memory.
@@ -169,7 +184,7 @@ fn remember(state_dir: &Path, repo: &Path, failures: &[Failure], record: &RunRec
         llm_calls: record.llm_calls,
         llm_calls_saved: record.llm_calls_saved,
     };
-    if let Err(e) = crate::memory::Memory::open(state_dir).and_then(|m| m.record(&outcome)) {
+    if let Err(e) = Memory::open(state_dir).and_then(|m| m.record(&outcome)) {
         eprintln!("warning: {e}");
     }
 }
@@ -298,11 +313,21 @@ fn render_event(e: &Event, term: &Term, quiet: bool) {
             attempt,
             prompt_tokens,
             context_tokens,
+            examples,
+            example_tokens,
         } => {
+            let examples = match examples {
+                0 => String::new(),
+                n => format!(", {example_tokens} of {n} earlier fix(es) of similar failures"),
+            };
             format!(
-                "attempt {attempt}: prompt {prompt_tokens} tokens ({context_tokens} of context)"
+                "attempt {attempt}: prompt {prompt_tokens} tokens ({context_tokens} of context{examples})"
             )
         }
+        Event::ExampleRefused { signature } => format!(
+            "{} an earlier fix ({signature}) was left out of the prompt: its text addresses the model",
+            term.yellow("note:")
+        ),
         Event::Replied {
             attempt,
             usage,

@@ -27,6 +27,7 @@ pub struct Config {
     pub approve: ApproveConfig,
     pub output: OutputConfig,
     pub state: StateConfig,
+    pub memory: MemoryConfig,
     /// Facts from the environment that are not keys of the file.
     #[serde(skip)]
     pub env: EnvFacts,
@@ -141,6 +142,17 @@ pub struct StateConfig {
     pub dir: String,
 }
 
+/// Few-shot examples from the failure memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemoryConfig {
+    /// Most similar fixes shown to the model (0: none).
+    pub examples: usize,
+    /// Share of `llm.context_tokens` the examples may take (0.0 to 0.5).
+    pub examples_share: f64,
+    /// Tokens one example may take.
+    pub example_max_tokens: usize,
+}
+
 /// Environment facts the stages need, read once here.
 #[derive(Clone, Debug, Default)]
 pub struct EnvFacts {
@@ -247,6 +259,13 @@ impl Config {
                 Error::usage(format!("output.color is {:?}", self.output.color))
                     .with_hint("use \"auto\", \"always\" or \"never\""),
             );
+        }
+        if !(0.0..=0.5).contains(&self.memory.examples_share) {
+            return Err(Error::usage(format!(
+                "memory.examples_share is {}",
+                self.memory.examples_share
+            ))
+            .with_hint("use a share of the context budget between 0.0 and 0.5, e.g. 0.15"));
         }
         if self.validate.max_attempts == 0 {
             return Err(

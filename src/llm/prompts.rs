@@ -8,6 +8,11 @@
 //! a description in the user message (local-llm-samples; with the example in the user
 //! message the 1.5B model took the example's code for the task), and the example names the
 //! real file so that its path is not copied instead.
+//!
+//! Earlier fixes of similar failures (the failure memory's few-shot examples, set with
+//! [`Prompts::with_examples`]) go into the user message as `{{examples}}`, never into the
+//! system message: they are data. An override without `{{examples}}` still works: it gets
+//! them just before its `{{context}}`.
 
 use std::path::Path;
 
@@ -87,6 +92,8 @@ pub const NO_PREVIOUS_PATCH: &str = "(none: the previous reply held no usable ed
 #[derive(Clone, Debug)]
 pub struct Prompts {
     texts: [String; 5],
+    /// The fenced examples block for `{{examples}}` (empty: none).
+    examples: String,
 }
 
 impl Prompts {
@@ -94,6 +101,7 @@ impl Prompts {
     pub fn builtin() -> Self {
         Prompts {
             texts: Template::ALL.map(|t| strip_comment(t.builtin()).to_string()),
+            examples: String::new(),
         }
     }
 
@@ -123,6 +131,13 @@ impl Prompts {
             ));
         }
         Prompts::load(dir)
+    }
+
+    /// The same templates, with `examples` (an already fenced block) for the user message
+    /// of the diagnosis, patch and retry calls.
+    pub fn with_examples(mut self, examples: &str) -> Self {
+        self.examples = examples.trim_end().to_string();
+        self
     }
 
     /// One template with `vars` substituted.
@@ -207,13 +222,33 @@ impl Prompts {
                 self.render(Template::Format, vars)?
             );
         }
-        let user = self.render(t, vars)?;
+        let user = self.render_user(t, vars)?;
         Ok(ChatRequest::from_config(
             c,
             t.purpose(),
             system,
             collapse_blank_runs(&user),
         ))
+    }
+}
+
+impl Prompts {
+    /// The stage's template with `{{examples}}` filled; a template without that placeholder
+    /// (an override written before it existed) gets the examples just before its context.
+    fn render_user(&self, t: Template, vars: &[(&str, &str)]) -> Result<String, LlmError> {
+        let slot = self.texts[t as usize].contains("{{examples}}");
+        let context = vars.iter().find(|(k, _)| *k == "context").map(|(_, v)| *v);
+        let merged = format!("{}\n\n{}", self.examples, context.unwrap_or(""));
+        let prepend = !slot && !self.examples.is_empty();
+        let mut vars: Vec<(&str, &str)> = vars
+            .iter()
+            .map(|&(k, v)| match k {
+                "context" if prepend => (k, merged.as_str()),
+                _ => (k, v),
+            })
+            .collect();
+        vars.push(("examples", &self.examples));
+        self.render(t, &vars)
     }
 }
 
@@ -404,6 +439,42 @@ mod tests {
             .diagnosis(&c, &[Language::TypeScript, Language::Cpp], "CTX")
             .unwrap();
         assert!(req.user.contains("TypeScript and C++ code"), "{}", req.user);
+    }
+
+    #[test]
+    fn examples_go_into_the_user_message_before_the_context() {
+        let c = Config::defaults().llm;
+        let p = Prompts::builtin().with_examples("EXAMPLES\n");
+        let req = p.patch(&c, &[Language::Python], "a.py", "", "CTX").unwrap();
+        assert!(!req.system.contains("EXAMPLES"), "{}", req.system);
+        assert!(req.user.contains("\n\nEXAMPLES\n\nCTX\n"), "{}", req.user);
+        let retry = p
+            .retry(&c, &[Language::Python], "a.py", "CTX", "--- a", "out")
+            .unwrap();
+        assert!(retry.user.contains("EXAMPLES\n\nCTX\n"), "{}", retry.user);
+        let none = Prompts::builtin()
+            .patch(&c, &[Language::Python], "a.py", "", "CTX")
+            .unwrap();
+        assert_eq!(
+            none.user,
+            "Fix this CI failure.\n\nCTX\n\nWrite the edit blocks.\n"
+        );
+    }
+
+    #[test]
+    fn an_override_without_the_examples_slot_gets_them_before_its_context() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("patch.md"), "PATCH {{file}}\n{{context}}").unwrap();
+        let mut c = Config::defaults().llm;
+        c.prompts_dir = dir.path().display().to_string();
+        let p = Prompts::from_config(&c).unwrap();
+        let plain = p.patch(&c, &[Language::Java], "A.java", "", "CTX").unwrap();
+        assert_eq!(plain.user, "PATCH A.java\nCTX\n");
+        let req = p
+            .with_examples("EX")
+            .patch(&c, &[Language::Java], "A.java", "", "CTX")
+            .unwrap();
+        assert_eq!(req.user, "PATCH A.java\nEX\n\nCTX\n");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Failure memory: every repair outcome (signature, diagnosis, patch, validated or not,
 //! tokens) in an embedded SQLite database in the state dir (`memory.sqlite`, WAL mode,
 //! safe under concurrent runs). Before calling the LLM, a validated fix for the same
-//! signature is offered first; `selfheal history` reads the same table.
+//! signature is offered first; without one, validated fixes of similar failures are shown
+//! to the model as examples (`similar`, rendered by `examples`); `selfheal history` reads
+//! the same table.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,6 +12,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::patch::Patch;
+
+pub mod examples;
+pub mod similar;
+
+pub use similar::{Example, Query};
 
 /// Bumped when the table changes; older databases are migrated in `open`.
 const SCHEMA_VERSION: i64 = 1;
@@ -115,6 +122,7 @@ impl Memory {
                 prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
                 llm_calls INTEGER NOT NULL, llm_calls_saved INTEGER NOT NULL);
              CREATE INDEX IF NOT EXISTS outcomes_signature ON outcomes(signature, validated);
+             CREATE INDEX IF NOT EXISTS outcomes_similar ON outcomes(tool, kind, validated);
              PRAGMA user_version = 1;",
         )
         .map_err(db)?;

@@ -106,6 +106,28 @@ fn git_file_diff(change: &FileChange) -> String {
     out
 }
 
+/// A short unified diff for a prompt (few-shot examples from the failure memory): `---` and
+/// `+++` per file (`/dev/null` for a new or deleted one), hunks with `context` lines around
+/// each change, and none of git's `diff --git` or mode lines.
+pub fn compact_diff(patch: &Patch, context: usize) -> String {
+    let mut out = String::new();
+    for change in &patch.files {
+        let p = &change.path;
+        let (from, to) = match (&change.old, &change.new) {
+            (None, _) => ("/dev/null".to_string(), format!("b/{p}")),
+            (_, None) => (format!("a/{p}"), "/dev/null".to_string()),
+            _ => (format!("a/{p}"), format!("b/{p}")),
+        };
+        out.push_str(&format!("--- {from}\n+++ {to}\n"));
+        let (old, new) = sides(change);
+        let diff = TextDiff::from_lines(old, new);
+        for hunk in diff.unified_diff().context_radius(context).iter_hunks() {
+            out.push_str(&hunk.to_string());
+        }
+    }
+    out
+}
+
 /// `diff --git`, mode lines for new/deleted files, `---` and `+++`.
 fn file_header(change: &FileChange) -> String {
     let p = &change.path;
@@ -304,6 +326,20 @@ mod tests {
             text.contains("-y\n\\ No newline at end of file\n+z\n\\ No newline at end of file\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn compact_diff_has_no_git_lines_and_less_context() {
+        let text = compact_diff(&patch(), 1);
+        assert!(
+            text.starts_with(
+                "--- a/src/stats.py\n+++ b/src/stats.py\n@@ -2,2 +2,2 @@\n     total = sum(xs)\n-"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1,2 @@\n+one\n"));
+        assert!(text.contains("--- a/gone.txt\n+++ /dev/null\n"));
+        assert!(!text.contains("diff --git") && !text.contains("mode 100644"));
     }
 
     #[test]

@@ -29,6 +29,14 @@ pub enum Event {
         attempt: u32,
         prompt_tokens: usize,
         context_tokens: usize,
+        /// Earlier fixes of similar failures shown as examples, and their tokens.
+        examples: usize,
+        example_tokens: usize,
+    },
+    /// An earlier fix of a similar failure was left out of the prompt: its text addresses
+    /// the model.
+    ExampleRefused {
+        signature: String,
     },
     Replied {
         attempt: u32,

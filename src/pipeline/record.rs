@@ -76,6 +76,10 @@ pub struct RunRecord {
     pub llm_calls: u32,
     /// Repairs made by a fixer, not the model.
     pub llm_calls_saved: u32,
+    /// Earlier fixes of similar failures given to the model as examples (failure memory).
+    pub examples: u32,
+    /// Tokens those examples took in each prompt (taken out of the context's budget).
+    pub example_tokens: u64,
     pub pending_id: Option<String>,
     pub applied: Vec<String>,
     /// The last patch that passed validation (for the failure memory); not in the JSON.

@@ -14,6 +14,7 @@ use crate::fixers;
 use crate::llm::language::Language;
 use crate::llm::{ChatRequest, LlmError, Provider, Usage, prompts::Prompts};
 use crate::logs::{Failure, StepLog, parse, signature};
+use crate::memory::examples::{Budget as ExampleBudget, Shown, render_examples};
 use crate::patch::guard::Guard;
 use crate::patch::{self, Patch};
 use crate::risk::{self, Change, Risk};
@@ -43,6 +44,9 @@ pub struct Repair<'a> {
     /// A validated fix of the same failure from the failure memory (patch, diagnosis),
     /// tried first when the files it touches are as it expects.
     pub remembered: Option<(Patch, String)>,
+    /// Validated fixes of similar failures from the failure memory, best first; the ones
+    /// that fit `[memory]`'s budget are shown to the model as examples.
+    pub similar: Vec<crate::memory::Example>,
     /// Log lines triage found addressing the model; with any, no patch is auto-applied.
     pub suspects: Vec<crate::risk::injection::Suspect>,
 }
@@ -155,6 +159,8 @@ fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
         cost_usd: 0.0,
         llm_calls: 0,
         llm_calls_saved: 0,
+        examples: 0,
+        example_tokens: 0,
         pending_id: None,
         applied: Vec::new(),
         patch: None,
@@ -268,15 +274,20 @@ impl Run<'_, '_> {
         approver: &mut dyn Approver,
     ) -> Result<RunRecord, PipelineError> {
         let cfg = self.r.config;
+        let shown = self.show_examples();
         let Briefing {
             ctx,
             ctx_text,
             files,
             langs,
             main_file,
-        } = brief(targets, self.r.repo, cfg.llm.context_tokens);
+        } = brief(
+            targets,
+            self.r.repo,
+            cfg.llm.context_tokens.saturating_sub(shown.tokens),
+        );
         let ctx_text = self.screen_injection(ctx_text);
-        let prompts = Prompts::from_config(&cfg.llm)?;
+        let prompts = Prompts::from_config(&cfg.llm)?.with_examples(&shown.text);
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
         let mut last_signature: Option<String> = None;
         let first = self.record.attempts.len() as u32 + 1;
@@ -292,6 +303,8 @@ impl Run<'_, '_> {
                 attempt: n,
                 prompt_tokens: crate::llm::tokens::chat_prompt(&req.system, &req.user),
                 context_tokens: ctx.tokens,
+                examples: shown.count,
+                example_tokens: shown.tokens,
             });
             if self.r.mode.print_prompt {
                 self.emit(Event::Prompt {
@@ -375,6 +388,21 @@ impl Run<'_, '_> {
             truncated: reply.truncated(),
         });
         Ok(reply)
+    }
+
+    /// The similar fixes that fit the examples' budget, rendered for the prompt and counted
+    /// in the record; ones whose text addresses the model are left out and reported.
+    fn show_examples(&mut self) -> Shown {
+        let budget = ExampleBudget::from_config(self.r.config);
+        let shown = render_examples(&self.r.similar, budget);
+        for signature in &shown.refused {
+            self.emit(Event::ExampleRefused {
+                signature: signature.clone(),
+            });
+        }
+        self.record.examples = shown.count as u32;
+        self.record.example_tokens = shown.tokens as u64;
+        shown
     }
 
     /// Flags text that addresses the model; when there is any, the whole context is fenced
