@@ -18,6 +18,19 @@ pub struct Broken {
     pub zip: PathBuf,
 }
 
+/// The sample projects (directories of `sample_projects/` with a `selfheal.json`), sorted.
+pub fn sample_names() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects");
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("selfheal.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn broken(name: &str) -> Broken {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample_projects")

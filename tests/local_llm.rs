@@ -19,14 +19,7 @@ fn heals_sample_projects_with_a_real_small_model() {
     }
     let base = std::env::var("OPENAI_BASE_URL").expect("OPENAI_BASE_URL from `local-llm.sh env`");
     let only = std::env::var("SELFHEAL_LOCAL_LLM_ONLY").unwrap_or_default();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects");
-    let mut names: Vec<String> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().join("failure.zip").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let mut names = crate::heal::sample_names();
     names.retain(|n| only.is_empty() || only.split(',').any(|o| o == n));
     let (mut healed, mut tokens, started) = (0, 0u64, Instant::now());
     println!(

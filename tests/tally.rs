@@ -262,13 +262,6 @@ fn veto_and_memory_on_one_sample_per_language() {
 #[test]
 #[ignore = "all sixteen samples; run by benches/sample_tally.sh"]
 fn sample_tally() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects");
-    let mut names: Vec<String> = std::fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().join("selfheal.json").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
+    let names = crate::heal::sample_names();
     tally(&names.iter().map(String::as_str).collect::<Vec<_>>());
 }

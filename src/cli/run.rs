@@ -267,13 +267,19 @@ async fn heal_run(
         result.note = Some("no failure that a code change fixes".into());
         return Ok(Outcome::NothingFound);
     }
-    let assessment = assess(ctx, gh, repo, run, store, &t).await;
+    let memory = crate::memory::Memory::open(store.root())
+        .map_err(|e| note(ctx, &format!("run {}: {e}", run.id)))
+        .ok();
+    let assessment = assess(ctx, gh, repo, run, memory.as_ref(), &t).await;
     result.flaky = Some(assessment.clone());
     if !ctx.config.github.heal_flaky && !assessment.flaky_jobs.is_empty() {
         let summary = assessment.summary();
         note(ctx, &format!("run {}: {summary}", run.id));
-        if !args.repair.dry_run && !args.repair.print_prompt {
-            remember_flaky(ctx, &t, &assessment);
+        if !args.repair.dry_run
+            && !args.repair.print_prompt
+            && let Some(m) = &memory
+        {
+            remember_flaky(m, &t, &assessment);
         }
         if assessment.judgment == Judgment::Flaky {
             result.note = Some(format!("{summary} (--heal-flaky to patch it anyway)"));
@@ -390,12 +396,10 @@ async fn assess(
     gh: &Client,
     repo: &RepoSlug,
     run: &Run,
-    store: &Store,
+    memory: Option<&crate::memory::Memory>,
     t: &Triage,
 ) -> Assessment {
-    let memory = crate::memory::Memory::open(store.root()).ok();
-    let (facts, warnings) =
-        crate::flaky::gather::gather(gh, repo, run, memory.as_ref(), &t.failures).await;
+    let (facts, warnings) = crate::flaky::gather::gather(gh, repo, run, memory, &t.failures).await;
     for w in warnings {
         note(ctx, &format!("run {}: flaky evidence: {w}", run.id));
     }
@@ -403,11 +407,7 @@ async fn assess(
 }
 
 /// Writes the flaky judgment of each flaky job's failures into the failure memory.
-fn remember_flaky(ctx: &Ctx, t: &Triage, a: &Assessment) {
-    let memory = match crate::memory::Memory::open(&ctx.config.state_dir(&ctx.repo_root)) {
-        Ok(m) => m,
-        Err(e) => return eprintln!("warning: {e}"),
-    };
+fn remember_flaky(memory: &crate::memory::Memory, t: &Triage, a: &Assessment) {
     let flaky = t
         .failures
         .iter()

@@ -21,10 +21,7 @@ pub async fn gather(
     failures: &[Failure],
 ) -> (Facts, Vec<String>) {
     let mut warnings = Vec::new();
-    let mut facts = Facts {
-        attempt: run.run_attempt,
-        ..Facts::default()
-    };
+    let mut facts = Facts::default();
     if run.run_attempt > 1 {
         match gh.list_jobs_all_attempts(repo, run.id).await {
             Ok(jobs) => facts.other_attempts = by_attempt(&jobs, run.run_attempt),

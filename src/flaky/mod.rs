@@ -145,8 +145,6 @@ pub struct Remembered {
 /// Everything [`judge`] looks at.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
-    /// This run's attempt being healed.
-    pub attempt: u32,
     /// Jobs of the other attempts of this run, by attempt.
     pub other_attempts: Vec<(u32, Vec<JobResult>)>,
     pub siblings: Vec<Sibling>,
@@ -319,7 +317,6 @@ mod tests {
     #[test]
     fn passing_in_another_attempt_is_flaky() {
         let facts = Facts {
-            attempt: 2,
             other_attempts: vec![(1, results(&[("test (3.11)", "success")]))],
             ..Facts::default()
         };
@@ -336,7 +333,6 @@ mod tests {
     #[test]
     fn failing_in_every_attempt_is_real() {
         let facts = Facts {
-            attempt: 3,
             other_attempts: vec![
                 (1, results(&[("test", "failure")])),
                 (2, results(&[("test", "failure")])),
@@ -358,7 +354,6 @@ mod tests {
     fn passing_on_the_same_commit_elsewhere_is_flaky_and_archive_names_match() {
         // The archive drops the `/` and `:` that the API's job name has.
         let facts = Facts {
-            attempt: 1,
             siblings: vec![Sibling {
                 run_id: 77,
                 event: "pull_request".into(),
@@ -374,7 +369,6 @@ mod tests {
     #[test]
     fn only_the_jobs_with_evidence_are_flaky() {
         let facts = Facts {
-            attempt: 2,
             other_attempts: vec![(1, results(&[("unit", "success"), ("lint", "failure")]))],
             ..Facts::default()
         };
@@ -387,7 +381,6 @@ mod tests {
     #[test]
     fn memory_alone_needs_enough_flaky_judgments_and_no_fix() {
         let mem = |flaky, healed| Facts {
-            attempt: 1,
             memory: vec![("s1".into(), Remembered { flaky, healed })],
             ..Facts::default()
         };
@@ -403,7 +396,6 @@ mod tests {
     #[test]
     fn a_pass_on_github_outweighs_a_remembered_fix() {
         let facts = Facts {
-            attempt: 2,
             other_attempts: vec![(1, results(&[("test", "success")]))],
             memory: vec![(
                 "s1".into(),
@@ -425,7 +417,6 @@ mod tests {
         let mut f = failure("test", "s1");
         f.needs_code_change = false;
         let facts = Facts {
-            attempt: 2,
             other_attempts: vec![(1, results(&[("test", "success")]))],
             ..Facts::default()
         };

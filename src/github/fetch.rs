@@ -115,27 +115,43 @@ async fn fetch_job_logs(
     store: &Store,
     out: &mut FetchedRun,
 ) -> Result<(), FetchError> {
-    let failed: Vec<&Job> = jobs
+    let failed = jobs
         .iter()
-        .filter(|j| j.conclusion.as_deref() == Some("failure"))
-        .collect();
-    if failed.len() > MAX_JOB_LOG_FETCHES {
-        out.warnings.push(format!(
+        .filter(|j| j.conclusion.as_deref() == Some("failure"));
+    let (paths, warnings) = download_job_logs(client, repo, run_id, failed, store).await?;
+    out.job_logs.extend(paths);
+    out.warnings.extend(warnings);
+    Ok(())
+}
+
+/// Downloads `jobs`' logs into the run's cache, up to [`MAX_JOB_LOG_FETCHES`]: the paths
+/// written, and what could not be fetched.
+async fn download_job_logs<'a>(
+    client: &Client,
+    repo: &RepoSlug,
+    run_id: u64,
+    jobs: impl Iterator<Item = &'a Job>,
+    store: &Store,
+) -> Result<(Vec<PathBuf>, Vec<String>), FetchError> {
+    let jobs: Vec<&Job> = jobs.collect();
+    let (mut paths, mut warnings) = (Vec::new(), Vec::new());
+    if jobs.len() > MAX_JOB_LOG_FETCHES {
+        warnings.push(format!(
             "too many missing logs: {} failed jobs, fetching the first {MAX_JOB_LOG_FETCHES}",
-            failed.len()
+            jobs.len()
         ));
     }
-    for job in failed.into_iter().take(MAX_JOB_LOG_FETCHES) {
+    for job in jobs.into_iter().take(MAX_JOB_LOG_FETCHES) {
         let dest = store.job_log_path(run_id, job.id);
         match client.download_job_log(repo, job.id, &dest).await {
-            Ok(_) => out.job_logs.push(dest),
+            Ok(_) => paths.push(dest),
             Err(GithubError::LogNotFound { what }) => {
-                out.warnings.push(format!("{what}: log not found"))
+                warnings.push(format!("{what}: log not found"))
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    Ok((paths, warnings))
 }
 
 /// The last green run [`fetch_green`] found and cached.
@@ -220,7 +236,8 @@ pub async fn fetch_green(
     }))
 }
 
-/// The logs of the green run's jobs that the failed run's jobs are named like.
+/// The logs of the green run's jobs that the failed run's jobs are named like; a green
+/// log that is gone only means less to subtract.
 async fn fetch_named_job_logs(
     client: &Client,
     repo: &RepoSlug,
@@ -234,14 +251,6 @@ async fn fetch_named_job_logs(
             .iter()
             .any(|n| crate::logs::archive::same_job_name(n, &j.name))
     });
-    for job in wanted.take(MAX_JOB_LOG_FETCHES) {
-        match client
-            .download_job_log(repo, job.id, &store.job_log_path(run_id, job.id))
-            .await
-        {
-            Ok(_) | Err(GithubError::LogNotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    download_job_logs(client, repo, run_id, wanted, store).await?;
     Ok(())
 }

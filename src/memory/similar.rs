@@ -153,14 +153,10 @@ impl Memory {
     /// Pass two: reads the candidate's patch and adds the extension bonus; `None` when the
     /// stored patch no longer parses or is empty.
     fn example(&self, q: &Query<'_>, c: Candidate) -> Result<Option<Example>, MemoryError> {
-        let (diagnosis, patch, tool, kind): (String, String, String, String) = self
+        let (diagnosis, patch): (String, String) = self
             .conn
-            .prepare_cached("SELECT diagnosis, patch, tool, kind FROM outcomes WHERE id = ?1")
-            .and_then(|mut s| {
-                s.query_row(params![c.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-            })
+            .prepare_cached("SELECT diagnosis, patch FROM outcomes WHERE id = ?1")
+            .and_then(|mut s| s.query_row(params![c.id], |r| Ok((r.get(0)?, r.get(1)?))))
             .map_err(|e| self.err(e))?;
         let Ok(patch) = serde_json::from_str::<Patch>(&patch) else {
             return Ok(None);
@@ -178,8 +174,9 @@ impl Memory {
             score: c.score + if same_ext { SAME_EXTENSION_BONUS } else { 0.0 },
             signature: c.signature,
             repo: c.repo,
-            tool,
-            kind,
+            // the first pass selected rows of the query's tool and kind only
+            tool: q.tool.to_string(),
+            kind: q.kind.to_string(),
             message: c.message,
             diagnosis,
             patch,
