@@ -134,6 +134,10 @@ pub struct Failure {
     pub frames: Vec<Frame>,
     /// False for timeouts, OOM kills, network and runner trouble: no code change will fix them.
     pub needs_code_change: bool,
+    /// A GitHub annotation (a problem matcher's `##[error]file:line:col: …` line or an echoed
+    /// `::error file=…` command) names the same place: strong evidence for ranking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub annotated: bool,
 }
 
 impl Failure {
@@ -154,6 +158,7 @@ impl Failure {
             symbol: None,
             frames: Vec::new(),
             needs_code_change: kind.needs_code_change(),
+            annotated: false,
         }
     }
 

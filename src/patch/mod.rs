@@ -12,9 +12,9 @@ pub mod glob;
 pub mod guard;
 mod locate;
 pub mod parse;
-mod reply;
 pub mod plan;
 pub mod render;
+mod reply;
 
 use serde::{Deserialize, Serialize};
 

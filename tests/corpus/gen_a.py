@@ -11,7 +11,8 @@ Each case becomes tests/corpus/cases/<case>/ with
     failure.zip    the output in the real run-log layout (tests/support/runlog.py)
     expected.toml  tool, kind, file, line (, message_contains, test, symbol) of the first
                    failure triage must report; `file` is repo-relative
-    meta.toml      the command shown in the log and the exit code (for parser unit tests)
+    meta.toml      the job, the command shown in the log and its exit code (the corpus
+                   harness, src/logs/parse/corpus.rs, builds the failed step from it)
 
 Requirements (installs nothing itself):
     pip install pytest mypy ruff flake8 black isort pylint pre-commit

@@ -92,6 +92,7 @@ static RUNNING_TEST: LazyLock<Regex> =
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let (lines, origin) = unwrap_json(&step.lines);
     let cmds = step.commands.join("\n");
     let mut out = source_errors(&lines, &cmds);
@@ -685,13 +686,12 @@ mod tests {
     use super::*;
 
     fn found(text: &str, cmd: &str) -> Vec<Failure> {
-        super::super::rust::corpus::failures_of(parse, text, cmd)
+        crate::logs::parse::corpus::failures_of(parse, text, cmd)
     }
 
     #[test]
     fn corpus_cases_match_expectations() {
-        let n = super::super::rust::corpus::check_all("go-", parse);
-        assert!(n >= 10, "only {n} go corpus cases");
+        crate::logs::parse::corpus::assert_cases(&["go-"], 10);
     }
 
     #[test]

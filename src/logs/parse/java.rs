@@ -138,6 +138,7 @@ struct Line<'a> {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let lines: Vec<Line> = step.lines.iter().map(|l| split_level(l)).collect();
     let gradle = step.commands.iter().any(|c| c.contains("gradle"))
         || step.lines.iter().any(|l| l.starts_with("> Task :"));
@@ -712,13 +713,12 @@ mod tests {
     use super::*;
 
     fn found(text: &str, cmd: &str) -> Vec<Failure> {
-        super::super::rust::corpus::failures_of(parse, text, cmd)
+        crate::logs::parse::corpus::failures_of(parse, text, cmd)
     }
 
     #[test]
     fn corpus_cases_match_expectations() {
-        let n = super::super::rust::corpus::check_all("java-", parse);
-        assert!(n >= 6, "only {n} java corpus cases");
+        crate::logs::parse::corpus::assert_cases(&["java-"], 6);
     }
 
     #[test]

@@ -1,8 +1,14 @@
 //! Finds root causes in real tools' output. One file per ecosystem; each parser looks only
-//! for its own tool's shapes and says where in the step it found them, and `generic`
-//! answers (last error lines, any `path:line`) when none matched: never nothing.
+//! for its own tool's shapes and says where in the step it found them. GitHub's own
+//! annotations (`annotation`) confirm what the parsers found or add what they missed, and
+//! `generic` answers (last error lines, any `path:line`, a kind from `classify`) when none
+//! matched: never nothing.
 
+pub mod annotation;
 pub mod c;
+pub mod classify;
+#[cfg(test)]
+pub mod corpus;
 pub mod generic;
 pub mod go;
 pub mod infra;
@@ -82,6 +88,7 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
             .collect(),
         None => PARSERS.iter().flat_map(|p| (p.parse)(step)).collect(),
     };
+    annotation::apply(step, &mut found);
     if found.iter().all(|f| !f.failure.needs_code_change) && step.failed {
         // infra findings alone may hide a code failure the parsers missed; generic adds its guess
         // only when nothing at all was found.

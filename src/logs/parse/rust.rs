@@ -119,6 +119,7 @@ static DIFF_IN: LazyLock<Regex> =
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let ctx = Context::of(step);
     let lines = &step.lines;
     let mut out = diagnostics(lines, &ctx);
@@ -640,141 +641,6 @@ fn listed_files(lines: &[String]) -> Vec<Found> {
 }
 
 #[cfg(test)]
-pub(crate) mod corpus {
-    //! Runs a parser on the committed real-output corpus (`tests/corpus/cases/<case>/`) and
-    //! checks the first failure against the case's `expected.toml`. Shared by the parsers
-    //! that own corpus cases (rust, go, java, c).
-
-    use std::path::{Path, PathBuf};
-
-    use super::super::Found;
-    use crate::logs::StepLog;
-
-    /// Runs `parse` on `text` as a failed step that ran `cmd`; failures in log order.
-    pub fn failures_of(
-        parse: fn(&StepLog) -> Vec<Found>,
-        text: &str,
-        cmd: &str,
-    ) -> Vec<crate::logs::Failure> {
-        let step = StepLog {
-            failed: true,
-            lines: text.lines().map(str::to_string).collect(),
-            commands: vec![cmd.to_string()],
-            ..StepLog::default()
-        };
-        let mut found = parse(&step);
-        found.sort_by_key(|f| f.at);
-        found.into_iter().map(|f| f.failure).collect()
-    }
-
-    /// Where raw runner paths point in the corpus (the generator rewrote temp dirs to it).
-    const WORKSPACE: &str = "/home/runner/work/app/app/";
-
-    /// ANSI escapes (CSI, OSC, charset selection) removed, `\r` progress collapsed.
-    pub fn clean_line(line: &str) -> String {
-        static ANSI: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>]").unwrap()
-        });
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let line = line.rsplit('\r').next().unwrap_or(line);
-        ANSI.replace_all(line, "").into_owned()
-    }
-
-    /// The step a case's output would be in, as the archive reader keeps it: the `Run`
-    /// group header (title, script echo, shell), the output, the closing error marker.
-    pub fn step_of(dir: &Path) -> StepLog {
-        let raw = std::fs::read_to_string(dir.join("output.txt")).unwrap();
-        let cmd = std::fs::read_to_string(dir.join("cmd.txt")).unwrap_or_default();
-        let cmd = cmd.trim();
-        let mut lines = vec![format!("##[group]Run {cmd}"), cmd.to_string()];
-        lines.push("shell: /usr/bin/bash -e {0}".to_string());
-        lines.push("##[endgroup]".to_string());
-        lines.extend(raw.lines().map(clean_line));
-        lines.push("##[error]Process completed with exit code 1.".to_string());
-        StepLog {
-            job: "corpus".into(),
-            step: format!("Run {cmd}"),
-            failed: true,
-            lines,
-            commands: vec![cmd.to_string()],
-            ..StepLog::default()
-        }
-    }
-
-    /// The case folders whose names start with `prefix`.
-    pub fn cases(prefix: &str) -> Vec<PathBuf> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cases");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        dirs.retain(|d| d.file_name().unwrap().to_string_lossy().starts_with(prefix));
-        dirs.sort();
-        dirs
-    }
-
-    /// `raw` (as the tool printed it) names the repo-relative `expected` file: equal after
-    /// the runner workspace is stripped, or one a path-suffix of the other (Go prints base
-    /// names, qualified here by import path; Java frames give package paths).
-    fn same_file(raw: &str, expected: &str) -> bool {
-        let raw = raw
-            .strip_prefix(WORKSPACE)
-            .unwrap_or(raw)
-            .trim_start_matches("./");
-        raw == expected
-            || expected.ends_with(&format!("/{raw}"))
-            || raw.ends_with(&format!("/{expected}"))
-    }
-
-    /// Mismatches between the first failure `parse` finds in case `dir` and its expectation.
-    pub fn check_case(dir: &Path, parse: fn(&StepLog) -> Vec<Found>) -> Vec<String> {
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let text = std::fs::read_to_string(dir.join("expected.toml")).unwrap();
-        let want: toml::Table = toml::from_str(&text).unwrap();
-        let mut found = parse(&step_of(dir));
-        found.sort_by_key(|f| f.at);
-        let Some(first) = found.first().map(|f| &f.failure) else {
-            return vec![format!("{name}: nothing found")];
-        };
-        let mut errs = Vec::new();
-        let s = |k: &str| want.get(k).and_then(|v| v.as_str());
-        let mut check = |ok: bool, what: &str| {
-            if !ok {
-                errs.push(format!("{name}: {what} differs: got {first:?}"));
-            }
-        };
-        check(s("tool") == Some(first.tool.as_str()), "tool");
-        check(s("kind") == Some(first.kind.as_str()), "kind");
-        if let Some(f) = s("file") {
-            check(
-                first.file.as_deref().is_some_and(|got| same_file(got, f)),
-                "file",
-            );
-        }
-        if let Some(l) = want.get("line").and_then(|v| v.as_integer()) {
-            check(first.line == Some(l as u32), "line");
-        }
-        if let Some(m) = s("message_contains") {
-            check(first.message.contains(m), "message");
-        }
-        if let Some(t) = s("test") {
-            check(first.test.as_deref() == Some(t), "test");
-        }
-        if let Some(sym) = s("symbol") {
-            check(first.symbol.as_deref() == Some(sym), "symbol");
-        }
-        errs
-    }
-
-    /// Checks every case starting with `prefix`; returns how many there were.
-    pub fn check_all(prefix: &str, parse: fn(&StepLog) -> Vec<Found>) -> usize {
-        let dirs = cases(prefix);
-        let errs: Vec<String> = dirs.iter().flat_map(|d| check_case(d, parse)).collect();
-        assert!(errs.is_empty(), "corpus mismatches:\n{}", errs.join("\n"));
-        dirs.len()
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -795,8 +661,7 @@ mod tests {
 
     #[test]
     fn corpus_cases_match_expectations() {
-        let n = corpus::check_all("rust-", parse);
-        assert!(n >= 10, "only {n} rust corpus cases");
+        crate::logs::parse::corpus::assert_cases(&["rust-"], 10);
     }
 
     #[test]
