@@ -9,6 +9,7 @@ mod fixers;
 mod github;
 mod heal;
 mod local_llm;
+mod other_ci;
 mod publish;
 mod readme;
 mod run;

@@ -122,7 +122,7 @@ pub struct RepairArgs {
 
 #[derive(Debug, Args)]
 pub struct OfflineArgs {
-    /// A run-log ZIP, a job log (.txt), a cached run directory, or `-` for stdin.
+    /// A run-log ZIP, a job log (.txt), a cached run directory, a GitLab or Jenkins log, or `-` for stdin.
     #[arg(value_name = "LOGS")]
     pub logs: String,
     /// The checkout to check paths against and repair [default: current directory if it is a git repository].
@@ -134,6 +134,9 @@ pub struct OfflineArgs {
     /// Logs of the last green run of the same job: lines that also occur there are dropped.
     #[arg(long, value_name = "LOGS")]
     pub baseline: Option<String>,
+    /// The CI that wrote a text log [default: detected from its first lines].
+    #[arg(long, value_name = "CI", value_parser = ["github", "gitlab", "jenkins", "plain"])]
+    pub from: Option<String>,
     #[command(flatten)]
     pub repair: RepairArgs,
 }

@@ -1,5 +1,6 @@
-//! `selfheal offline LOGS`: triage (and, later, repair) from a run-log ZIP, a job log,
-//! a cached run directory or stdin, with no GitHub access.
+//! `selfheal offline LOGS`: triage and repair from a run-log ZIP, a job log, a cached run
+//! directory, another CI's log (GitLab, Jenkins, plain output; `--from`) or stdin, with no
+//! GitHub access.
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,12 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
             .map(LogSource::from_arg)
             .transpose()
             .map_err(log_error)?,
+        from: args
+            .from
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(Error::usage)?,
     };
     triage(&source, &opts).map_err(log_error)
 }

@@ -323,6 +323,7 @@ fn triage_run(
         repo_dir: Some(ctx.repo_root.clone()),
         limits: ctx.config.log_limits(),
         baseline: green.map(|g| LogSource::Dir(g.dir.clone())),
+        from: None,
     };
     match triage(&LogSource::Dir(dir.to_path_buf()), &opts) {
         Err(e) if green.is_some() => {

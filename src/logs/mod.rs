@@ -1,13 +1,14 @@
 //! Failure triage: from GitHub Actions run logs to root causes.
 //!
-//! `archive` turns a run-log ZIP (or a plain job log, a cached run directory, stdin) into
-//! bounded [`StepLog`]s; `clean` strips timestamps, BOMs, ANSI and runner markers;
+//! `archive` turns a run-log ZIP (or a plain job log, a cached run directory, stdin, or
+//! another CI's log: `ci` tells which) into bounded [`StepLog`]s; `clean` strips timestamps, BOMs, ANSI and runner markers;
 //! `parse` finds [`Failure`]s in real tools' output; `paths`, `secrets` and `signature`
 //! normalise what the parsers found; `triage` ties them together. Nothing here touches
 //! the network or writes to disk.
 
 pub mod archive;
 pub mod baseline;
+pub mod ci;
 pub mod clean;
 pub mod parse;
 pub mod paths;
@@ -223,6 +224,9 @@ pub struct StepLog {
     pub total_bytes: u64,
     /// Secrets masked in the kept lines.
     pub masked: u32,
+    /// Where the job checked the repository out, learned from the log (GitLab's and
+    /// Jenkins' workspaces, `cd` lines): paths under them are made repo-relative.
+    pub workspaces: Vec<String>,
 }
 
 impl StepLog {

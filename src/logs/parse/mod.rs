@@ -7,6 +7,7 @@
 pub mod annotation;
 pub mod c;
 pub mod classify;
+pub mod consequence;
 #[cfg(test)]
 pub mod corpus;
 pub mod generic;
@@ -100,6 +101,7 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
         found = generic::parse(step);
     }
     found.sort_by_key(|f| f.at);
+    consequence::causes_first(&mut found);
     let mut out: Vec<Failure> = Vec::new();
     for f in found {
         let dup = out.iter().any(|o| {
