@@ -35,11 +35,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         rule(
             Kind::Dependency,
-            r"(?i)lock ?file|lockfile|package-lock\.json|yarn\.lock|pnpm-lock|Cargo\.lock|poetry\.lock|go\.sum|go mod tidy|updates to go\.mod needed|checksum mismatch|integrity check failed|EINTEGRITY|could not resolve dependenc|unable to resolve dependenc|ERESOLVE|dependency resolution|ResolutionImpossible|No matching distribution found|Could not find a version that satisfies|version solving failed|failed to select a version|no matching package named|could not find artifact|Could not resolve dependencies|Could not find \S+:\S+:\S+|version .* (?:not found|does not exist)|No matching version found|ETARGET|E404|404 Not Found.*(?:package|module|artifact)|not found in registry|unknown revision|requires a peer of",
+            r"(?i)lock ?file|lockfile|package-lock\.json|yarn\.lock|pnpm-lock|Cargo\.lock|poetry\.lock|go\.sum|go mod tidy|updates to go\.mod needed|checksum mismatch|integrity check failed|EINTEGRITY|could not resolve dependenc|unable to resolve dependenc|ERESOLVE|dependency resolution|ResolutionImpossible|No matching distribution found|Could not find a version that satisfies|version solving failed|failed to select a version|no matching package named|could not find artifact|Could not resolve dependencies|Could not find \S+:\S+:\S+|version .* (?:not found|does not exist)|No matching version found|ETARGET|E404|404 Not Found.*(?:package|module|artifact)|not found in registry|unknown revision|requires a peer of|does not appear to be a git repository|Could not read from remote repository|Repository not found",
         ),
         rule(
             Kind::Config,
-            r"(?i)unknown (?:option|flag|argument|command-line option)|unrecognized (?:option|arguments?)|invalid (?:option|argument|yaml|configuration|config)|yaml: line \d+|mapping values are not allowed|could not parse (?:config|yaml|toml)|error parsing (?:config|yaml|toml)|TOML parse error|JSONDecodeError|is not defined in (?:the )?(?:environment|secrets)|secret .* (?:not found|is not set|missing)|environment variable \S+ (?:is )?not set|missing required (?:environment variable|secret|input)|Input required and not supplied|must be set|Unexpected value '|jobs config should contain|Invalid workflow file",
+            r"(?i)unknown (?:option|flag|argument|command-line option)|unrecognized (?:option|arguments?)|invalid (?:option|argument|yaml|configuration|config)|yaml: line \d+|mapping values are not allowed|could not parse (?:config|yaml|toml)|error parsing (?:config|yaml|toml)|TOML parse error|JSONDecodeError|is not defined in (?:the )?(?:environment|secrets)|secret .* (?:not found|is not set|missing)|environment variable \S+ (?:is )?not set|missing required (?:environment variable|secret|input)|Input required and not supplied|must be set|Unexpected value '|jobs config should contain|Invalid workflow file|KeyError: '[A-Z][A-Z0-9]*_[A-Z0-9_]+'|os\.environ\[|Permission denied \(publickey\)",
         ),
     ]
 });
@@ -114,7 +114,13 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(kind_of(line), Some(want), "{line}");
         }
+        assert_eq!(kind_of("KeyError: 'DATABASE_URL'"), Some(Kind::Config));
+        assert_eq!(
+            kind_of("fatal: Could not read from remote repository."),
+            Some(Kind::Dependency)
+        );
         assert_eq!(kind_of("assert 3 == 4"), None);
+        assert_eq!(kind_of("KeyError: 'name'"), None);
     }
 
     #[test]

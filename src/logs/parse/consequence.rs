@@ -24,6 +24,7 @@ static AFTERMATH: LazyLock<Regex> = LazyLock::new(|| {
         r"|^error: could not compile `|^error: process didn't exit successfully|^Error: Process completed",
         r"|^npm ERR! (?:code ELIFECYCLE|errno|Exit status|Failed at the|A complete log)|^error Command failed with exit code",
         r"|^FAIL\s*$|^FAIL\s+\S+\s+[\d.]+s$|^exit status \d+$|^Error: exit status",
+        r"|^=*\s*\d+ failed(?:, \d+ \w+)* in [\d.]+s|^Found \d+ errors?\.",
     ))
     .expect("static pattern")
 });

@@ -101,6 +101,7 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
         found = generic::parse(step);
     }
     found.sort_by_key(|f| f.at);
+    name_unknown_kinds(step, &mut found);
     consequence::causes_first(&mut found);
     let mut out: Vec<Failure> = Vec::new();
     for f in found {
@@ -119,6 +120,23 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
         }
     }
     out
+}
+
+/// A failure a parser claimed without a kind gets one from what its line and excerpt say
+/// (a missing `DATABASE_URL`, an unreachable repository), when they say one.
+fn name_unknown_kinds(step: &StepLog, found: &mut [Found]) {
+    for f in found
+        .iter_mut()
+        .filter(|f| f.failure.kind == super::Kind::Unknown)
+    {
+        let at = f.at.min(step.lines.len().saturating_sub(1));
+        let kind =
+            classify::kind_of(&f.failure.message).or_else(|| classify::kind_near(&step.lines, at));
+        if let Some(kind) = kind {
+            f.failure.kind = kind;
+            f.failure.needs_code_change = kind.needs_code_change();
+        }
+    }
 }
 
 /// Shared helpers for parsers.
