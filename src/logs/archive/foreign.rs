@@ -290,11 +290,12 @@ impl Reader {
     }
 
     fn finish(mut self) -> ReadOutcome {
-        if self.job_failed && !self.segments.iter().any(|s| s.failed) {
-            if let Some(i) = self.blame() {
-                self.segments[i].failed = true;
-                self.segments[i].exit_code = self.job_exit;
-            }
+        if self.job_failed
+            && !self.segments.iter().any(|s| s.failed)
+            && let Some(i) = self.blame()
+        {
+            self.segments[i].failed = true;
+            self.segments[i].exit_code = self.job_exit;
         }
         let stats = ReadStats {
             entries: 1,
