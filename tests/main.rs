@@ -8,6 +8,7 @@ mod corpus;
 mod fixers;
 mod github;
 mod heal;
+mod images;
 mod local_llm;
 mod publish;
 mod readme;

@@ -9,6 +9,7 @@ pub mod heal;
 pub mod history;
 pub mod offline;
 pub mod run;
+pub mod sandbox;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -72,6 +73,10 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Approve(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             approve::run(&ctx, &args)
+        }
+        Command::Sandbox(args) => {
+            let ctx = context(&cli.global, Path::new("."), Vec::new())?;
+            sandbox::run(&ctx, &args)
         }
     }
 }

@@ -106,6 +106,14 @@ pub struct ValidateConfig {
     /// `auto` (docker in CI, else local), `docker` or `local`.
     pub sandbox: String,
     pub image: String,
+    /// Default images when `image` and `dockerfile` are unset: `auto` (the official image
+    /// for the language when a registry answers, else selfheal's Debian images), `official`
+    /// or `local`.
+    pub images: String,
+    /// Pull a missing image through the engine.
+    pub pull: bool,
+    /// A registry path official images are pulled through (`mirror.example/library`).
+    pub registry_mirror: String,
     pub dockerfile: String,
     pub memory_mb: u64,
     pub cpus: f64,
@@ -252,6 +260,12 @@ impl Config {
             return Err(
                 Error::usage(format!("validate.sandbox is {:?}", self.validate.sandbox))
                     .with_hint("use \"auto\", \"docker\" or \"local\""),
+            );
+        }
+        if !matches!(self.validate.images.as_str(), "auto" | "official" | "local") {
+            return Err(
+                Error::usage(format!("validate.images is {:?}", self.validate.images))
+                    .with_hint("use \"auto\", \"official\" or \"local\""),
             );
         }
         if !matches!(self.output.color.as_str(), "auto" | "always" | "never") {

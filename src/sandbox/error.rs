@@ -22,13 +22,21 @@ pub enum SandboxError {
         source: bollard::errors::Error,
     },
     #[error(
-        "image {image} is not on this machine and cannot be pulled here (hint: build or `docker load` it, or clear validate.image to use selfheal's default image)"
+        "image {image} is not on this machine and validate.pull is off (hint: pull, build or `docker load` it, set validate.pull = true, or clear validate.image to use a default image)"
     )]
     ImageMissing { image: String },
     #[error(
-        "the sandbox base image {image} is missing (hint: build it once with `sudo .ci/images.sh` from the selfheal repository; it needs debootstrap and Docker)"
+        "pulling image {image} failed: {reason} (hint: check that the registry answers and the name is right (`docker pull {image}`); offline, clear validate.image and run `sudo selfheal sandbox build` to use selfheal's Debian images)"
+    )]
+    PullFailed { image: String, reason: String },
+    #[error(
+        "the sandbox base image {image} is missing (hint: build it once with `sudo selfheal sandbox build`; it needs debootstrap, root and Docker)"
     )]
     BaseImageMissing { image: String },
+    #[error(
+        "building the sandbox base image failed: {message}\n{tail}(hint: `selfheal sandbox build` needs root, debootstrap and a Debian mirror; set SELFHEAL_DEBIAN_MIRROR to a reachable one)"
+    )]
+    BaseBuildFailed { message: String, tail: String },
     #[error(
         "no sandbox image for {dir}: the language is not recognised (hint: set validate.image or validate.dockerfile in self-heal.toml)"
     )]
@@ -66,6 +74,15 @@ pub enum SandboxError {
 }
 
 impl SandboxError {
+    /// The short reason, without the hint, for notes that go on with a fallback.
+    pub fn reason(&self) -> String {
+        match self {
+            SandboxError::PullFailed { reason, .. } => reason.clone(),
+            SandboxError::ImageMissing { image } => format!("{image} is not on this machine"),
+            other => other.to_string(),
+        }
+    }
+
     /// Wraps a bollard error with what we were doing.
     pub fn docker(
         action: impl Into<String>,
