@@ -479,7 +479,12 @@ async fn failing_setup_says_so() {
 async fn missing_image_is_an_error_not_a_pull() {
     let _engine = require_docker!("missing_image_is_an_error_not_a_pull");
     let dir = project(&[("x.txt", "x")]);
-    let v = validator(opts("selfheal-no-such-image:1")).await;
+    // validate.pull = false: a missing image is an error, nothing is pulled.
+    let v = validator(DockerOptions {
+        pull: false,
+        ..opts("selfheal-no-such-image:1")
+    })
+    .await;
     let err = v
         .validate(&request(dir.path(), "true", 10, &run_id("noimg")))
         .await
@@ -488,6 +493,19 @@ async fn missing_image_is_an_error_not_a_pull() {
         matches!(
             err,
             ValidateError::Sandbox(SandboxError::ImageMissing { .. })
+        ),
+        "{err}"
+    );
+    // With pulls on (the default) an image no registry has is a pull failure naming it.
+    let v = validator(opts("127.0.0.1:9/selfheal-no-such-image:1")).await;
+    let err = v
+        .validate(&request(dir.path(), "true", 10, &run_id("noimg-pull")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ValidateError::Sandbox(SandboxError::PullFailed { image, .. }) if image == "127.0.0.1:9/selfheal-no-such-image:1"
         ),
         "{err}"
     );
