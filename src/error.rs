@@ -110,15 +110,31 @@ impl Error {
         if let Some(hint) = &self.hint {
             out.push_str(&format!("(hint: {hint})\n"));
         }
+        let causes = self.causes();
+        if !causes.is_empty() {
+            out.push_str("Caused by:\n");
+        }
+        for c in causes {
+            out.push_str(&format!("  {c}\n"));
+        }
+        out
+    }
+
+    /// The source chain as text, leaving out what the lines above already say: a stage
+    /// error whose text is the headline, or a cause its wrapper quotes (`…: {source}`).
+    fn causes(&self) -> Vec<String> {
+        let mut shown = vec![self.message.clone()];
+        let mut out = Vec::new();
         let mut cause: Option<&(dyn std::error::Error + 'static)> = self
             .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static));
-        if cause.is_some() {
-            out.push_str("Caused by:\n");
-        }
         while let Some(c) = cause {
-            out.push_str(&format!("  {c}\n"));
+            let text = c.to_string();
+            if !text.is_empty() && !shown.iter().any(|s| s.contains(&text)) {
+                out.push(text.clone());
+            }
+            shown.push(text);
             cause = c.source();
         }
         out

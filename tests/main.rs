@@ -8,6 +8,8 @@ mod corpus;
 mod fixers;
 mod github;
 mod heal;
+mod layering;
+mod llm_cassette;
 mod local_llm;
 mod publish;
 mod readme;

@@ -480,10 +480,7 @@ async fn missing_image_is_an_error_not_a_pull() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            ValidateError::Sandbox(SandboxError::ImageMissing { .. })
-        ),
+        matches!(err, SandboxError::ImageMissing { .. }),
         "{err}"
     );
 }
@@ -631,7 +628,7 @@ async fn ctrl_c_child() {
         .validate(&request(dir.path(), "sleep 600", 300, &id))
         .await
     {
-        Err(ValidateError::Interrupted) => println!("CHILD: interrupted"),
+        Err(SandboxError::Interrupted) => println!("CHILD: interrupted"),
         other => println!("CHILD: unexpected {other:?}"),
     }
 }

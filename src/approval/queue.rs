@@ -49,6 +49,12 @@ pub enum QueueError {
     Locked { id: String, pid: u32 },
 }
 
+impl From<QueueError> for crate::error::Error {
+    fn from(e: QueueError) -> Self {
+        crate::error::Error::runtime(e.to_string()).with_source(e)
+    }
+}
+
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> QueueError + 'a {
     move |source| QueueError::Io {
         action,

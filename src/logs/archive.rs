@@ -92,6 +92,27 @@ pub struct Limits {
     pub max_line_bytes: usize,
 }
 
+impl From<LogError> for crate::error::Error {
+    fn from(e: LogError) -> Self {
+        let hint = e.hint();
+        crate::error::Error::runtime(e.to_string())
+            .with_hint(hint)
+            .with_source(e)
+    }
+}
+
+impl Limits {
+    /// The caps `[logs]` sets.
+    pub fn from_config(logs: &crate::config::LogsConfig) -> Limits {
+        Limits {
+            max_inflated_bytes: logs.max_inflated_bytes,
+            max_ratio: logs.max_ratio,
+            tail_lines: logs.tail_lines,
+            max_line_bytes: logs.max_line_bytes,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

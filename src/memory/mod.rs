@@ -89,6 +89,13 @@ impl Outcome {
     }
 }
 
+/// What the failure memory says of one signature (the flaky judge reads it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Remembered {
+    pub flaky: u32,
+    pub healed: u32,
+}
+
 pub struct Memory {
     conn: Connection,
     path: PathBuf,
@@ -166,14 +173,14 @@ impl Memory {
     }
 
     /// How often `signature` was judged flaky, and healed by a validated code fix.
-    pub fn seen(&self, signature: &str) -> Result<crate::flaky::Remembered, MemoryError> {
+    pub fn seen(&self, signature: &str) -> Result<Remembered, MemoryError> {
         self.conn
             .query_row(
                 "SELECT COALESCE(SUM(verdict = 'flaky'), 0), COALESCE(SUM(verdict = 'healed' AND validated = 1), 0)
                  FROM outcomes WHERE signature = ?1",
                 params![signature],
                 |r| {
-                    Ok(crate::flaky::Remembered {
+                    Ok(Remembered {
                         flaky: r.get::<_, i64>(0)? as u32,
                         healed: r.get::<_, i64>(1)? as u32,
                     })
@@ -355,7 +362,7 @@ mod tests {
     fn seen_counts_flaky_judgments_and_validated_fixes_and_history_leaves_flaky_out() {
         let dir = tempfile::tempdir().unwrap();
         let m = Memory::open(dir.path()).unwrap();
-        assert_eq!(m.seen("s1").unwrap(), crate::flaky::Remembered::default());
+        assert_eq!(m.seen("s1").unwrap(), Remembered::default());
         m.record(&outcome("s1", false, "flaky")).unwrap();
         m.record(&outcome("s1", false, "flaky")).unwrap();
         m.record(&outcome("s1", false, "healed")).unwrap();

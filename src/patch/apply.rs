@@ -53,6 +53,12 @@ pub enum ApplyError {
     BadJournal { path: PathBuf, why: String },
 }
 
+impl From<ApplyError> for crate::error::Error {
+    fn from(e: ApplyError) -> Self {
+        crate::error::Error::runtime(e.to_string()).with_source(e)
+    }
+}
+
 /// What the journal records about one file, enough to undo the change without the patch.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct JournalFile {

@@ -1,5 +1,5 @@
 //! The repair loop itself. Order per attempt: propose (fixer or model) → check (parse,
-//! plan under the guard, risk) → approve → prove on a staged copy → apply. The working
+//! plan under the guard, risk) → approve → prove on a work copy → apply. The working
 //! tree is written only after a patch is approved AND proven, through the journaled
 //! all-or-nothing apply; everything before that happens on copies.
 
@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::record::{AttemptRecord, RunRecord, SCHEMA, Verdict};
-use super::{Event, Source, stage};
+use super::{Event, Source};
+use crate::workcopy::WorkCopy;
 use crate::config::Config;
 use crate::context;
 use crate::fixers;
@@ -18,7 +19,9 @@ use crate::memory::examples::{Budget as ExampleBudget, Shown, render_examples};
 use crate::patch::guard::Guard;
 use crate::patch::{self, Patch};
 use crate::risk::{self, Change, Risk};
-use crate::validate::{Outcome, ValidationRequest, Validator, resolve_command, validate_scoped};
+use crate::validate::{
+    Outcome, ValidateError, ValidationRequest, Validator, resolve_command, validate_scoped,
+};
 
 /// How the user wants the repair to go.
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,6 +67,21 @@ pub struct Proposal {
     pub validation: Option<Outcome>,
 }
 
+impl Proposal {
+    /// The risk score, its reasons, and one `mark`ed line per veto or danger.
+    pub fn risk_text(&self, mark: &str) -> String {
+        let mut s = format!(
+            "\nrisk {}/100: {}",
+            self.risk.score,
+            self.risk.reasons.join("; ")
+        );
+        for v in self.risk.vetoes.iter().chain(&self.risk.dangers) {
+            s.push_str(&format!("\n{mark} {}: {} ({})", v.rule, v.detail, v.path));
+        }
+        s
+    }
+}
+
 pub use crate::approval::prompt::Decision;
 
 /// Asks a person about a proposal, or keeps it for later.
@@ -79,16 +97,52 @@ pub enum PipelineError {
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error(transparent)]
-    Validate(#[from] crate::validate::ValidateError),
+    Validate(#[from] ValidateError),
     #[error(transparent)]
     Apply(#[from] patch::apply::ApplyError),
     #[error(transparent)]
     Guard(#[from] patch::guard::GuardError),
     #[error("could not stage a copy of {repo} for validation: {source}")]
-    Stage {
+    WorkCopy {
         repo: PathBuf,
         source: std::io::Error,
     },
+    /// The apply journal of a killed run could not be replayed.
+    #[error(transparent)]
+    Recover(patch::apply::ApplyError),
+}
+
+impl PipelineError {
+    /// What the user should do next, when the message does not already say it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PipelineError::Llm(e) => Some(e.hint()),
+            PipelineError::Recover(_) => {
+                Some("restore the files named above by hand, then run again".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// The exit code: 130 when Ctrl-C or SIGTERM stopped a validation, else 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PipelineError::Validate(crate::validate::ValidateError::Interrupted) => {
+                crate::error::exit::INTERRUPTED
+            }
+            _ => crate::error::exit::ERROR,
+        }
+    }
+}
+
+impl From<PipelineError> for crate::error::Error {
+    fn from(e: PipelineError) -> Self {
+        let mut out = crate::error::Error::new(e.exit_code(), e.to_string());
+        if let Some(hint) = e.hint() {
+            out = out.with_hint(hint);
+        }
+        out.with_source(e)
+    }
 }
 
 /// Mutable state of one repair.
@@ -100,7 +154,7 @@ struct Run<'a, 'b> {
 }
 
 /// Runs the whole loop and returns the record (also when nothing healed).
-pub async fn repair<V: Validator + Sync>(
+pub async fn repair<V: Validator<Error = ValidateError> + Sync>(
     r: &Repair<'_>,
     provider: &dyn Provider,
     validator: &V,
@@ -184,7 +238,7 @@ impl Run<'_, '_> {
 
     /// A fix that healed this failure before, offered again (and validated again) when
     /// every file it touches still holds what it expects.
-    async fn try_remembered<V: Validator + Sync>(
+    async fn try_remembered<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         targets: &[Failure],
         validator: &V,
@@ -217,7 +271,7 @@ impl Run<'_, '_> {
     }
 
     /// Deterministic fixers first: a validated fixer patch saves the LLM call.
-    async fn try_fixers<V: Validator + Sync>(
+    async fn try_fixers<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         targets: &[Failure],
         guard: &Guard,
@@ -265,7 +319,7 @@ impl Run<'_, '_> {
         Ok(None)
     }
 
-    async fn llm_loop<V: Validator + Sync>(
+    async fn llm_loop<V: Validator<Error = ValidateError> + Sync>(
         mut self,
         targets: &[Failure],
         guard: &Guard,
@@ -481,7 +535,7 @@ impl Run<'_, '_> {
 
     /// Approval, proof and apply for one proposal. `Some(verdict)` ends the repair;
     /// `None` with an outcome means "failed validation, retry".
-    async fn decide_and_prove<V: Validator + Sync>(
+    async fn decide_and_prove<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         mut p: Proposal,
         targets: &[Failure],
@@ -545,8 +599,8 @@ impl Run<'_, '_> {
         });
     }
 
-    /// Runs the tests on a staged copy with the patch written over it.
-    async fn prove<V: Validator + Sync>(
+    /// Runs the tests on a work copy with the patch written over it.
+    async fn prove<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         p: &Proposal,
         targets: &[Failure],
@@ -560,7 +614,7 @@ impl Run<'_, '_> {
             .map(|f| (f.path.clone(), f.new.clone()))
             .collect();
         let staged =
-            stage::stage(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::Stage {
+            WorkCopy::create(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::WorkCopy {
                 repo: self.r.repo.to_path_buf(),
                 source: e,
             })?;
