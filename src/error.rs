@@ -72,6 +72,21 @@ pub mod exit {
     }
 }
 
+/// What the user should do next. Every stage error implements it, so the one conversion
+/// into [`Error`] ([`Error::from_stage`]) gives every error its hint the same way.
+/// An empty hint means the message itself ends with the next step.
+pub trait Hint: std::error::Error + Send + Sync + 'static {
+    fn hint(&self) -> String;
+
+    /// The message and the hint on one line, for warnings and notes.
+    fn with_hint(&self) -> String {
+        match self.hint() {
+            h if h.is_empty() => self.to_string(),
+            h => format!("{self} (hint: {h})"),
+        }
+    }
+}
+
 /// An error that knows its exit code and, where we can tell, what the user should do next.
 #[derive(Debug)]
 pub struct Error {
@@ -95,6 +110,19 @@ impl Error {
     }
     pub fn runtime(message: impl Into<String>) -> Self {
         Error::new(exit::ERROR, message)
+    }
+    /// A stage error as the top-level error: its text is the headline, its [`Hint`] the
+    /// hint, and it stays the source, so `Caused by:` lists what it wraps (and never the
+    /// headline again, see [`Error::render`]).
+    pub fn from_stage(code: i32, e: impl Hint) -> Self {
+        let hint = e.hint();
+        let out = Error::new(code, e.to_string());
+        let out = if hint.is_empty() {
+            out
+        } else {
+            out.with_hint(hint)
+        };
+        out.with_source(e)
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

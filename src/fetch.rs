@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use crate::error::Hint;
 use crate::github::{Client, GithubError, Job, JobList, RepoSlug, Run, RunFilter};
 use crate::store::{Store, StoreError};
 
@@ -23,12 +24,18 @@ pub enum FetchError {
     Store(#[from] StoreError),
 }
 
+impl Hint for FetchError {
+    fn hint(&self) -> String {
+        match self {
+            FetchError::Github(e) => e.hint(),
+            FetchError::Store(e) => e.hint(),
+        }
+    }
+}
+
 impl From<FetchError> for crate::error::Error {
     fn from(e: FetchError) -> Self {
-        match e {
-            FetchError::Github(e) => e.into(),
-            FetchError::Store(e) => e.into(),
-        }
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 
@@ -78,8 +85,8 @@ pub async fn fetch_run(
     run: &Run,
     store: &Store,
 ) -> Result<FetchedRun, FetchError> {
-    let cached_same_attempt = load_run(store, run.id)?
-        .is_some_and(|old| old.run_attempt == run.run_attempt);
+    let cached_same_attempt =
+        load_run(store, run.id)?.is_some_and(|old| old.run_attempt == run.run_attempt);
     let jobs = client.list_jobs(repo, run.id).await?;
     save_run(store, run, &jobs)?;
     let mut out = FetchedRun {

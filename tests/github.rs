@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
+use selfheal::error::Hint;
 use selfheal::github::fake::{FakeGithub, FakeJob, FakePull, FakeRun, Scenario, Scripted};
 use selfheal::github::{
     Client, ClientOptions, FakeClock, GithubError, NewPull, Polled, PullFilter, RepoSlug,

@@ -39,7 +39,7 @@ pub enum QueueError {
         path: PathBuf,
         source: io::Error,
     },
-    #[error("no pending patch {id}; list the queue with `selfheal approve`")]
+    #[error("no pending patch {id}")]
     NotFound { id: String },
     #[error("{} is corrupt: {why}; reject the patch or delete its directory", path.display())]
     Corrupt { path: PathBuf, why: String },
@@ -49,9 +49,24 @@ pub enum QueueError {
     Locked { id: String, pid: u32 },
 }
 
+impl crate::error::Hint for QueueError {
+    fn hint(&self) -> String {
+        match self {
+            QueueError::Io { .. } => {
+                "check that the state directory ([state] dir, --state-dir) is writable".into()
+            }
+            QueueError::NotFound { .. } => {
+                "run `selfheal approve` to list the pending patches".into()
+            }
+            // The other messages end with the next step.
+            _ => String::new(),
+        }
+    }
+}
+
 impl From<QueueError> for crate::error::Error {
     fn from(e: QueueError) -> Self {
-        crate::error::Error::runtime(e.to_string()).with_source(e)
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 

@@ -40,7 +40,7 @@ struct Listing<'a> {
 }
 
 fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
-    let pending = approval::list_pending(state).map_err(queue_error)?;
+    let pending = approval::list_pending(state)?;
     if ctx.json {
         print_stdout(&crate::report::json::to_string(&Listing {
             schema: 1,
@@ -69,8 +69,7 @@ fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
 }
 
 fn load(state: &std::path::Path, id: &str) -> Result<Pending, Error> {
-    approval::load_pending(state, id)
-        .map_err(|e| queue_error(e).with_hint("run `selfheal approve` to list the pending patches"))
+    Ok(approval::load_pending(state, id)?)
 }
 
 fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> {
@@ -105,8 +104,8 @@ fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> 
 }
 
 fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<i32, Error> {
-    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
-    approval::mark_rejected(state, id, reason).map_err(queue_error)?;
+    let _lock = approval::lock_pending(state, id)?;
+    approval::mark_rejected(state, id, reason)?;
     if !ctx.json {
         print_stdout(&format!(
             "rejected {id}{}\n",
@@ -122,7 +121,7 @@ fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<
 
 /// Lock, reload, check the tree, ask, prove on a work copy, apply, record.
 fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32, Error> {
-    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
+    let _lock = approval::lock_pending(state, id)?;
     let p = load(state, id)?;
     let repo = PathBuf::from(&p.meta.repo);
     let moved = p.tree_moved(&repo);
@@ -162,10 +161,9 @@ fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32,
             "reject it with `selfheal approve --reject {id}` and run the repair again"
         )));
     }
-    let applied =
-        crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)?;
+    let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)?;
     applied.commit()?;
-    approval::mark_applied(state, id).map_err(queue_error)?;
+    approval::mark_applied(state, id)?;
     if ctx.json {
         return Ok(exit::SUCCESS);
     }
@@ -270,8 +268,4 @@ fn revalidate(
         .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
     let driver = Driver::new(&ctx.config, &ctx.repo_root);
     Ok(rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?)
-}
-
-fn queue_error(e: approval::QueueError) -> Error {
-    Error::from(e)
 }

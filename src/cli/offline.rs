@@ -85,8 +85,7 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
             .baseline
             .as_deref()
             .map(LogSource::from_arg)
-            .transpose()
-?,
+            .transpose()?,
     };
     Ok(triage(&source, &opts)?)
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, exit};
-use crate::flaky::{Assessment, Judgment};
+use crate::error::{Error, Hint, exit};
 use crate::fetch::{FetchedRun, GreenRun, fetch_green, fetch_run};
+use crate::flaky::{Assessment, Judgment};
 use crate::github::{
     Client, ClientOptions, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo,
 };
@@ -269,7 +269,7 @@ async fn heal(
         return Ok(Outcome::NothingFound);
     }
     let memory = crate::memory::Memory::open(store.root())
-        .map_err(|e| note(ctx, &format!("run {}: {e}", run.id)))
+        .map_err(|e| note(ctx, &format!("run {}: {}", run.id, e.with_hint())))
         .ok();
     let assessment = assess(ctx, gh, repo, run, memory.as_ref(), &t).await;
     result.flaky = Some(assessment.clone());
@@ -424,7 +424,7 @@ fn remember_flaky(memory: &crate::memory::Memory, t: &Triage, a: &Assessment) {
         .filter(|f| f.needs_code_change && a.flaky_jobs.contains(&f.job));
     for f in flaky {
         if let Err(e) = memory.record(&crate::memory::Outcome::judged_flaky(f, &a.summary())) {
-            eprintln!("warning: {e}");
+            eprintln!("warning: {}", e.with_hint());
         }
     }
 }

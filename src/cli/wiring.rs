@@ -90,7 +90,11 @@ pub fn print_result(ctx: &Ctx, record: &RunRecord) -> Result<(), Error> {
 }
 
 /// Restores files a killed run left half-written, before anything else touches `repo`.
-pub fn recover(ctx: &Ctx, repo: &std::path::Path, state_dir: &std::path::Path) -> Result<(), Error> {
+pub fn recover(
+    ctx: &Ctx,
+    repo: &std::path::Path,
+    state_dir: &std::path::Path,
+) -> Result<(), Error> {
     let restored = crate::pipeline::recover(repo, state_dir)?;
     if !restored.is_empty() && !ctx.json {
         eprintln!(

@@ -147,6 +147,20 @@ pub enum FixError {
     NoChange(String),
 }
 
+impl crate::error::Hint for FixError {
+    fn hint(&self) -> String {
+        match self {
+            FixError::Missing(tool) => {
+                format!("install `{tool}` to let selfheal fix this without the model")
+            }
+            FixError::Stage { .. } => {
+                "check that the temporary directory (TMPDIR) is writable and has room".into()
+            }
+            FixError::Failed { .. } | FixError::NoChange(_) => String::new(),
+        }
+    }
+}
+
 /// Runs `fixer` on a work copy of `repo` and returns the files it changed. The
 /// user's tree is never touched.
 pub fn run_fixer(

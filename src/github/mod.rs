@@ -9,10 +9,10 @@
 mod api;
 mod client;
 mod clock;
+mod download;
 mod error;
 #[doc(hidden)]
 pub mod fake;
-mod download;
 mod pages;
 mod ratelimit;
 mod repo;
@@ -24,8 +24,8 @@ mod types;
 pub use api::{Polled, PullFilter, RunFilter};
 pub use client::{API_VERSION, Client, ClientOptions, DEFAULT_API_URL, init_tls};
 pub use clock::{Clock, FakeClock, Sleep, SystemClock};
-pub use error::GithubError;
 pub use download::{ZIP_MAGIC, is_missing_log};
+pub use error::GithubError;
 pub use pages::{link_with_rel, next_link};
 pub use ratelimit::{Verdict, classify, is_secondary_message};
 pub use repo::{RepoHints, RepoSlug, origin_url, parse_remote_url, resolve_repo};

@@ -24,9 +24,7 @@ pub const FILE_NAME: &str = "memory.sqlite";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
-    #[error(
-        "cannot use the failure memory {path}: {source} (hint: check that the state dir is writable, or delete the file to start afresh)"
-    )]
+    #[error("cannot use the failure memory {path}: {source}")]
     Db {
         path: PathBuf,
         #[source]
@@ -36,6 +34,23 @@ pub enum MemoryError {
         "the failure memory {path} was written by a newer selfheal (schema {found}); upgrade selfheal"
     )]
     Newer { path: PathBuf, found: i64 },
+}
+
+impl crate::error::Hint for MemoryError {
+    fn hint(&self) -> String {
+        match self {
+            MemoryError::Db { .. } => {
+                "check that the state dir is writable, or delete the file to start afresh".into()
+            }
+            MemoryError::Newer { .. } => String::new(),
+        }
+    }
+}
+
+impl From<MemoryError> for crate::error::Error {
+    fn from(e: MemoryError) -> Self {
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
+    }
 }
 
 /// One repair outcome.

@@ -19,15 +19,16 @@ use super::repair::{Approver, Decision, Mode, PipelineError, Proposal, Repair, r
 use super::{Event, Source};
 use crate::approval::queue;
 use crate::config::Config;
+use crate::error::Hint;
 use crate::llm::meter::{Budget, Meter, MeteredProvider};
-use crate::llm::{ClientOptions, LlmError, OpenAiClient, Provider, RecordingProvider, ReplayProvider};
+use crate::llm::{
+    ClientOptions, LlmError, OpenAiClient, Provider, RecordingProvider, ReplayProvider,
+};
 use crate::logs::Failure;
 use crate::logs::triage::Triage;
 use crate::memory::{Example, Memory, Query};
 use crate::patch::Patch;
-use crate::validate::{
-    Outcome, Sandbox, ValidationRequest, Validator, resolve_command,
-};
+use crate::validate::{Outcome, Sandbox, ValidationRequest, Validator, resolve_command};
 use crate::workcopy::WorkCopy;
 
 /// Where the model's replies come from: the configured server, optionally recorded as a
@@ -204,7 +205,7 @@ fn recall(
         Ok((same, similar))
     });
     found.unwrap_or_else(|e| {
-        on_event(&Event::Warning(e.to_string()));
+        on_event(&Event::Warning(e.with_hint()));
         (None, Vec::new())
     })
 }
@@ -255,7 +256,7 @@ fn remember(job: &RepairJob<'_>, record: &RunRecord, on_event: &mut dyn FnMut(&E
         llm_calls_saved: record.llm_calls_saved,
     };
     if let Err(e) = Memory::open(job.state_dir).and_then(|m| m.record(&outcome)) {
-        on_event(&Event::Warning(e.to_string()));
+        on_event(&Event::Warning(e.with_hint()));
     }
 }
 

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::record::{AttemptRecord, RunRecord, SCHEMA, Verdict};
 use super::{Event, Source};
-use crate::workcopy::WorkCopy;
 use crate::config::Config;
 use crate::context;
+use crate::error::Hint;
 use crate::fixers;
 use crate::llm::language::Language;
 use crate::llm::{ChatRequest, LlmError, Provider, Usage, prompts::Prompts};
@@ -22,6 +22,7 @@ use crate::risk::{self, Change, Risk};
 use crate::validate::{
     Outcome, ValidateError, ValidationRequest, Validator, resolve_command, validate_scoped,
 };
+use crate::workcopy::WorkCopy;
 
 /// How the user wants the repair to go.
 #[derive(Clone, Copy, Debug, Default)]
@@ -112,18 +113,24 @@ pub enum PipelineError {
     Recover(patch::apply::ApplyError),
 }
 
-impl PipelineError {
-    /// What the user should do next, when the message does not already say it.
-    pub fn hint(&self) -> Option<String> {
+impl Hint for PipelineError {
+    fn hint(&self) -> String {
         match self {
-            PipelineError::Llm(e) => Some(e.hint()),
-            PipelineError::Recover(_) => {
-                Some("restore the files named above by hand, then run again".into())
+            PipelineError::Llm(e) => e.hint(),
+            PipelineError::Validate(e) => e.hint(),
+            PipelineError::Apply(e) => e.hint(),
+            PipelineError::Guard(e) => e.hint(),
+            PipelineError::WorkCopy { .. } => {
+                "check that the temporary directory (TMPDIR) is writable and has room".into()
             }
-            _ => None,
+            PipelineError::Recover(_) => {
+                "restore the files named above by hand, then run again".into()
+            }
         }
     }
+}
 
+impl PipelineError {
     /// The exit code: 130 when Ctrl-C or SIGTERM stopped a validation, else 1.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -137,11 +144,7 @@ impl PipelineError {
 
 impl From<PipelineError> for crate::error::Error {
     fn from(e: PipelineError) -> Self {
-        let mut out = crate::error::Error::new(e.exit_code(), e.to_string());
-        if let Some(hint) = e.hint() {
-            out = out.with_hint(hint);
-        }
-        out.with_source(e)
+        crate::error::Error::from_stage(e.exit_code(), e)
     }
 }
 
@@ -613,11 +616,12 @@ impl Run<'_, '_> {
             .iter()
             .map(|f| (f.path.clone(), f.new.clone()))
             .collect();
-        let staged =
-            WorkCopy::create(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::WorkCopy {
+        let staged = WorkCopy::create(self.r.repo, &files, &cfg.exclude).map_err(|e| {
+            PipelineError::WorkCopy {
                 repo: self.r.repo.to_path_buf(),
                 source: e,
-            })?;
+            }
+        })?;
         let command = resolve_command(&cfg.command, self.r.repo)?;
         self.emit(Event::Validating {
             attempt: p.attempt,

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Hint;
+
 /// The version of every format in the state dir; bump it when one changes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -46,10 +48,9 @@ pub enum StoreError {
     Busy { path: PathBuf },
 }
 
-impl StoreError {
-    /// What the user should do next.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for StoreError {
+    fn hint(&self) -> String {
+        let hint = match self {
             StoreError::Io { .. } => {
                 "check that the state directory ([state] dir, --state-dir) is writable"
             }
@@ -62,16 +63,14 @@ impl StoreError {
             StoreError::Busy { .. } => {
                 "wait for the other run to finish, or use another --state-dir"
             }
-        }
+        };
+        hint.into()
     }
 }
 
 impl From<StoreError> for crate::error::Error {
     fn from(e: StoreError) -> Self {
-        let hint = e.hint();
-        crate::error::Error::runtime(e.to_string())
-            .with_hint(hint)
-            .with_source(e)
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 

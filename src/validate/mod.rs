@@ -19,19 +19,15 @@ pub use crate::testrun::{
 pub use local::LocalValidator;
 
 use crate::config::Config;
-use crate::error::{Error, exit};
+use crate::error::{Error, Hint, exit};
 use crate::sandbox::{DockerOptions, DockerValidator, SandboxError};
 
 /// Errors of the validation stage. Test failures are not errors: they are [`Outcome`]s.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
-    #[error(
-        "no test command found for {dir} (hint: set validate.command in self-heal.toml, e.g. `command = \"make test\"`)"
-    )]
+    #[error("no test command found for {dir}")]
     NoCommand { dir: PathBuf },
-    #[error(
-        "could not start `sh -c {command}` in {dir}: {source} (hint: check that the directory exists and `sh` is on PATH)"
-    )]
+    #[error("could not start `sh -c {command}` in {dir}: {source}")]
     Spawn {
         command: String,
         dir: PathBuf,
@@ -59,6 +55,24 @@ impl From<SandboxError> for ValidateError {
     }
 }
 
+impl Hint for ValidateError {
+    fn hint(&self) -> String {
+        match self {
+            ValidateError::NoCommand { .. } => {
+                "set validate.command in self-heal.toml, e.g. `command = \"make test\"`".into()
+            }
+            ValidateError::Spawn { .. } => {
+                "check that the directory exists and `sh` is on PATH".into()
+            }
+            ValidateError::Wait { .. } => {
+                "run again; if it repeats, run the command by hand".into()
+            }
+            ValidateError::Interrupted => String::new(),
+            ValidateError::Sandbox(e) => e.hint(),
+        }
+    }
+}
+
 impl From<ValidateError> for Error {
     fn from(e: ValidateError) -> Self {
         let code = if matches!(e, ValidateError::Interrupted) {
@@ -66,7 +80,7 @@ impl From<ValidateError> for Error {
         } else {
             exit::ERROR
         };
-        Error::new(code, e.to_string())
+        Error::from_stage(code, e)
     }
 }
 
@@ -141,7 +155,7 @@ mod tests {
             "make test"
         );
         let err = resolve_command("", dir.path()).unwrap_err();
-        assert!(err.to_string().contains("validate.command"), "{err}");
+        assert!(err.hint().contains("validate.command"), "{err}");
         std::fs::write(dir.path().join("go.mod"), "module x").unwrap();
         assert_eq!(resolve_command("", dir.path()).unwrap(), "go test ./...");
     }
