@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::sandbox::{Engine, SandboxError, ensure_default, recipe};
-use crate::validate::{Lang, ValidateError, detect_lang};
+use crate::validate::ValidateError;
+use crate::validate::{Lang, detect_lang};
 
 use super::args::{SandboxAction, SandboxArgs};
 use super::{Ctx, print_stdout};

@@ -7,6 +7,17 @@
 //! with an expression (`${{ … }}`) cannot be resolved here and is ignored. This is a
 //! line-based reader of the two shapes above, not a YAML parser: anything else yields `None`.
 
+/// The image of the first of `jobs` that sets one in the workflow at `workflow_path`
+/// (relative to `repo`; a trailing `@ref`, as run objects carry it, is ignored).
+pub fn for_jobs(repo: &std::path::Path, workflow_path: &str, jobs: &[&str]) -> Option<String> {
+    let rel = workflow_path.split('@').next().unwrap_or_default();
+    if rel.is_empty() || rel.starts_with('/') || rel.contains("..") {
+        return None;
+    }
+    let text = std::fs::read_to_string(repo.join(rel)).ok()?;
+    jobs.iter().find_map(|job| container_image(&text, job))
+}
+
 /// The image of the job named `job_name` in `workflow` (YAML text), if it sets one.
 pub fn container_image(workflow: &str, job_name: &str) -> Option<String> {
     let lines: Vec<&str> = workflow.lines().collect();
@@ -171,6 +182,25 @@ jobs:
         assert_eq!(
             container_image(WORKFLOW, "flow"),
             Some("golang:1.22".into())
+        );
+    }
+
+    #[test]
+    fn reads_the_workflow_of_a_run_from_the_checkout() {
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ci.yml"), WORKFLOW).unwrap();
+        let path = ".github/workflows/ci.yml@refs/heads/main";
+        assert_eq!(
+            for_jobs(repo.path(), path, &["lint", "build"]),
+            Some("node:20-bookworm".into())
+        );
+        assert_eq!(for_jobs(repo.path(), path, &["lint"]), None);
+        assert_eq!(for_jobs(repo.path(), "../etc/x.yml", &["build"]), None);
+        assert_eq!(
+            for_jobs(repo.path(), ".github/workflows/none.yml", &["build"]),
+            None
         );
     }
 

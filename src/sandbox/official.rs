@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::validate::Lang;
+use crate::testrun::Lang;
 
 /// The official image for `lang` (Docker Hub names, `library/` implied).
 pub fn image(lang: Lang) -> &'static str {

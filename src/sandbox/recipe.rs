@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use super::engine::Engine;
 use super::error::SandboxError;
 use super::images::{BASE_IMAGE, Progress, image_id, short_hash};
-use crate::validate::Tail;
+use crate::testrun::Tail;
 
 /// The root-filesystem recipe, run by `bash -s -- ROOT`.
 pub const RECIPE: &str = include_str!("recipe/base.sh");
