@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, exit};
+use crate::error::{Error, Hint, exit};
 use crate::github::{Client, RepoHints, RepoSlug, RunFilter, resolve_repo};
 use crate::llm::{ChatRequest, ClientOptions, OpenAiClient, Provider, prompts::Prompts};
 
@@ -360,23 +360,29 @@ async fn docker_checks(ctx: &Ctx, deep: bool) -> Vec<Check> {
         }
     };
     let mut out = vec![pass("docker", format!("engine at {}", engine.socket()))];
-    out.push(req(
-        match images::image_id(&engine, images::BASE_IMAGE).await {
-            Ok(Some(_)) => pass(
-                "sandbox image",
-                format!(
-                    "{} present; language images are built from it on first use",
-                    images::BASE_IMAGE
-                ),
+    // With official images (`validate.images` auto/official) the base is only the offline
+    // fallback, so its absence is not a failure there.
+    let base_needed = ctx.config.validate.images == "local";
+    let base_check = match images::image_id(&engine, images::BASE_IMAGE).await {
+        Ok(Some(_)) => pass(
+            "sandbox image",
+            format!(
+                "{} present; language images are built from it on first use",
+                images::BASE_IMAGE
             ),
-            Ok(None) => fail(
-                "sandbox image",
-                format!("{} is missing", images::BASE_IMAGE),
-                "build it with `sudo bash .ci/images.sh` (Debian packages only, no pull)",
-            ),
-            Err(e) => fail("sandbox image", e.to_string(), "check the engine"),
-        },
-    ));
+        ),
+        Ok(None) => fail(
+            "sandbox image",
+            format!("{} is missing", images::BASE_IMAGE),
+            "build it with `sudo selfheal sandbox build` (Debian packages only, no pull)",
+        ),
+        Err(e) => fail("sandbox image", e.to_string(), "check the engine"),
+    };
+    out.push(if base_needed {
+        req(base_check)
+    } else {
+        optional(base_check)
+    });
     if deep && out.last().is_some_and(|c| c.ok) {
         out.push(req(start_container(ctx).await));
     }

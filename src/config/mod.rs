@@ -106,6 +106,14 @@ pub struct ValidateConfig {
     /// `auto` (docker in CI, else local), `docker` or `local`.
     pub sandbox: String,
     pub image: String,
+    /// Default images when `image` and `dockerfile` are unset: `auto` (the official image
+    /// for the language when a registry answers, else selfheal's Debian images), `official`
+    /// or `local`.
+    pub images: String,
+    /// Pull a missing image through the engine.
+    pub pull: bool,
+    /// A registry path official images are pulled through (`mirror.example/library`).
+    pub registry_mirror: String,
     pub dockerfile: String,
     pub memory_mb: u64,
     pub cpus: f64,
@@ -254,6 +262,12 @@ impl Config {
                     .with_hint("use \"auto\", \"docker\" or \"local\""),
             );
         }
+        if !matches!(self.validate.images.as_str(), "auto" | "official" | "local") {
+            return Err(
+                Error::usage(format!("validate.images is {:?}", self.validate.images))
+                    .with_hint("use \"auto\", \"official\" or \"local\""),
+            );
+        }
         if !matches!(self.output.color.as_str(), "auto" | "always" | "never") {
             return Err(
                 Error::usage(format!("output.color is {:?}", self.output.color))
@@ -287,16 +301,6 @@ impl Config {
     /// The state directory, relative paths taken from `base` (the repo root).
     pub fn state_dir(&self, base: &Path) -> PathBuf {
         base.join(&self.state.dir)
-    }
-
-    /// Caps for the log reader.
-    pub fn log_limits(&self) -> crate::logs::archive::Limits {
-        crate::logs::archive::Limits {
-            max_inflated_bytes: self.logs.max_inflated_bytes,
-            max_ratio: self.logs.max_ratio,
-            tail_lines: self.logs.tail_lines,
-            max_line_bytes: self.logs.max_line_bytes,
-        }
     }
 }
 
