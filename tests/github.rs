@@ -513,6 +513,7 @@ async fn labels_and_pull_listing() {
     let open = PullFilter {
         state: "open".into(),
         head_branch: None,
+        head_owner: None,
         limit: 10,
     };
     assert!(c.list_pulls(&slug(), &open).await.unwrap().is_empty());
@@ -703,6 +704,7 @@ async fn a_next_link_to_another_origin_is_refused() {
     let filter = PullFilter {
         state: "open".into(),
         head_branch: None,
+        head_owner: None,
         limit: 10,
     };
     let e = c.list_pulls(&slug(), &filter).await.unwrap_err();
