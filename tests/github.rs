@@ -583,6 +583,7 @@ async fn every_body_the_fake_sends_matches_the_contract_schemas() {
     let all = PullFilter {
         state: "all".into(),
         head_branch: Some("selfheal/run-105-1".into()),
+        head_owner: None,
         limit: 5,
     };
     c.list_pulls(&r, &all).await.unwrap();

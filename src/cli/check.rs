@@ -18,6 +18,8 @@ use super::{Ctx, print_stdout};
 /// Per-check time limit, and with `--deep`.
 const TIMEOUT: Duration = Duration::from_millis(1800);
 const DEEP_TIMEOUT: Duration = Duration::from_secs(120);
+/// The GitHub group's limit when it acts as a GitHub App.
+const APP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One line of the report.
 #[derive(Clone, Debug, Serialize)]
@@ -79,8 +81,14 @@ async fn all_checks(ctx: &Ctx, deep: bool) -> Vec<Check> {
         config: Some(&ctx.config.github.repo),
         repo_dir: Some(&ctx.repo_root),
     });
+    // As a GitHub App the group signs a JWT and mints a token before it reads anything.
+    let gh_limit = if ctx.config.github.app_id != 0 {
+        limit.max(APP_TIMEOUT)
+    } else {
+        limit
+    };
     let (gh, llm, docker) = tokio::join!(
-        timed("github", limit, github_checks(ctx, repo)),
+        timed("github", gh_limit, github_checks(ctx, repo)),
         timed("llm", limit, llm_checks(ctx, deep)),
         timed("docker", limit, docker_checks(ctx, deep)),
     );

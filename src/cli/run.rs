@@ -521,7 +521,9 @@ async fn flaky_outcome(
 
 /// Where `repair_in` saved the run record.
 fn record_path(state: &Path, record: &RunRecord) -> PathBuf {
-    state.join("runs").join(format!("{}.json", record.id))
+    let path = state.join("runs").join(format!("{}.json", record.id));
+    // Absolute, so a workflow step in another directory can upload it.
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// The run's `head_sha` written out under `<state>/worktrees/run-<id>-<attempt>`.

@@ -112,25 +112,30 @@ impl Installation {
             .app(AppId(key.app_id), encoding)
             .build()
             .map_err(|e| app_error(&what, e))?;
-        let found = app
-            .apps()
-            .get_repository_installation(&repo.owner, &repo.name)
+        // Read as JSON: octocrab's `Installation` model has no `pull_requests` permission.
+        let route = format!("/repos/{}/{}/installation", repo.owner, repo.name);
+        let found: serde_json::Value = app
+            .get(route, None::<&()>)
             .await
             .map_err(|e| app_error(&what, octocrab_message(&e)))?;
+        let id = found["id"]
+            .as_u64()
+            .ok_or_else(|| app_error(&what, "the installation has no id"))?;
         let crab = app
-            .installation(InstallationId(found.id.0))
+            .installation(InstallationId(id))
             .map_err(|e| app_error(&what, e))?;
-        let permissions = serde_json::to_value(&found.permissions)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
+        let permissions = found["permissions"]
+            .as_object()
+            .cloned()
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
             .collect();
+        let account = found["account"]["login"].as_str().unwrap_or("").to_string();
         Ok(Installation {
             app_id: key.app_id,
-            id: found.id.0,
-            account: found.account.login,
+            id,
+            account,
             permissions,
             crab,
         })

@@ -79,13 +79,19 @@ pub fn run(s: &Scenario, r: &FakeRun, api: &str) -> Value {
     for (k, value) in fields {
         set(&mut v, k, value);
     }
-    if let Some(fork) = &r.head_repository {
-        let head = &mut v["head_repository"];
-        set(head, "full_name", json!(fork));
-        set(head, "id", json!(9_000_001));
-        if let Some((owner, name)) = fork.split_once('/') {
-            set(head, "name", json!(name));
-            set(&mut head["owner"], "login", json!(owner));
+    // The commit's repository: this one, unless the run comes from a fork.
+    let this = format!("{}/{}", s.owner, s.repo);
+    let (full, id) = match &r.head_repository {
+        Some(fork) => (fork.clone(), 9_000_001),
+        None => (this.clone(), 1_296_269),
+    };
+    for (key, full, id) in [("repository", &this, 1_296_269), ("head_repository", &full, id)] {
+        let repo = &mut v[key];
+        set(repo, "full_name", json!(full));
+        set(repo, "id", json!(id));
+        if let Some((owner, name)) = full.split_once('/') {
+            set(repo, "name", json!(name));
+            set(&mut repo["owner"], "login", json!(owner));
         }
     }
     v
