@@ -16,9 +16,7 @@ use selfheal::github::schema::{check_requests, check_sent};
 use selfheal::llm::fake::{FakeLlm, Scripted};
 
 use crate::heal::{fix_reply, runtime};
-use crate::run::{
-    Setup, add_green_run, first_result, run_cmd_env, scenario, setup, text,
-};
+use crate::run::{Setup, add_green_run, first_result, run_cmd_env, scenario, setup, text};
 
 const CI: (&str, &str) = ("CI", "true");
 const REVIEW: &str = "selfheal: needs review";
@@ -80,13 +78,22 @@ fn a_risky_patch_becomes_a_draft_pull_request_labelled_for_review_and_one_commen
     assert!(fix.draft, "the fix is a draft");
     assert!(fix.labels.iter().any(|l| l == REVIEW), "{:?}", fix.labels);
     assert!(
-        fix.body.starts_with("> [!WARNING]\n> **Needs review: risk "),
+        fix.body
+            .starts_with("> [!WARNING]\n> **Needs review: risk "),
         "{}",
         fix.body
     );
-    assert!(fix.body.contains("changed line(s)"), "the reasons follow: {}", fix.body);
+    assert!(
+        fix.body.contains("changed line(s)"),
+        "the reasons follow: {}",
+        fix.body
+    );
     assert!(gh.with_scenario(|sc| sc.labels.iter().any(|l| l == REVIEW)));
-    assert!(outputs(&s).contains("outcome=needs_review"), "{}", outputs(&s));
+    assert!(
+        outputs(&s).contains("outcome=needs_review"),
+        "{}",
+        outputs(&s)
+    );
 
     // One comment on the pull request the run belongs to: the cause and the draft.
     let comments = gh.with_scenario(|sc| sc.comments.clone());
@@ -107,12 +114,20 @@ fn a_risky_patch_becomes_a_draft_pull_request_labelled_for_review_and_one_commen
         &["--run-id", "601", "--json", "--force"],
         &risky,
     );
-    assert_eq!(first_result(&again)["outcome"], "needs_review", "{}", text(&again));
+    assert_eq!(
+        first_result(&again)["outcome"],
+        "needs_review",
+        "{}",
+        text(&again)
+    );
     let comments = gh.with_scenario(|sc| sc.comments.clone());
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(comments[0].edits, 1);
     assert_eq!(gh.count("POST", "/issues/1/comments"), 1);
-    assert_eq!(gh.count("PATCH", &format!("/issues/comments/{}", comments[0].id)), 1);
+    assert_eq!(
+        gh.count("PATCH", &format!("/issues/comments/{}", comments[0].id)),
+        1
+    );
     assert_contract(&gh);
 }
 
@@ -137,11 +152,21 @@ fn a_vetoed_patch_becomes_no_pull_request_but_a_record_to_upload() {
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     let r = first_result(&out);
     assert_eq!(r["outcome"], "vetoed", "{r:#}");
-    assert!(r["note"].as_str().unwrap().contains("veto: assertion-removed"), "{r:#}");
+    assert!(
+        r["note"]
+            .as_str()
+            .unwrap()
+            .contains("veto: assertion-removed"),
+        "{r:#}"
+    );
     assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 0, "no pull request");
     assert_eq!(gh.count("POST", "/git/refs"), 0);
     let bare = Repository::open_bare(&s.bare).unwrap();
-    assert!(bare.find_reference("refs/heads/selfheal/run-602-1").is_err(), "nothing pushed");
+    assert!(
+        bare.find_reference("refs/heads/selfheal/run-602-1")
+            .is_err(),
+        "nothing pushed"
+    );
     // The record the workflow uploads: named in the outputs and the summary, and on disk.
     let outputs = outputs(&s);
     let record = outputs
@@ -149,13 +174,15 @@ fn a_vetoed_patch_becomes_no_pull_request_but_a_record_to_upload() {
         .find_map(|l| l.strip_prefix("record="))
         .unwrap_or_else(|| panic!("{outputs}"));
     assert!(Path::new(record).is_file(), "{record}");
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
     assert_eq!(saved["verdict"], "pending");
     assert_eq!(r["record_path"], record);
     let summary = summary(&s);
     assert!(summary.contains("| 602 | vetoed |"), "{summary}");
-    assert!(summary.contains("**veto** `assertion-removed`"), "{summary}");
+    assert!(
+        summary.contains("**veto** `assertion-removed`"),
+        "{summary}"
+    );
     assert!(summary.contains(record), "{summary}");
     assert!(outputs.contains("outcome=vetoed"), "{outputs}");
     assert_contract(&gh);
@@ -177,7 +204,11 @@ fn a_run_from_a_fork_is_triaged_and_commented_on_with_no_pull_request() {
     let r = first_result(&out);
     assert_eq!(r["outcome"], "triaged", "{r:#}");
     assert!(r["note"].as_str().unwrap().contains("contrib/app"), "{r:#}");
-    assert_eq!(llm.requests().len(), 0, "the LLM key is never used for a fork");
+    assert_eq!(
+        llm.requests().len(),
+        0,
+        "the LLM key is never used for a fork"
+    );
     assert!(
         !s.b.dir.path().join(".selfheal/worktrees").exists(),
         "the fork's commit was never checked out, so no sandbox ran it"
@@ -185,7 +216,11 @@ fn a_run_from_a_fork_is_triaged_and_commented_on_with_no_pull_request() {
     assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 1, "no pull request");
     let comments = gh.with_scenario(|sc| sc.comments.clone());
     assert_eq!(comments.len(), 1, "{comments:?}");
-    assert!(comments[0].body.contains("tests/test_stats.py:"), "{}", comments[0].body);
+    assert!(
+        comments[0].body.contains("tests/test_stats.py:"),
+        "{}",
+        comments[0].body
+    );
     assert!(comments[0].body.contains("comes from the fork contrib/app"));
     assert!(
         gh.requests()
@@ -209,11 +244,24 @@ fn a_flaky_run_is_rerun_once_and_never_again() {
     assert_eq!(first_result(&out)["outcome"], "rerun", "{}", text(&out));
     assert_eq!(gh.with_scenario(|sc| sc.reruns.clone()), [604]);
     assert!(outputs(&s).contains("outcome=rerun"));
-    let again = run_cmd_env(&s, &gh, &llm, &["--run-id", "604", "--json", "--force"], &[CI]);
+    let again = run_cmd_env(
+        &s,
+        &gh,
+        &llm,
+        &["--run-id", "604", "--json", "--force"],
+        &[CI],
+    );
     let r = first_result(&again);
     assert_eq!(r["outcome"], "flaky", "{r:#}");
-    assert!(r["note"].as_str().unwrap().contains("re-run before"), "{r:#}");
-    assert_eq!(gh.with_scenario(|sc| sc.reruns.len()), 1, "never the same run twice");
+    assert!(
+        r["note"].as_str().unwrap().contains("re-run before"),
+        "{r:#}"
+    );
+    assert_eq!(
+        gh.with_scenario(|sc| sc.reruns.len()),
+        1,
+        "never the same run twice"
+    );
     assert_eq!(llm.requests().len(), 0);
     assert_contract(&gh);
 }
@@ -273,28 +321,46 @@ fn a_github_app_key_yields_installation_tokens_that_the_push_and_the_pull_reques
     ];
     let out = run_cmd_env(&s, &gh, &llm, &["--run-id", "606", "--json"], &app_env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(first_result(&out)["outcome"], "pull_request", "{}", text(&out));
+    assert_eq!(
+        first_result(&out)["outcome"],
+        "pull_request",
+        "{}",
+        text(&out)
+    );
     let minted = gh.with_scenario(|sc| sc.minted.clone());
-    assert!(minted.len() >= 2, "tokens are re-minted before they expire: {minted:?}");
+    assert!(
+        minted.len() >= 2,
+        "tokens are re-minted before they expire: {minted:?}"
+    );
     let is_minted = |auth: &str| minted.iter().any(|(t, _)| auth.ends_with(t.as_str()));
     let requests = gh.requests();
     let pull = requests
         .iter()
         .find(|r| r.method == "POST" && r.path.ends_with("/pulls"))
         .expect("a pull request was opened");
-    assert!(is_minted(pull.authorization.as_deref().unwrap_or("")), "{pull:?}");
     assert!(
-        requests.iter().all(|r| r.authorization.as_deref() != Some(&format!("Bearer {}", crate::run::TOKEN))),
+        is_minted(pull.authorization.as_deref().unwrap_or("")),
+        "{pull:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.authorization.as_deref() != Some(&format!("Bearer {}", crate::run::TOKEN))),
         "no personal token was used"
     );
     let pushed = seen.lock().unwrap().clone();
     assert!(
-        pushed.iter().any(|(u, a)| u.contains("git-receive-pack") && a.is_some()),
+        pushed
+            .iter()
+            .any(|(u, a)| u.contains("git-receive-pack") && a.is_some()),
         "{pushed:?}"
     );
     let bare = Repository::open_bare(&s.bare).unwrap();
     assert!(bare.find_reference("refs/heads/selfheal/run-606-1").is_ok());
-    assert!(!text(&out).contains(&private[40..80]), "the key never shows");
+    assert!(
+        !text(&out).contains(&private[40..80]),
+        "the key never shows"
+    );
     assert_contract(&gh);
 
     // `check` names the identity and what it may do.
@@ -308,8 +374,8 @@ fn a_github_app_key_yields_installation_tokens_that_the_push_and_the_pull_reques
         .args(["check", "--json"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&check.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(&check)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&check.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&check)));
     let line = |name: &str| {
         v["checks"]
             .as_array()
@@ -322,7 +388,10 @@ fn a_github_app_key_yields_installation_tokens_that_the_push_and_the_pull_reques
     let identity = line("identity");
     assert_eq!(identity["ok"], true, "{identity:#}");
     assert!(
-        identity["detail"].as_str().unwrap().contains("GitHub App 31337, installation 77 on acme"),
+        identity["detail"]
+            .as_str()
+            .unwrap()
+            .contains("GitHub App 31337, installation 77 on acme"),
         "{identity:#}"
     );
     let publish = line("can publish");

@@ -277,17 +277,16 @@ fn token_identity(source: &str, p: Option<&crate::github::RepoPermissions>) -> C
         ),
         None => pass(
             "identity",
-            format!("{who}: GitHub does not say whether it may push (a workflow token: set contents: write and pull-requests: write)"),
+            format!(
+                "{who}: GitHub does not say whether it may push (a workflow token: set contents: write and pull-requests: write)"
+            ),
         ),
     }
 }
 
 /// As a GitHub App: the key, the installation on the repository, a minted token, and what
 /// the installation may do.
-async fn app_checks(
-    ctx: &Ctx,
-    repo: Result<RepoSlug, crate::github::GithubError>,
-) -> Vec<Check> {
+async fn app_checks(ctx: &Ctx, repo: Result<RepoSlug, crate::github::GithubError>) -> Vec<Check> {
     let app_id = ctx.config.github.app_id;
     let repo = match repo {
         Ok(r) => r,
@@ -304,7 +303,11 @@ async fn app_checks(
     {
         Ok(gh) => gh,
         Err(e) => {
-            out.push(fail("identity", format!("GitHub App {app_id}: {e}"), e.hint()));
+            out.push(fail(
+                "identity",
+                format!("GitHub App {app_id}: {e}"),
+                e.hint(),
+            ));
             return out;
         }
     };

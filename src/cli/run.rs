@@ -24,9 +24,9 @@ use crate::logs::Failure;
 use crate::logs::archive::LogSource;
 use crate::logs::triage::{Triage, TriageOptions, triage};
 use crate::pipeline::{RunRecord, Verdict};
-use crate::risk::Risk;
 use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
 use crate::report::human;
+use crate::risk::Risk;
 use crate::store::{HandledRun, Outcome, Store};
 
 use super::args::RunArgs;
@@ -603,7 +603,15 @@ async fn review_or_veto(
         result.note = Some(veto_text(&risk));
         return Ok(Outcome::Vetoed);
     }
-    let fix = fix_of(ctx, args, run, record, t, pending_changes(record), Some(&risk));
+    let fix = fix_of(
+        ctx,
+        args,
+        run,
+        record,
+        t,
+        pending_changes(record),
+        Some(&risk),
+    );
     match publish_fix(ctx, args, gh, repo, &fix, result).await? {
         Outcome::PullRequest => {
             result.note = Some(format!("draft: needs review (risk {}/100)", risk.score));
@@ -767,7 +775,10 @@ async fn comment_on_pull_request(
         Ok(Some(n)) => n,
         Ok(None) => return,
         Err(e) => {
-            note(ctx, &format!("run {}: cannot find its pull request: {e}", run.id));
+            note(
+                ctx,
+                &format!("run {}: cannot find its pull request: {e}", run.id),
+            );
             return;
         }
     };
@@ -776,7 +787,11 @@ async fn comment_on_pull_request(
         Ok(c) => result.comment_url = Some(c.html_url),
         Err(e) => note(
             ctx,
-            &format!("run {}: cannot comment on #{number}: {e} (hint: {})", run.id, e.hint()),
+            &format!(
+                "run {}: cannot comment on #{number}: {e} (hint: {})",
+                run.id,
+                e.hint()
+            ),
         ),
     }
 }
@@ -955,12 +970,22 @@ fn run_details(r: &RunResult) -> String {
         ));
     }
     if let Some(risk) = r.record.as_ref().and_then(last_risk) {
-        md.push_str(&format!("- risk {}/100: {}\n", risk.score, risk.reasons.join("; ")));
+        md.push_str(&format!(
+            "- risk {}/100: {}\n",
+            risk.score,
+            risk.reasons.join("; ")
+        ));
         for v in &risk.vetoes {
-            md.push_str(&format!("- **veto** `{}`: {} in `{}`\n", v.rule, v.detail, v.path));
+            md.push_str(&format!(
+                "- **veto** `{}`: {} in `{}`\n",
+                v.rule, v.detail, v.path
+            ));
         }
         for d in &risk.dangers {
-            md.push_str(&format!("- **danger** `{}`: {} in `{}`\n", d.rule, d.detail, d.path));
+            md.push_str(&format!(
+                "- **danger** `{}`: {} in `{}`\n",
+                d.rule, d.detail, d.path
+            ));
         }
     }
     if let Some(p) = &r.record_path {

@@ -584,15 +584,25 @@ mod tests {
         assert_eq!(c.llm.api_key, "k");
         assert!(c.env.ci && c.env.no_color);
         assert_eq!(c.sandbox(), "docker");
-        assert!(c.rerun_flaky(), "re-running flaky runs is on in CI by default");
-        assert!(!Config::load(&env(&[]), &LoadOptions::default()).unwrap().rerun_flaky());
+        assert!(
+            c.rerun_flaky(),
+            "re-running flaky runs is on in CI by default"
+        );
+        assert!(
+            !Config::load(&env(&[]), &LoadOptions::default())
+                .unwrap()
+                .rerun_flaky()
+        );
     }
 
     #[test]
     fn app_identity_comes_from_env_or_file() {
         let e = env(&[
             ("SELFHEAL_GITHUB_APP_ID", "4242"),
-            ("SELFHEAL_GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----"),
+            (
+                "SELFHEAL_GITHUB_APP_PRIVATE_KEY",
+                "-----BEGIN RSA PRIVATE KEY-----",
+            ),
         ]);
         let c = Config::load(&e, &LoadOptions::default()).unwrap();
         assert_eq!(c.github.app_id, 4242);
@@ -601,7 +611,10 @@ mod tests {
             flags: vec![("github.rerun_flaky".into(), "sometimes".into())],
             ..Default::default()
         };
-        assert_eq!(Config::load(&env(&[]), &opts).unwrap_err().code, exit::USAGE);
+        assert_eq!(
+            Config::load(&env(&[]), &opts).unwrap_err().code,
+            exit::USAGE
+        );
     }
 
     #[test]

@@ -104,8 +104,15 @@ impl Installation {
         repo: &RepoSlug,
     ) -> Result<Installation, GithubError> {
         let what = format!("find the GitHub App's installation on {repo}");
-        let encoding = octocrab::auth::EncodingKey::from_rsa_pem(key.pem.expose_secret().as_bytes())
-            .map_err(|e| app_error(&what, format!("the private key is not an RSA PEM key ({e})")))?;
+        let encoding = octocrab::auth::EncodingKey::from_rsa_pem(
+            key.pem.expose_secret().as_bytes(),
+        )
+        .map_err(|e| {
+            app_error(
+                &what,
+                format!("the private key is not an RSA PEM key ({e})"),
+            )
+        })?;
         let app = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| app_error(&what, e))?

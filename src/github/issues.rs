@@ -87,7 +87,10 @@ impl Client {
     /// `POST …/actions/runs/{run_id}/rerun-failed-jobs`: the failed jobs (and those that
     /// depend on them) run again as the run's next attempt.
     pub async fn rerun_failed_jobs(&self, repo: &RepoSlug, run_id: u64) -> Result<(), GithubError> {
-        let path = format!("{}/actions/runs/{run_id}/rerun-failed-jobs", repo.api_path());
+        let path = format!(
+            "{}/actions/runs/{run_id}/rerun-failed-jobs",
+            repo.api_path()
+        );
         let req = Req::post(
             self.url(&path),
             serde_json::json!({ "enable_debug_logging": false }),

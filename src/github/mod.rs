@@ -39,7 +39,7 @@ pub use ratelimit::{Verdict, classify, is_secondary_message};
 pub use repo::{RepoHints, RepoSlug, origin_url, parse_remote_url, resolve_repo};
 pub use select::exclusion;
 pub use types::{
-    BranchRef, Commit, CommitDetail, GitActor, GitObject, GitRef, IssueComment, Job, JobList, Label,
-    NewPull,
-    PullRequest, RepoPermissions, RepoRef, Repository, Run, RunList, RunPullRequest, Step, User,
+    BranchRef, Commit, CommitDetail, GitActor, GitObject, GitRef, IssueComment, Job, JobList,
+    Label, NewPull, PullRequest, RepoPermissions, RepoRef, Repository, Run, RunList,
+    RunPullRequest, Step, User,
 };

@@ -178,10 +178,9 @@ pub fn check_sent(sent: &[Sent]) -> Result<usize, String> {
 
 /// Endpoints selfheal calls that the contract folder does not describe.
 const OUTSIDE_CONTRACT: &[(&str, &str)] = &[(
-        "GET",
-        "/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs",
-    ),
-];
+    "GET",
+    "/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs",
+)];
 
 /// Checks every request the client made: a known operation, query parameters the operation
 /// declares (with valid values), and a body matching its `requestBody` schema.
@@ -428,7 +427,11 @@ mod tests {
                 assert!(errors.is_empty(), "{} {status}: {errors:?}", op["file"]);
             }
             let body = &file["requestBody"];
-            for ex in body["examples"].as_object().into_iter().flat_map(|m| m.values()) {
+            for ex in body["examples"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
                 assert!(validate(&body["schema"], ex).is_empty(), "{}", op["file"]);
             }
         }

@@ -140,7 +140,10 @@ mod tests {
         let mut r = report();
         r.review = "**Needs review: risk 62/100**".into();
         let b = pr_body(&r, 5, 1, "sig");
-        assert!(b.starts_with("**Needs review: risk 62/100**\n\nselfheal found"), "{b}");
+        assert!(
+            b.starts_with("**Needs review: risk 62/100**\n\nselfheal found"),
+            "{b}"
+        );
         assert!(pr_body(&report(), 5, 1, "sig").starts_with("selfheal found"));
     }
 

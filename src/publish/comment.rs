@@ -30,7 +30,10 @@ pub async fn pull_request_of(
     if let Some(p) = run.pull_requests.first() {
         return Ok(Some(p.number));
     }
-    let head = run.head_repository.as_ref().and_then(|h| h.full_name.as_deref());
+    let head = run
+        .head_repository
+        .as_ref()
+        .and_then(|h| h.full_name.as_deref());
     let (Some(head), Some(branch), true) = (head, &run.head_branch, run.event == "pull_request")
     else {
         return Ok(None);
@@ -138,11 +141,17 @@ mod tests {
         let b = comment_body(&f);
         assert!(b.starts_with(MARKER), "{b}");
         assert!(b.contains("`calc/stats.py:12`"), "{b}");
-        assert!(b.contains("**Fix:** https://github.com/acme/app/pull/9"), "{b}");
+        assert!(
+            b.contains("**Fix:** https://github.com/acme/app/pull/9"),
+            "{b}"
+        );
         f.pr_url = None;
         f.outcome = Outcome::Triaged;
         f.note = Some("the run's commit comes from the fork x/y");
         let b = comment_body(&f);
-        assert!(b.contains("**No fix pull request:** the run's commit comes from the fork"), "{b}");
+        assert!(
+            b.contains("**No fix pull request:** the run's commit comes from the fork"),
+            "{b}"
+        );
     }
 }

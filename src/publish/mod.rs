@@ -12,8 +12,8 @@
 //! protected branch.
 
 mod body;
-pub mod comment;
 pub mod checkout;
+pub mod comment;
 mod git;
 
 use std::path::{Path, PathBuf};

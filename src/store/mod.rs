@@ -481,7 +481,10 @@ mod tests {
         (rerun.outcome, rerun.rerun) = (Outcome::Rerun, true);
         again.mark_handled(rerun).unwrap();
         again.mark_handled(record(5, 1, "sig-a")).unwrap();
-        assert!(again.was_rerun(5).unwrap(), "a later record keeps the re-run");
+        assert!(
+            again.was_rerun(5).unwrap(),
+            "a later record keeps the re-run"
+        );
         again.mark_handled(updated_skip()).unwrap();
         assert_eq!(
             again.by_signature("sig-a").unwrap()[0].outcome,

@@ -55,7 +55,8 @@ pub(super) fn respond(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if let Err(why) = check_jwt(&app, bearer) {
-        st.surprises.push(format!("{method} {path}: JWT refused: {why}"));
+        st.surprises
+            .push(format!("{method} {path}: JWT refused: {why}"));
         return Reply::error(401, "A JSON web token could not be decoded");
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -82,7 +83,10 @@ pub(super) fn respond(
 
 fn mint(st: &mut State, app: &FakeApp) -> Reply {
     let n = st.scenario.minted.len() + 1;
-    let token = format!("ghs_fakeinstallation{n:04}{:016x}", app.app_id * 7919 + n as u64);
+    let token = format!(
+        "ghs_fakeinstallation{n:04}{:016x}",
+        app.app_id * 7919 + n as u64
+    );
     let expires = now() + app.token_ttl_secs;
     st.scenario.minted.push((token.clone(), expires));
     let body = render::installation_token(&token, expires);

@@ -85,7 +85,10 @@ pub fn run(s: &Scenario, r: &FakeRun, api: &str) -> Value {
         Some(fork) => (fork.clone(), 9_000_001),
         None => (this.clone(), 1_296_269),
     };
-    for (key, full, id) in [("repository", &this, 1_296_269), ("head_repository", &full, id)] {
+    for (key, full, id) in [
+        ("repository", &this, 1_296_269),
+        ("head_repository", &full, id),
+    ] {
         let repo = &mut v[key];
         set(repo, "full_name", json!(full));
         set(repo, "id", json!(id));
@@ -227,7 +230,10 @@ pub fn label(s: &Scenario, name: &str) -> Value {
     set(
         &mut v,
         "url",
-        json!(format!("https://api.github.com/repos/{}/{}/labels/{name}", s.owner, s.repo)),
+        json!(format!(
+            "https://api.github.com/repos/{}/{}/labels/{name}",
+            s.owner, s.repo
+        )),
     );
     v
 }
@@ -235,11 +241,20 @@ pub fn label(s: &Scenario, name: &str) -> Value {
 /// A comment (`issue-comment`).
 pub fn comment(s: &Scenario, c: &FakeComment, api: &str) -> Value {
     let mut v = example("issues.create-comment.json", "201");
-    let issue_url = format!("{api}/repos/{}/{}/issues/{}", s.owner, s.repo, c.issue_number);
+    let issue_url = format!(
+        "{api}/repos/{}/{}/issues/{}",
+        s.owner, s.repo, c.issue_number
+    );
     let fields = [
         ("id", json!(c.id)),
         ("body", json!(c.body)),
-        ("url", json!(format!("{api}/repos/{}/{}/issues/comments/{}", s.owner, s.repo, c.id))),
+        (
+            "url",
+            json!(format!(
+                "{api}/repos/{}/{}/issues/comments/{}",
+                s.owner, s.repo, c.id
+            )),
+        ),
         ("issue_url", json!(issue_url)),
         (
             "html_url",
@@ -248,7 +263,14 @@ pub fn comment(s: &Scenario, c: &FakeComment, api: &str) -> Value {
                 s.owner, s.repo, c.issue_number, c.id
             )),
         ),
-        ("author_association", json!(if c.user.ends_with("[bot]") { "NONE" } else { "OWNER" })),
+        (
+            "author_association",
+            json!(if c.user.ends_with("[bot]") {
+                "NONE"
+            } else {
+                "OWNER"
+            }),
+        ),
     ];
     for (k, value) in fields {
         set(&mut v, k, value);
@@ -267,7 +289,10 @@ pub fn installation(s: &Scenario, app: &FakeApp, api: &str) -> Value {
         ("target_type", json!("Organization")),
         (
             "access_tokens_url",
-            json!(format!("{api}/app/installations/{}/access_tokens", app.installation_id)),
+            json!(format!(
+                "{api}/app/installations/{}/access_tokens",
+                app.installation_id
+            )),
         ),
         (
             "permissions",

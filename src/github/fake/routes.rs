@@ -117,7 +117,12 @@ fn author(st: &State, headers: &HeaderMap) -> String {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if st.scenario.minted.iter().any(|(t, _)| got.ends_with(t.as_str())) {
+    if st
+        .scenario
+        .minted
+        .iter()
+        .any(|(t, _)| got.ends_with(t.as_str()))
+    {
         "selfheal[bot]".into()
     } else {
         st.scenario.owner.clone()
@@ -671,7 +676,10 @@ fn add_labels(st: &mut State, number: &str, body: &Bytes) -> Reply {
             st.scenario.labels.push(l.clone()); // GitHub creates a missing label
         }
     }
-    let labels: Vec<Value> = added.iter().map(|l| render::label(&st.scenario, l)).collect();
+    let labels: Vec<Value> = added
+        .iter()
+        .map(|l| render::label(&st.scenario, l))
+        .collect();
     Reply::op(200, "issues.add-labels.json", Value::Array(labels))
 }
 
@@ -680,7 +688,12 @@ fn create_label(st: &mut State, body: &Bytes) -> Reply {
     let Some(name) = v["name"].as_str().filter(|n| !n.trim().is_empty()) else {
         return validation_failed("Validation Failed: name is missing");
     };
-    if st.scenario.labels.iter().any(|l| l.eq_ignore_ascii_case(name)) {
+    if st
+        .scenario
+        .labels
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(name))
+    {
         let body = json!({"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest/issues/labels#create-a-label",
                           "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}]});
         return Reply::json(422, Contract::Operation("issues.create-label.json"), body);
