@@ -17,9 +17,7 @@ use serde::Serialize;
 use crate::error::{Error, Hint, exit};
 use crate::fetch::{FetchedRun, GreenRun, fetch_green, fetch_run};
 use crate::flaky::{Assessment, Judgment};
-use crate::github::{
-    Client, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo,
-};
+use crate::github::{Client, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo};
 use crate::logs::Failure;
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
@@ -807,14 +805,44 @@ async fn comment_on_pull_request(
 }
 
 fn comment_facts<'a>(run: &'a Run, r: &'a RunResult) -> publish::comment::Facts<'a> {
+    let causes: Vec<&Failure> = r.failures.iter().filter(|f| f.needs_code_change).collect();
+    let shown = if causes.is_empty() {
+        r.failures.iter().collect()
+    } else {
+        causes
+    };
     publish::comment::Facts {
         run_id: run.id,
         attempt: run.run_attempt,
         run_url: &run.html_url,
-        failures: &r.failures,
-        outcome: r.outcome,
+        headline: comment_headline(r.outcome),
+        causes: shown
+            .into_iter()
+            .map(|f| publish::comment::Cause {
+                location: human::location(f),
+                what: format!("{} {}", f.tool, f.kind),
+                message: f.message.clone(),
+            })
+            .collect(),
         pr_url: r.pr_url.as_deref(),
         note: r.note.as_deref(),
+    }
+}
+
+/// What happened, as the pull request comment's headline says it.
+fn comment_headline(o: Outcome) -> &'static str {
+    match o {
+        Outcome::PullRequest | Outcome::Pushed => "a validated fix is proposed",
+        Outcome::NeedsReview => "a validated fix waits for review (draft)",
+        Outcome::Vetoed => "the only fix found was vetoed",
+        Outcome::Rerun => "this failure looks flaky; its failed jobs were re-run",
+        Outcome::Flaky => "this failure looks flaky",
+        Outcome::Triaged => "diagnosis",
+        Outcome::NeedsApproval => "a validated fix waits for approval",
+        Outcome::NotHealed => "no fix passed the tests",
+        Outcome::NothingFound => "nothing a code change fixes",
+        Outcome::Skipped => "no new pull request",
+        Outcome::Error => "selfheal could not finish",
     }
 }
 

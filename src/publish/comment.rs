@@ -3,19 +3,28 @@
 //! it again, so later runs edit it instead of adding a second.
 
 use crate::github::{Client, GithubError, IssueComment, PullFilter, RepoSlug, Run};
-use crate::logs::Failure;
-use crate::store::Outcome;
 
 /// The line that marks selfheal's comment.
 pub const MARKER: &str = "<!-- selfheal:pull-request-comment -->";
+
+/// One root cause as the comment shows it.
+pub struct Cause {
+    /// `file:line`, or `None` when the log names no place.
+    pub location: Option<String>,
+    /// `pytest test_failure`.
+    pub what: String,
+    pub message: String,
+}
 
 /// What the comment says.
 pub struct Facts<'a> {
     pub run_id: u64,
     pub attempt: u32,
     pub run_url: &'a str,
-    pub failures: &'a [Failure],
-    pub outcome: Outcome,
+    /// What happened, in a few words (`a validated fix waits for review (draft)`).
+    pub headline: &'a str,
+    /// The root causes, first ones first (three are shown).
+    pub causes: Vec<Cause>,
     pub pr_url: Option<&'a str>,
     pub note: Option<&'a str>,
 }
@@ -68,20 +77,13 @@ pub async fn upsert(
 
 /// The comment's Markdown.
 pub fn comment_body(f: &Facts<'_>) -> String {
-    let mut b = format!("{MARKER}\n### selfheal: {}\n\n", headline(f.outcome));
-    let causes: Vec<&Failure> = f.failures.iter().filter(|x| x.needs_code_change).collect();
-    let shown = if causes.is_empty() {
-        f.failures.iter().take(3).collect::<Vec<_>>()
-    } else {
-        causes.into_iter().take(3).collect()
-    };
-    for x in shown {
+    let mut b = format!("{MARKER}\n### selfheal: {}\n\n", f.headline);
+    for c in f.causes.iter().take(3) {
         b.push_str(&format!(
-            "**Root cause:** `{}` ({} {}): {}\n\n",
-            crate::report::human::location(x).unwrap_or_else(|| "(no location in the log)".into()),
-            x.tool,
-            x.kind,
-            x.message.lines().next().unwrap_or("").trim()
+            "**Root cause:** `{}` ({}): {}\n\n",
+            c.location.as_deref().unwrap_or("(no location in the log)"),
+            c.what,
+            c.message.lines().next().unwrap_or("").trim()
         ));
     }
     match f.pr_url {
@@ -98,43 +100,23 @@ pub fn comment_body(f: &Facts<'_>) -> String {
     b
 }
 
-fn headline(o: Outcome) -> &'static str {
-    match o {
-        Outcome::PullRequest | Outcome::Pushed => "a validated fix is proposed",
-        Outcome::NeedsReview => "a validated fix waits for review (draft)",
-        Outcome::Vetoed => "the only fix found was vetoed",
-        Outcome::Rerun => "this failure looks flaky; its failed jobs were re-run",
-        Outcome::Flaky => "this failure looks flaky",
-        Outcome::Triaged => "diagnosis",
-        Outcome::NeedsApproval => "a validated fix waits for approval",
-        Outcome::NotHealed => "no fix passed the tests",
-        Outcome::NothingFound => "nothing a code change fixes",
-        Outcome::Skipped => "no new pull request",
-        Outcome::Error => "selfheal could not finish",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn failure() -> Failure {
-        Failure::new("pytest", crate::logs::Kind::TestFailure, "assert [] == [4]").at(
-            "calc/stats.py",
-            Some(12),
-            None,
-        )
-    }
-
     #[test]
     fn the_comment_names_the_cause_and_the_fix_or_why_not() {
-        let failures = [failure()];
+        let cause = || Cause {
+            location: Some("calc/stats.py:12".into()),
+            what: "pytest test_failure".into(),
+            message: "assert [] == [4]".into(),
+        };
         let mut f = Facts {
             run_id: 7,
             attempt: 1,
             run_url: "https://github.com/acme/app/actions/runs/7",
-            failures: &failures,
-            outcome: Outcome::NeedsReview,
+            headline: "a validated fix waits for review (draft)",
+            causes: vec![cause()],
             pr_url: Some("https://github.com/acme/app/pull/9"),
             note: None,
         };
@@ -146,7 +128,7 @@ mod tests {
             "{b}"
         );
         f.pr_url = None;
-        f.outcome = Outcome::Triaged;
+        f.causes = vec![cause()];
         f.note = Some("the run's commit comes from the fork x/y");
         let b = comment_body(&f);
         assert!(

@@ -321,10 +321,18 @@ pub fn installation_token(token: &str, expires: u64) -> Value {
     v
 }
 
-/// `2026-12-05T13:00:00Z` for an epoch second.
+/// `2026-12-05T13:00:00Z` for an epoch second (days to a civil date: Howard Hinnant's
+/// algorithm, as `pipeline::record` has it; `github` sits below `pipeline`).
 fn rfc3339(epoch: u64) -> String {
     let (days, rem) = (epoch / 86_400, epoch % 86_400);
-    let (y, m, d) = crate::pipeline::record::civil_from_days(days as i64);
+    let z = days as i64 + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
@@ -393,4 +401,13 @@ pub fn commit(sha: &str, message: &str, author: (&str, &str), committer: (&str, 
 /// `basic-error`.
 pub fn error(message: &str, status: u16) -> Value {
     json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string()})
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn expiry_times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_764_939_600), "2025-12-05T13:00:00Z");
+    }
 }
