@@ -889,7 +889,15 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         Outcome::Skipped => ctx.term.yellow("skipped"),
         Outcome::Error => ctx.term.red("error"),
     };
-    let extra = [r.pr_url.clone(), r.note.clone()]
+    // A vetoed run's record is what a person reads next (the workflow uploads it).
+    let record = (r.outcome == Outcome::Vetoed)
+        .then(|| {
+            r.record_path
+                .as_ref()
+                .map(|p| format!("record {}", p.display()))
+        })
+        .flatten();
+    let extra = [r.pr_url.clone(), r.note.clone(), record]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
