@@ -3,6 +3,7 @@
 
 mod approve;
 mod check;
+mod ci_flow;
 mod cli;
 mod corpus;
 mod fixers;

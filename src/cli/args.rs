@@ -211,6 +211,13 @@ pub struct RunArgs {
     /// Do not fetch the last green run's log to subtract from the failed one.
     #[arg(long)]
     pub no_baseline: bool,
+    /// Never re-run a flaky run's failed jobs [default: from [github] rerun_flaky, on in CI].
+    #[arg(long)]
+    pub no_rerun: bool,
+    /// Triage only: the diagnosis (and a comment on the run's pull request), no LLM, no
+    /// sandbox, no pull request. Always so for a run whose commit comes from a fork.
+    #[arg(long)]
+    pub triage_only: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
 }
