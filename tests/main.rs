@@ -8,6 +8,7 @@ mod corpus;
 mod fixers;
 mod github;
 mod heal;
+mod laptop;
 mod local_llm;
 mod publish;
 mod readme;

@@ -13,19 +13,19 @@ use selfheal::llm::fake::{FakeLlm, Scripted};
 use crate::cli::selfheal;
 use crate::heal::{Broken, broken, fix_reply, runtime};
 
-const TOKEN: &str = "ghs_run_test_token_0123456789";
+pub const TOKEN: &str = "ghs_run_test_token_0123456789";
 
 /// The broken sample committed on `main` of a clone whose origin is a bare repo.
-struct Setup {
-    b: Broken,
-    bare: PathBuf,
+pub struct Setup {
+    pub b: Broken,
+    pub bare: PathBuf,
     _bare_dir: tempfile::TempDir,
-    sha: String,
+    pub sha: String,
     /// GITHUB_STEP_SUMMARY and GITHUB_OUTPUT, as a runner provides them.
     actions: tempfile::TempDir,
 }
 
-fn setup(sample: &str) -> Setup {
+pub fn setup(sample: &str) -> Setup {
     let b = broken(sample);
     let repo = Repository::init(b.dir.path()).unwrap();
     let mut index = repo.index().unwrap();
@@ -99,7 +99,7 @@ fn job_from_zip(zip: &Path, id: u64) -> FakeJob {
     }
 }
 
-fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
+pub fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
     let mut sc = Scenario::new("acme", "app", TOKEN);
     sc.git_dir = Some(s.bare.clone());
     for &id in run_ids {
@@ -129,7 +129,7 @@ fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::pr
     cmd.output().unwrap()
 }
 
-fn text(out: &std::process::Output) -> String {
+pub fn text(out: &std::process::Output) -> String {
     format!(
         "stdout:\n{}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -225,7 +225,7 @@ fn a_fix_that_fails_validation_opens_no_pull_request() {
 }
 
 /// `run --json` parsed, with the first run's result.
-fn first_result(out: &std::process::Output) -> serde_json::Value {
+pub fn first_result(out: &std::process::Output) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("--json is not JSON ({e}): {}", text(out)));
     v["runs"][0].clone()

@@ -17,8 +17,7 @@ use crate::pipeline::{
     self, Approver, Decision, Event, Mode, Proposal, Repair, RunRecord, Verdict,
 };
 use crate::report::Term;
-use crate::sandbox::{DockerOptions, DockerValidator};
-use crate::validate::{LocalValidator, Sandbox};
+use crate::validate::Sandbox;
 
 use super::args::RepairArgs;
 use super::{Ctx, print_stdout};
@@ -28,6 +27,7 @@ pub fn heal(ctx: &Ctx, args: &RepairArgs, repo: &Path, t: &Triage) -> Result<i32
     crate::llm::init_tls();
     let state_dir = ctx.config.state_dir(repo);
     recover_journal(ctx, repo, &state_dir)?;
+    warn_unknown_price(ctx, args);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -207,25 +207,35 @@ fn provider(ctx: &Ctx, args: &RepairArgs) -> Result<Box<dyn Provider>, Error> {
     }
 }
 
+/// The sandbox `[validate] sandbox` names (see [`Sandbox::choose`]); its warning, when
+/// the tests will run on this machine unasked, is printed once.
 pub async fn validator(ctx: &Ctx) -> Result<Sandbox, Error> {
-    match ctx.config.sandbox() {
-        "docker" => {
-            let opts = DockerOptions::from_config(
-                &ctx.config.validate,
-                ctx.config.env.docker_host.clone(),
-            );
-            let docker = DockerValidator::connect(opts)
-                .await
-                .map_err(|e| Error::runtime(e.to_string()))?;
-            Ok(Sandbox::Docker(Box::new(docker)))
-        }
-        _ => {
-            let mut local = LocalValidator::new();
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let chosen = Sandbox::choose(&ctx.config).await.map_err(Error::from)?;
+    if let Some(w) = &chosen.warning
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!("{} {w}", ctx.term.yellow("warning:"));
+    }
+    Ok(match chosen.sandbox {
+        Sandbox::Local(mut local) => {
             for (k, v) in pipeline::stage::cache_env(&ctx.repo_root) {
                 local = local.with_env(k, v);
             }
-            Ok(Sandbox::Local(local))
+            Sandbox::Local(local)
         }
+        docker => docker,
+    })
+}
+
+/// One line when the model's price is unknown (its cost cannot be counted), unless no
+/// model is called (a replay, a printed prompt).
+pub fn warn_unknown_price(ctx: &Ctx, args: &RepairArgs) {
+    if args.replay.is_some() || args.print_prompt || ctx.json {
+        return;
+    }
+    if let Some(w) = crate::llm::meter::unknown_price_warning(&ctx.config.llm) {
+        eprintln!("{} {w}", ctx.term.yellow("warning:"));
     }
 }
 
@@ -416,11 +426,15 @@ pub fn print_result(ctx: &Ctx, record: &RunRecord) -> Result<(), Error> {
         Verdict::NotHealed => ctx.term.red("not healed"),
         Verdict::NoCodeChange => ctx.term.yellow("no code change needed"),
     };
+    let cost = match crate::llm::meter::price_for(&ctx.config.llm, &ctx.config.llm.model) {
+        Some(_) => format!("${:.4}", record.cost_usd),
+        None if record.llm_calls == 0 => "$0".to_string(),
+        None => "cost unknown (no price for the model)".to_string(),
+    };
     let mut out = format!(
-        "{head} · {} attempt(s) · {} LLM call(s), {tokens} tokens, ${:.4} · {:.1} s\n",
+        "{head} · {} attempt(s) · {} LLM call(s), {tokens} tokens, {cost} · {:.1} s\n",
         record.attempts.len(),
         record.llm_calls,
-        record.cost_usd,
         record.duration_ms as f64 / 1000.0
     );
     if let Some(id) = &record.pending_id {

@@ -5,6 +5,7 @@
 pub mod approve;
 pub mod args;
 pub mod check;
+pub mod docs;
 pub mod heal;
 pub mod history;
 pub mod offline;
@@ -73,6 +74,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             approve::run(&ctx, &args)
         }
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     }
 }
 

@@ -18,7 +18,8 @@ use crate::logs::Failure;
 use crate::logs::archive::LogSource;
 use crate::logs::triage::{Triage, TriageOptions, triage};
 use crate::pipeline::{RunRecord, Verdict};
-use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
+use crate::publish::approved::PublishedSummary;
+use crate::publish::{self, FileChange, Fix, FixReport, Publisher};
 use crate::report::human;
 use crate::store::{HandledRun, Outcome, Store};
 
@@ -77,21 +78,99 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     let gh = Client::from_config(&cfg.github, args.api_url.as_deref())?;
     let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
     let _lock = store.lock_run()?;
+    super::heal::warn_unknown_price(ctx, &args.repair);
     let mut all = Vec::new();
-    let mut etag: Option<String> = None;
+    let mut listing = Listing::default();
+    let every = Duration::from_secs(cfg.github.poll_interval_secs.max(1));
     loop {
-        let runs = candidate_runs(ctx, args, &gh, &repo, &store, &mut etag).await?;
-        for run in runs {
-            let result = handle_run(ctx, args, &gh, &repo, &store, &run).await;
-            report_one(ctx, &result);
-            all.push(result);
+        match candidate_runs(ctx, args, &gh, &repo, &store, &mut listing).await {
+            Ok(runs) => {
+                for run in runs {
+                    let result = match budget_stop(ctx, args, &store) {
+                        Some(why) => stopped(&run, why),
+                        None => handle_run(ctx, args, &gh, &repo, &store, &run).await,
+                    };
+                    report_one(ctx, &result);
+                    all.push(result);
+                }
+            }
+            // --watch keeps going: a failed listing is reported and tried again next poll.
+            Err(e) if args.watch => warn(
+                ctx,
+                &format!(
+                    "listing the runs failed: {}; trying again in {} s",
+                    e.message,
+                    every.as_secs()
+                ),
+            ),
+            Err(e) => return Err(e),
         }
         if !args.watch {
             break;
         }
-        tokio::time::sleep(Duration::from_secs(cfg.github.poll_interval_secs.max(10))).await;
+        tokio::time::sleep(every).await;
     }
     finish(ctx, &all)
+}
+
+/// The last listing, kept for `--watch`: its ETag (an unchanged page costs nothing), and
+/// its runs, looked at again when the page is unchanged (errored runs come due).
+#[derive(Default)]
+struct Listing {
+    etag: Option<String>,
+    runs: Vec<Run>,
+}
+
+/// `Some(why)` when no new repair may start: today's LLM spend reached
+/// `[llm] max_cost_usd_per_day`, or the model's price is unknown so the cap cannot hold.
+fn budget_stop(ctx: &Ctx, args: &RunArgs, store: &Store) -> Option<String> {
+    let llm = &ctx.config.llm;
+    let cap = llm.max_cost_usd_per_day;
+    // A replay or --print-prompt spends nothing.
+    if cap <= 0.0 || args.repair.replay.is_some() || args.repair.print_prompt {
+        return None;
+    }
+    if crate::llm::meter::price_for(llm, &llm.model).is_none() {
+        return Some(format!(
+            "[llm] max_cost_usd_per_day = {cap} cannot hold: the price of `{}` is unknown (set [llm] price_in_per_mtok and price_out_per_mtok)",
+            llm.model
+        ));
+    }
+    let today = crate::store::day_of(now_secs());
+    let spent = store.spent_on(&today).unwrap_or(0.0);
+    (spent >= cap).then(|| {
+        format!(
+            "today's LLM spend ${spent:.4} reached [llm] max_cost_usd_per_day = ${cap}: no new repair starts until tomorrow (UTC)"
+        )
+    })
+}
+
+/// A run not started because of the daily cap: reported, not remembered (a later day
+/// repairs it).
+fn stopped(run: &Run, why: String) -> RunResult {
+    RunResult {
+        run_id: run.id,
+        attempt: run.run_attempt,
+        outcome: Outcome::Skipped,
+        note: Some(why),
+        pr_url: None,
+        failures: vec![],
+        record: None,
+        flaky: None,
+        baseline: None,
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A line on stderr that stays visible (not dimmed), also with --json.
+fn warn(ctx: &Ctx, text: &str) {
+    eprintln!("{} {text}", ctx.term.yellow("warning:"));
 }
 
 /// Failed runs to look at: `--run-id`, or the listing with the filters; excluded and
@@ -102,7 +181,7 @@ async fn candidate_runs(
     gh: &Client,
     repo: &RepoSlug,
     store: &Store,
-    etag: &mut Option<String>,
+    listing: &mut Listing,
 ) -> Result<Vec<Run>, Error> {
     let runs = match args.run_id {
         Some(id) => vec![gh.get_run(repo, id).await?],
@@ -119,12 +198,13 @@ async fn candidate_runs(
             // With --watch the listing is conditional: an unchanged page (304) is free.
             if args.watch {
                 match gh
-                    .list_runs_if_changed(repo, &filter, etag.as_deref())
+                    .list_runs_if_changed(repo, &filter, listing.etag.as_deref())
                     .await?
                 {
-                    crate::github::Polled::Unchanged => Vec::new(),
+                    crate::github::Polled::Unchanged => listing.runs.clone(),
                     crate::github::Polled::Changed { value, etag: tag } => {
-                        *etag = tag;
+                        listing.etag = tag;
+                        listing.runs = value.clone();
                         value
                     }
                 }
@@ -138,16 +218,47 @@ async fn candidate_runs(
     for run in runs {
         if let Some(why) = exclusion(&run, &cfg.excluded_workflows, &cfg.excluded_branch_prefixes) {
             note(ctx, &format!("run {}: skipped: {why}", run.id));
-        } else if !args.force && store.is_handled(run.id, run.run_attempt)? {
-            note(
-                ctx,
-                &format!(
-                    "run {} attempt {}: already handled (--force to redo)",
-                    run.id, run.run_attempt
+            continue;
+        }
+        let earlier = match args.force {
+            true => None,
+            false => store.record_of(run.id, run.run_attempt)?,
+        };
+        let head = format!("run {} attempt {}", run.id, run.run_attempt);
+        match earlier {
+            None => out.push(run),
+            Some(h) if h.retry_due(now_secs()) => {
+                note(
+                    ctx,
+                    &format!(
+                        "{head}: trying again after error {} of {}",
+                        h.errors, cfg.max_error_retries
+                    ),
+                );
+                out.push(run);
+            }
+            // Waiting for its next try; --watch says nothing until then.
+            Some(h) if !h.settled() => {
+                if !args.watch {
+                    note(
+                        ctx,
+                        &format!(
+                            "{head}: ended in an error; tried again after a wait (--force now)"
+                        ),
+                    );
+                }
+            }
+            Some(h) if h.outcome == Outcome::NeedsApproval => match &h.pending_id {
+                Some(id) if crate::approval::is_pending(store.root(), id) => note(
+                    ctx,
+                    &format!(
+                        "{head}: awaiting approval: `selfheal approve show {id}`, then `selfheal approve {id}` (or --reject)"
+                    ),
                 ),
-            );
-        } else {
-            out.push(run);
+                // The pending entry was removed by hand: nothing waits, so redo it.
+                _ => out.push(run),
+            },
+            Some(_) => note(ctx, &format!("{head}: already handled (--force to redo)")),
         }
     }
     Ok(out)
@@ -217,6 +328,12 @@ async fn handle_run(
             });
         }
     }
+    if let Some(r) = &result.record
+        && let Err(e) = store.add_spend(&crate::store::day_of(now_secs()), r.cost_usd)
+    {
+        eprintln!("warning: could not count today's LLM spend: {e}");
+    }
+    let (errors, retry_at) = error_retry(ctx, store, run, &mut result);
     let handled = HandledRun {
         run_id: run.id,
         attempt: run.run_attempt,
@@ -225,10 +342,10 @@ async fn handle_run(
         pr_number: None,
         pr_url: result.pr_url.clone(),
         note: result.note.clone(),
-        at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
+        pending_id: result.record.as_ref().and_then(|r| r.pending_id.clone()),
+        errors,
+        retry_at,
+        at: now_secs(),
     };
     if !args.repair.dry_run
         && !args.repair.print_prompt
@@ -237,6 +354,36 @@ async fn handle_run(
         eprintln!("warning: could not remember run {}: {e}", run.id);
     }
     result
+}
+
+/// For a run that ended in an error: how many errors in a row now, and when to try again
+/// (`None` once `[github] max_error_retries` is reached, which the note then says).
+fn error_retry(ctx: &Ctx, store: &Store, run: &Run, result: &mut RunResult) -> (u32, Option<u64>) {
+    if result.outcome != Outcome::Error {
+        return (0, None);
+    }
+    let before = store
+        .record_of(run.id, run.run_attempt)
+        .ok()
+        .flatten()
+        .filter(|h| h.outcome == Outcome::Error)
+        .map_or(0, |h| h.errors);
+    let errors = before + 1;
+    let cfg = &ctx.config.github;
+    if errors >= cfg.max_error_retries.max(1) {
+        let why = result.note.take().unwrap_or_default();
+        result.note = Some(format!(
+            "{why} (gave up after {errors} error(s); --force tries again)"
+        ));
+        return (errors, None);
+    }
+    let wait = crate::store::error_backoff(cfg.poll_interval_secs, errors);
+    let why = result.note.take().unwrap_or_default();
+    result.note = Some(format!(
+        "{why} (trying again in {wait} s, error {errors} of {})",
+        cfg.max_error_retries
+    ));
+    (errors, Some(now_secs() + wait))
 }
 
 async fn heal_run(
@@ -294,6 +441,10 @@ async fn heal_run(
             f.needs_code_change = false;
         }
     }
+    if let Some(why) = rejected_before(args, memory.as_ref(), &t) {
+        result.note = Some(why);
+        return Ok(Outcome::Rejected);
+    }
     let worktree = checkout(ctx, gh, repo, run, store)?;
     let state = ctx.config.state_dir(&ctx.repo_root);
     let record = super::heal::repair_in(ctx, &args.repair, &worktree, &state, &t).await?;
@@ -303,7 +454,10 @@ async fn heal_run(
         Verdict::Healed => {
             publish_fix(ctx, args, gh, repo, run, &worktree, &record, &t, result).await?
         }
-        Verdict::Pending => Outcome::NeedsApproval,
+        Verdict::Pending => {
+            keep_run_fix(ctx, args, gh, repo, run, store, &record, &t, result);
+            Outcome::NeedsApproval
+        }
         Verdict::NoCodeChange => Outcome::NothingFound,
         Verdict::DryRun | Verdict::PromptPrinted => Outcome::Skipped,
         Verdict::Rejected | Verdict::NotHealed => Outcome::NotHealed,
@@ -419,10 +573,100 @@ fn remember_flaky(memory: &crate::memory::Memory, t: &Triage, a: &Assessment) {
     }
 }
 
-/// The remote to push to and fetch from: the clone's `origin`, else the API's host.
+/// `Some(why)` when a person rejected the last proposal for the primary failure
+/// (`--force` proposes again).
+fn rejected_before(
+    args: &RunArgs,
+    memory: Option<&crate::memory::Memory>,
+    t: &Triage,
+) -> Option<String> {
+    let sig = &t.failures.iter().find(|f| f.needs_code_change)?.signature;
+    let reason = memory?.rejection(sig).ok().flatten()?;
+    (!args.force).then(|| {
+        format!(
+            "a person rejected the fix for {sig} ({reason}); not proposing it again (--force does)"
+        )
+    })
+}
+
+/// Ties the pending patch to this run, so approving it publishes what `run --yes` would
+/// have; says how to approve it. Without a PR to open (`--no-pr`), nothing is tied.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces come from different stages"
+)]
+fn keep_run_fix(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    store: &Store,
+    record: &RunRecord,
+    t: &Triage,
+    result: &mut RunResult,
+) {
+    let Some(id) = &record.pending_id else { return };
+    result.note = Some(format!(
+        "awaiting approval: `selfheal approve show {id}`, then `selfheal approve {id}` opens the PR"
+    ));
+    if args.no_pr {
+        return;
+    }
+    let origin = publish::approved::RunFix {
+        version: publish::approved::RUN_FIX_VERSION,
+        repo: repo.to_string(),
+        api_url: gh.base_url().to_string(),
+        run_id: run.id,
+        attempt: run.run_attempt,
+        base_branch: run.head_branch.clone().unwrap_or_default(),
+        base_sha: run.head_sha.clone(),
+        signature: primary_signature(t),
+        report: fix_report(ctx, run, record, t),
+        draft: ctx.config.publish.draft || args.draft,
+        force: args.force,
+    };
+    if let Err(e) = crate::approval::set_origin(store.root(), id, run.id, &origin.to_json()) {
+        eprintln!("warning: approving {id} will not open a PR: {e}");
+    }
+}
+
+fn primary_signature(t: &Triage) -> String {
+    t.failures
+        .iter()
+        .find(|f| f.needs_code_change)
+        .map(|f| f.signature.clone())
+        .unwrap_or_default()
+}
+
+/// The remote to push to and fetch from: HTTPS on the API's host (or `[github] git_url`),
+/// whatever form `origin` has; a local `origin` as it is.
 fn remote_url(ctx: &Ctx, gh: &Client, repo: &RepoSlug) -> String {
-    crate::github::origin_url(&ctx.repo_root)
-        .unwrap_or_else(|_| publish::push_url(gh.base_url(), repo))
+    publish::git_remote_url(
+        &ctx.config.github.git_url,
+        gh.base_url(),
+        repo,
+        &ctx.repo_root,
+    )
+}
+
+/// The publisher `run` (and `approve`, for a run's pending patch) uses.
+pub(super) fn publisher<'a>(
+    ctx: &Ctx,
+    gh: &'a Client,
+    repo: &RepoSlug,
+    draft: bool,
+) -> Publisher<'a> {
+    let mut config = ctx.config.publish.clone();
+    config.draft |= draft;
+    Publisher {
+        github: gh,
+        repo: repo.clone(),
+        repo_dir: ctx.repo_root.clone(),
+        remote_url: remote_url(ctx, gh, repo),
+        token: ClientOptions::from_config(&ctx.config.github).token,
+        config,
+    }
 }
 
 /// The run's `head_sha` written out under `<state>/worktrees/run-<id>-<attempt>`.
@@ -465,27 +709,13 @@ async fn publish_fix(
     t: &Triage,
     result: &mut RunResult,
 ) -> Result<Outcome, Error> {
-    let mut config = ctx.config.publish.clone();
-    config.draft |= args.draft;
-    let publisher = Publisher {
-        github: gh,
-        repo: repo.clone(),
-        repo_dir: ctx.repo_root.clone(),
-        remote_url: remote_url(ctx, gh, repo),
-        token: ClientOptions::from_config(&ctx.config.github).token,
-        config,
-    };
+    let publisher = publisher(ctx, gh, repo, args.draft);
     let fix = Fix {
         run_id: run.id,
         attempt: run.run_attempt,
         base_branch: run.head_branch.clone().unwrap_or_default(),
         base_sha: run.head_sha.clone(),
-        signature: t
-            .failures
-            .iter()
-            .find(|f| f.needs_code_change)
-            .map(|f| f.signature.clone())
-            .unwrap_or_default(),
+        signature: primary_signature(t),
         changes: record
             .applied
             .iter()
@@ -497,25 +727,13 @@ async fn publish_fix(
         report: fix_report(ctx, run, record, t),
         force: args.force,
     };
-    Ok(match publisher.publish(&fix).await? {
-        Published::Opened { pr, warnings, .. } => {
-            warnings.iter().for_each(|w| note(ctx, w));
-            result.pr_url = Some(pr.html_url);
-            Outcome::PullRequest
-        }
-        Published::Updated { pr, .. } => {
-            result.pr_url = Some(pr.html_url);
-            Outcome::PullRequest
-        }
-        Published::Pushed { branch } => {
-            result.note = Some(format!("pushed {branch}"));
-            Outcome::Pushed
-        }
-        Published::Skipped(why) => {
-            result.note = Some(why.to_string());
-            Outcome::Skipped
-        }
-    })
+    let done = PublishedSummary::from(publisher.publish(&fix).await?);
+    done.warnings.iter().for_each(|w| note(ctx, w));
+    result.pr_url = done.pr_url;
+    if done.note.is_some() && done.outcome != Outcome::PullRequest {
+        result.note = done.note;
+    }
+    Ok(done.outcome)
 }
 
 fn fix_report(ctx: &Ctx, run: &Run, record: &RunRecord, t: &Triage) -> FixReport {
@@ -584,6 +802,7 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         Outcome::PullRequest => ctx.term.green("pull request"),
         Outcome::Pushed => ctx.term.green("pushed"),
         Outcome::NeedsApproval => ctx.term.yellow("needs approval"),
+        Outcome::Rejected => ctx.term.yellow("rejected before, not proposed"),
         Outcome::NotHealed => ctx.term.red("not healed"),
         Outcome::NothingFound => ctx.term.yellow("nothing to fix"),
         Outcome::Flaky => ctx.term.yellow("flaky, not patched"),

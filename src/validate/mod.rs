@@ -5,9 +5,12 @@
 //! at), [`crate::sandbox::DockerValidator`] runs it in a locked-down container on a tar
 //! copy of the tree. [`Sandbox`] holds either, so callers pick once from
 //! `Config::sandbox()`. [`validate_scoped`] runs the failing tests first, then the suite.
-//! Local execution is never a silent fallback for Docker: the caller chooses.
+//! Local execution is never a silent fallback for Docker: `docker` fails when no engine
+//! answers; the default (`auto`) outside CI uses Docker when an engine answers, else runs
+//! locally and says so in one warning line.
 
 pub mod detect;
+pub mod env;
 pub mod local;
 pub mod tail;
 
@@ -165,20 +168,36 @@ pub enum Sandbox {
 
 impl Sandbox {
     /// The validator `config.sandbox()` names: `docker` connects to the engine (an error if
-    /// it is not reachable, never a quiet switch to local), `local` runs on this machine.
-    pub async fn from_config(config: &crate::config::Config) -> Result<Sandbox, ValidateError> {
-        match config.sandbox() {
-            "docker" => {
-                let host = config.env.docker_host.clone();
-                let opts = crate::sandbox::DockerOptions::from_config(&config.validate, host);
-                Ok(Sandbox::Docker(Box::new(
-                    DockerValidator::connect(opts).await?,
-                )))
-            }
-            _ => Ok(Sandbox::Local(LocalValidator::new())),
-        }
+    /// it is not reachable, never a quiet switch to local), `local` runs on this machine
+    /// with secrets removed from the environment, and `auto` (outside CI) takes Docker when
+    /// an engine answers, else local with a warning saying so.
+    pub async fn choose(config: &crate::config::Config) -> Result<Chosen, ValidateError> {
+        let local =
+            || Sandbox::Local(LocalValidator::new().without_secrets(&config.validate.pass_env));
+        let docker = || async {
+            let host = config.env.docker_host.clone();
+            let opts = crate::sandbox::DockerOptions::from_config(&config.validate, host);
+            DockerValidator::connect(opts).await
+        };
+        Ok(match config.sandbox() {
+            "docker" => Chosen::quiet(Sandbox::Docker(Box::new(docker().await?))),
+            "local" => Chosen::quiet(local()),
+            _ => match docker().await {
+                Ok(d) => Chosen::quiet(Sandbox::Docker(Box::new(d))),
+                Err(SandboxError::EngineUnreachable { host, reason }) => Chosen {
+                    sandbox: local(),
+                    warning: Some(local_warning(&format!("{host}: {reason}"))),
+                },
+                Err(SandboxError::UnsupportedHost { host }) => Chosen {
+                    sandbox: local(),
+                    warning: Some(local_warning(&format!(
+                        "DOCKER_HOST={host} is not a unix socket"
+                    ))),
+                },
+                Err(e) => return Err(e.into()),
+            },
+        })
     }
-
     /// `docker` or `local`, for reports.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -195,6 +214,30 @@ impl Validator for Sandbox {
             Sandbox::Docker(v) => v.validate(req).await,
         }
     }
+}
+
+/// The sandbox picked, and the one warning line to show when it is not what the user
+/// would expect (local because no Docker engine answered).
+pub struct Chosen {
+    pub sandbox: Sandbox,
+    pub warning: Option<String>,
+}
+
+impl Chosen {
+    fn quiet(sandbox: Sandbox) -> Chosen {
+        Chosen {
+            sandbox,
+            warning: None,
+        }
+    }
+}
+
+fn local_warning(reason: &str) -> String {
+    format!(
+        "no Docker engine to run the tests in ({reason}); the project's tests, with the model's patch, run on this \
+         machine in a copy of the tree, without your tokens and keys in their environment \
+         (--sandbox docker to require Docker, --sandbox local to silence this)"
+    )
 }
 
 /// Runs the failing tests alone first (fast feedback), then, if they pass, the whole suite.
