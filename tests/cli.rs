@@ -75,6 +75,7 @@ fn bad_config_value_is_a_usage_error_naming_the_key() {
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, "[validate]\nsandbox = \"vm\"\n").unwrap();
     selfheal()
+        .env_remove("SELFHEAL_SANDBOX") // the file's value must be the one read
         .args([
             "--config",
             cfg.to_str().unwrap(),

@@ -5,16 +5,14 @@
 //! the failure memory). A lock per entry keeps two processes from applying one patch twice.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::approval::{self, Decision, Pending, PendingMeta};
 use crate::error::{Error, exit};
-use crate::pipeline::stage;
-use crate::publish::approved::{PublishedSummary, RunFix};
+use crate::pipeline::Driver;
+use crate::publish::approved::RunFix;
 use crate::store::{HandledRun, Outcome, Store};
-use crate::validate::{ValidationRequest, Validator, resolve_command};
 
 use super::args::ApproveArgs;
 use super::{Ctx, print_stdout};
@@ -45,7 +43,7 @@ struct Listing<'a> {
 }
 
 fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
-    let pending = approval::list_pending(state).map_err(queue_error)?;
+    let pending = approval::list_pending(state)?;
     if ctx.json {
         print_stdout(&crate::report::json::to_string(&Listing {
             schema: 1,
@@ -74,8 +72,7 @@ fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
 }
 
 fn load(state: &std::path::Path, id: &str) -> Result<Pending, Error> {
-    approval::load_pending(state, id)
-        .map_err(|e| queue_error(e).with_hint("run `selfheal approve` to list the pending patches"))
+    Ok(approval::load_pending(state, id)?)
 }
 
 fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> {
@@ -112,7 +109,7 @@ fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> 
 /// Drops the patch and remembers why: in the queue's history, in the failure memory (so
 /// `run` does not propose a fix for the same failure again), and on the run's record.
 fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<i32, Error> {
-    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
+    let _lock = approval::lock_pending(state, id)?;
     let p = load(state, id)?;
     reject_locked(ctx, state, &p, reason)
 }
@@ -125,7 +122,7 @@ fn reject_locked(
     reason: &str,
 ) -> Result<i32, Error> {
     let id = p.meta.id.as_str();
-    approval::mark_rejected(state, id, reason).map_err(queue_error)?;
+    approval::mark_rejected(state, id, reason)?;
     let why = if reason.is_empty() {
         "rejected"
     } else {
@@ -154,14 +151,15 @@ fn reject_locked(
 /// Lock, reload, recover an interrupted apply, check the tree, ask, prove on a staged
 /// copy, publish (a failed run's patch: what `run --yes` would have done), apply, record.
 fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32, Error> {
-    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
+    let _lock = approval::lock_pending(state, id)?;
     let p = load(state, id)?;
     let run_fix = run_fix_of(&p)?;
     let repo = PathBuf::from(&p.meta.repo);
     if let Some(rf) = &run_fix {
         restore_worktree(ctx, &repo, rf)?;
     }
-    recover_interrupted(ctx, &repo)?;
+    // Files a killed apply left half-written are rolled back before anything reads them.
+    super::wiring::recover(ctx, &repo, &ctx.config.state_dir(&repo))?;
     let moved = p.tree_moved(&repo);
     if !moved.is_empty() {
         return Err(Error::runtime(format!(
@@ -206,16 +204,13 @@ fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32,
         Some(rf) => Some(publish_run_fix(ctx, rf, &p)?),
         None => None,
     };
-    let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)
-        .map_err(|e| Error::runtime(e.to_string()))?;
-    applied
-        .commit()
-        .map_err(|e| Error::runtime(e.to_string()))?;
+    let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)?;
+    applied.commit()?;
     let pr_note = published
         .as_ref()
         .and_then(|d| d.pr_url.clone().or(d.note.clone()))
         .unwrap_or_default();
-    approval::mark_applied(state, id, &pr_note).map_err(queue_error)?;
+    approval::mark_applied(state, id, &pr_note)?;
     remember_decision(state, &p, true, "");
     if let (Some(rf), Some(done)) = (&run_fix, &published) {
         note_run(state, rf, |h| {
@@ -257,37 +252,33 @@ fn restore_worktree(ctx: &Ctx, dir: &std::path::Path, rf: &RunFix) -> Result<(),
     crate::publish::checkout::export_commit(&ctx.repo_root, &rf.base_sha, dir).map_err(Error::from)
 }
 
-/// Rolls back files a killed apply left half-written, before anything reads the tree.
-fn recover_interrupted(ctx: &Ctx, repo: &std::path::Path) -> Result<(), Error> {
-    let restored =
-        crate::patch::apply::recover(repo, &ctx.config.state_dir(repo)).map_err(|e| {
-            Error::runtime(e.to_string())
-                .with_hint("restore the files named above by hand, then approve again")
-        })?;
-    if !restored.is_empty() && !ctx.json {
-        eprintln!(
-            "{}: restored {} after an interrupted run",
-            ctx.term.yellow("note"),
-            restored.join(", ")
-        );
-    }
-    Ok(())
-}
-
 /// Commits, pushes and opens (or updates) the pull request with the restraint rules of
 /// `run`: dedupe by signature, closed-unmerged memory, the open-PR cap, human pushes.
-fn publish_run_fix(ctx: &Ctx, rf: &RunFix, p: &Pending) -> Result<PublishedSummary, Error> {
+fn publish_run_fix(
+    ctx: &Ctx,
+    rf: &RunFix,
+    p: &Pending,
+) -> Result<super::wiring::PublishedSummary, Error> {
     crate::github::init_tls();
     let repo: crate::github::RepoSlug = rf.repo.parse().map_err(Error::from)?;
     let gh = crate::github::Client::from_config(&ctx.config.github, Some(&rf.api_url))?;
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
-    let publisher = super::run::publisher(ctx, &gh, &repo, rf.draft);
-    let done = rt.block_on(publisher.publish(&rf.fix(&p.patch)))?;
-    Ok(PublishedSummary::from(done))
+    let publisher = super::wiring::publisher(ctx, &gh, &repo, rf.draft);
+    let changes = p
+        .patch
+        .files
+        .iter()
+        .map(|f| crate::publish::FileChange {
+            path: f.path.clone(),
+            contents: f.new.clone().map(String::into_bytes),
+        })
+        .collect();
+    let done = rt.block_on(publisher.publish(&rf.fix(changes)))?;
+    Ok(super::wiring::PublishedSummary::from(done))
 }
 
-fn published_text(ctx: &Ctx, done: &PublishedSummary) -> String {
+fn published_text(ctx: &Ctx, done: &super::wiring::PublishedSummary) -> String {
     let mut lines: Vec<String> = done.warnings.clone();
     lines.push(match (&done.pr_url, done.outcome) {
         (Some(url), _) => format!("{} {url}", ctx.term.green("pull request")),
@@ -428,40 +419,27 @@ fn web(ctx: &Ctx, state: &std::path::Path, port: u16) -> Result<i32, Error> {
             server.url
         ))?;
         server
-            .serve(async { crate::validate::interrupted().await })
+            .serve(async { crate::interrupt::interrupted().await })
             .await
             .map_err(|e| Error::runtime("the review page stopped").with_source(e))?;
         Ok(exit::SUCCESS)
     })
 }
 
-/// The tests, again, on a staged copy of the current tree with the patch over it.
+/// The tests, again, on a work copy of the current tree with the patch over it.
 fn revalidate(
     ctx: &Ctx,
     repo: &std::path::Path,
     p: &Pending,
 ) -> Result<crate::validate::Outcome, Error> {
-    let files: Vec<(String, Option<String>)> = p
-        .patch
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), f.new.clone()))
-        .collect();
-    let staged = stage::stage(repo, &files, &ctx.config.validate.exclude)
-        .map_err(|e| Error::runtime("cannot stage a copy for validation").with_source(e))?;
-    let command = resolve_command(&ctx.config.validate.command, repo).map_err(Error::from)?;
-    let req = ValidationRequest::new(
-        staged.path(),
-        command,
-        Duration::from_secs(ctx.config.validate.timeout_secs),
-        p.meta.id.clone(),
-    );
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
-    rt.block_on(async {
-        let validator = super::heal::validator(ctx).await?;
-        validator.validate(&req).await.map_err(Error::from)
-    })
+    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    let outcome = rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?;
+    if let Some(w) = driver.take_sandbox_warning() {
+        eprintln!("{} {w}", ctx.term.yellow("warning:"));
+    }
+    Ok(outcome)
 }
 
 /// The last `n` lines of the tests' output, masked like any log text.
@@ -469,8 +447,4 @@ fn last_lines(tail: &str, n: usize) -> String {
     let lines: Vec<&str> = tail.lines().collect();
     let kept = lines[lines.len().saturating_sub(n)..].join("\n");
     crate::logs::secrets::mask_text(&kept).0
-}
-
-fn queue_error(e: approval::QueueError) -> Error {
-    Error::runtime(e.to_string())
 }

@@ -8,23 +8,22 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, exit};
+use crate::error::{Error, Hint, exit};
+use crate::fetch::{FetchedRun, GreenRun, fetch_green, fetch_run};
 use crate::flaky::{Assessment, Judgment};
 use crate::github::{
-    Client, ClientOptions, FetchedRun, GreenRun, RepoHints, RepoSlug, Run, RunFilter, exclusion,
-    fetch_green, fetch_run, resolve_repo,
+    Client, ClientOptions, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo,
 };
 use crate::logs::Failure;
-use crate::logs::archive::LogSource;
+use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
-use crate::pipeline::{RunRecord, Verdict};
-use crate::publish::approved::PublishedSummary;
-use crate::publish::{self, FileChange, Fix, FixReport, Publisher};
+use crate::pipeline::{Driver, RepairJob, RunRecord, Verdict};
+use crate::publish::{self, FileChange, Fix, FixReport};
 use crate::report::human;
 use crate::store::{HandledRun, Outcome, Store};
 
 use super::args::RunArgs;
-use super::{Ctx, print_stdout};
+use super::{Ctx, print_stdout, wiring};
 
 /// What happened to one run, for the report, `--json` and `GITHUB_OUTPUT`.
 #[derive(Clone, Debug, Serialize)]
@@ -62,7 +61,7 @@ pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     rt.block_on(async {
         tokio::select! {
             res = run_async(ctx, args) => res,
-            _ = crate::validate::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; the working tree was not touched")),
+            _ = crate::interrupt::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; the working tree was not touched")),
         }
     })
 }
@@ -78,7 +77,6 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     let gh = Client::from_config(&cfg.github, args.api_url.as_deref())?;
     let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
     let _lock = store.lock_run()?;
-    super::heal::warn_unknown_price(ctx, &args.repair);
     let mut all = Vec::new();
     let mut listing = Listing::default();
     let every = Duration::from_secs(cfg.github.poll_interval_secs.max(1));
@@ -88,7 +86,7 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
                 for run in runs {
                     let result = match budget_stop(ctx, args, &store) {
                         Some(why) => stopped(&run, why),
-                        None => handle_run(ctx, args, &gh, &repo, &store, &run).await,
+                        None => heal_and_remember(ctx, args, &gh, &repo, &store, &run).await,
                     };
                     report_one(ctx, &result);
                     all.push(result);
@@ -136,7 +134,7 @@ fn budget_stop(ctx: &Ctx, args: &RunArgs, store: &Store) -> Option<String> {
             llm.model
         ));
     }
-    let today = crate::store::day_of(now_secs());
+    let today = today();
     let spent = store.spent_on(&today).unwrap_or(0.0);
     (spent >= cap).then(|| {
         format!(
@@ -159,6 +157,12 @@ fn stopped(run: &Run, why: String) -> RunResult {
         flaky: None,
         baseline: None,
     }
+}
+
+/// `YYYY-MM-DD`, UTC: the day the LLM spend is counted on.
+fn today() -> String {
+    let (y, m, d) = crate::pipeline::record::civil_from_days((now_secs() / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn now_secs() -> u64 {
@@ -298,8 +302,8 @@ fn note(ctx: &Ctx, text: &str) {
     }
 }
 
-/// Fetch, triage, repair, publish, remember: one run. Errors become an `Error` outcome.
-async fn handle_run(
+/// One run healed ([`heal`]) and remembered as handled. Errors become an `Error` outcome.
+async fn heal_and_remember(
     ctx: &Ctx,
     args: &RunArgs,
     gh: &Client,
@@ -318,7 +322,7 @@ async fn handle_run(
         flaky: None,
         baseline: None,
     };
-    match heal_run(ctx, args, gh, repo, store, run, &mut result).await {
+    match heal(ctx, args, gh, repo, store, run, &mut result).await {
         Ok(outcome) => result.outcome = outcome,
         Err(e) => {
             result.outcome = Outcome::Error;
@@ -329,7 +333,7 @@ async fn handle_run(
         }
     }
     if let Some(r) = &result.record
-        && let Err(e) = store.add_spend(&crate::store::day_of(now_secs()), r.cost_usd)
+        && let Err(e) = store.add_spend(&today(), r.cost_usd)
     {
         eprintln!("warning: could not count today's LLM spend: {e}");
     }
@@ -386,7 +390,8 @@ fn error_retry(ctx: &Ctx, store: &Store, run: &Run, result: &mut RunResult) -> (
     (errors, Some(now_secs() + wait))
 }
 
-async fn heal_run(
+/// Fetch, triage, judge flakiness, repair in a checkout of the run's commit, publish.
+async fn heal(
     ctx: &Ctx,
     args: &RunArgs,
     gh: &Client,
@@ -415,7 +420,7 @@ async fn heal_run(
         return Ok(Outcome::NothingFound);
     }
     let memory = crate::memory::Memory::open(store.root())
-        .map_err(|e| note(ctx, &format!("run {}: {e}", run.id)))
+        .map_err(|e| note(ctx, &format!("run {}: {}", run.id, e.with_hint())))
         .ok();
     let assessment = assess(ctx, gh, repo, run, memory.as_ref(), &t).await;
     result.flaky = Some(assessment.clone());
@@ -447,7 +452,16 @@ async fn heal_run(
     }
     let worktree = checkout(ctx, gh, repo, run, store)?;
     let state = ctx.config.state_dir(&ctx.repo_root);
-    let record = super::heal::repair_in(ctx, &args.repair, &worktree, &state, &t).await?;
+    let llm = wiring::llm_source(&args.repair);
+    let job = RepairJob {
+        repo: &worktree,
+        state_dir: &state,
+        triage: &t,
+        llm: &llm,
+        mode: wiring::mode(ctx, &args.repair),
+    };
+    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    let record = wiring::repair(ctx, &driver, &job).await?;
     result.note = record.note.clone();
     let outcome = match record.verdict {
         Verdict::Healed if args.no_pr || args.repair.dry_run => Outcome::Skipped,
@@ -475,7 +489,7 @@ fn triage_run(
     let opts = TriageOptions {
         tool: args.repair.tool.clone(),
         repo_dir: Some(ctx.repo_root.clone()),
-        limits: ctx.config.log_limits(),
+        limits: Limits::from_config(&ctx.config.logs),
         baseline: green.map(|g| LogSource::Dir(g.dir.clone())),
     };
     match triage(&LogSource::Dir(dir.to_path_buf()), &opts) {
@@ -487,7 +501,7 @@ fn triage_run(
             );
             triage_run(ctx, args, dir, None)
         }
-        other => other.map_err(super::offline::log_error),
+        other => other.map_err(Error::from),
     }
 }
 
@@ -568,7 +582,7 @@ fn remember_flaky(memory: &crate::memory::Memory, t: &Triage, a: &Assessment) {
         .filter(|f| f.needs_code_change && a.flaky_jobs.contains(&f.job));
     for f in flaky {
         if let Err(e) = memory.record(&crate::memory::Outcome::judged_flaky(f, &a.summary())) {
-            eprintln!("warning: {e}");
+            eprintln!("warning: {}", e.with_hint());
         }
     }
 }
@@ -639,36 +653,6 @@ fn primary_signature(t: &Triage) -> String {
         .unwrap_or_default()
 }
 
-/// The remote to push to and fetch from: HTTPS on the API's host (or `[github] git_url`),
-/// whatever form `origin` has; a local `origin` as it is.
-fn remote_url(ctx: &Ctx, gh: &Client, repo: &RepoSlug) -> String {
-    publish::git_remote_url(
-        &ctx.config.github.git_url,
-        gh.base_url(),
-        repo,
-        &ctx.repo_root,
-    )
-}
-
-/// The publisher `run` (and `approve`, for a run's pending patch) uses.
-pub(super) fn publisher<'a>(
-    ctx: &Ctx,
-    gh: &'a Client,
-    repo: &RepoSlug,
-    draft: bool,
-) -> Publisher<'a> {
-    let mut config = ctx.config.publish.clone();
-    config.draft |= draft;
-    Publisher {
-        github: gh,
-        repo: repo.clone(),
-        repo_dir: ctx.repo_root.clone(),
-        remote_url: remote_url(ctx, gh, repo),
-        token: ClientOptions::from_config(&ctx.config.github).token,
-        config,
-    }
-}
-
 /// The run's `head_sha` written out under `<state>/worktrees/run-<id>-<attempt>`.
 fn checkout(
     ctx: &Ctx,
@@ -681,7 +665,7 @@ fn checkout(
     let branch = run.head_branch.clone().unwrap_or_default();
     publish::ensure_commit(
         &ctx.repo_root,
-        &remote_url(ctx, gh, repo),
+        &wiring::remote_url(ctx, gh, repo),
         token,
         &branch,
         &run.head_sha,
@@ -709,7 +693,7 @@ async fn publish_fix(
     t: &Triage,
     result: &mut RunResult,
 ) -> Result<Outcome, Error> {
-    let publisher = publisher(ctx, gh, repo, args.draft);
+    let publisher = wiring::publisher(ctx, gh, repo, args.draft);
     let fix = Fix {
         run_id: run.id,
         attempt: run.run_attempt,
@@ -727,7 +711,7 @@ async fn publish_fix(
         report: fix_report(ctx, run, record, t),
         force: args.force,
     };
-    let done = PublishedSummary::from(publisher.publish(&fix).await?);
+    let done = wiring::PublishedSummary::from(publisher.publish(&fix).await?);
     done.warnings.iter().for_each(|w| note(ctx, w));
     result.pr_url = done.pr_url;
     if done.note.is_some() && done.outcome != Outcome::PullRequest {
@@ -895,7 +879,7 @@ fn write_actions_files(ctx: &Ctx, all: &[RunResult]) {
 
 /// Flag overrides for the config layer.
 pub fn flags(args: &RunArgs) -> Vec<(String, toml::Value)> {
-    let mut flags = super::offline::repair_flags(&args.repair);
+    let mut flags = wiring::repair_flags(&args.repair);
     if let Some(url) = &args.api_url {
         flags.push(("github.api_url".into(), url.clone().into()));
     }

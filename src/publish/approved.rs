@@ -6,8 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FileChange, Fix, FixReport, Published};
-use crate::patch::Patch;
+use super::{FileChange, Fix, FixReport};
 
 /// The format of `origin.json`; bump when a field changes meaning.
 pub const RUN_FIX_VERSION: u32 = 1;
@@ -35,22 +34,15 @@ pub struct RunFix {
 }
 
 impl RunFix {
-    /// The fix to publish: the patch's files as they are after it.
-    pub fn fix(&self, patch: &Patch) -> Fix {
+    /// The fix to publish: `changes` are the patch's files as they are after it.
+    pub fn fix(&self, changes: Vec<FileChange>) -> Fix {
         Fix {
             run_id: self.run_id,
             attempt: self.attempt,
             base_branch: self.base_branch.clone(),
             base_sha: self.base_sha.clone(),
             signature: self.signature.clone(),
-            changes: patch
-                .files
-                .iter()
-                .map(|f| FileChange {
-                    path: f.path.clone(),
-                    contents: f.new.clone().map(String::into_bytes),
-                })
-                .collect(),
+            changes,
             report: self.report.clone(),
             force: self.force,
         }
@@ -72,48 +64,9 @@ impl RunFix {
     }
 }
 
-/// What publishing did, as `run` reports it: the outcome, the PR's URL, a note.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PublishedSummary {
-    pub outcome: crate::store::Outcome,
-    pub pr_url: Option<String>,
-    pub pr_number: Option<u64>,
-    pub note: Option<String>,
-    pub warnings: Vec<String>,
-}
-
-impl From<Published> for PublishedSummary {
-    fn from(p: Published) -> Self {
-        use crate::store::Outcome;
-        let summary = |outcome, pr: Option<&crate::github::PullRequest>, note| PublishedSummary {
-            outcome,
-            pr_url: pr.map(|p| p.html_url.clone()),
-            pr_number: pr.map(|p| p.number),
-            note,
-            warnings: Vec::new(),
-        };
-        match p {
-            Published::Opened { pr, warnings, .. } => PublishedSummary {
-                warnings,
-                ..summary(Outcome::PullRequest, Some(&pr), None)
-            },
-            Published::Updated { pr, branch } => summary(
-                Outcome::PullRequest,
-                Some(&pr),
-                Some(format!("updated the open PR's branch {branch}")),
-            ),
-            Published::Pushed { branch } => {
-                summary(Outcome::Pushed, None, Some(format!("pushed {branch}")))
-            }
-            Published::Skipped(why) => summary(Outcome::Skipped, None, Some(why.to_string())),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::FileChange as PatchFile;
 
     fn run_fix() -> RunFix {
         RunFix {
@@ -145,22 +98,17 @@ mod tests {
 
     #[test]
     fn the_fix_carries_the_patched_files() {
-        let patch = Patch {
-            files: vec![
-                PatchFile {
-                    path: "a.py".into(),
-                    old: Some("x\n".into()),
-                    new: Some("y\n".into()),
-                },
-                PatchFile {
-                    path: "gone.py".into(),
-                    old: Some("z\n".into()),
-                    new: None,
-                },
-            ],
-            notes: vec![],
-        };
-        let fix = run_fix().fix(&patch);
+        let changes = vec![
+            FileChange {
+                path: "a.py".into(),
+                contents: Some(b"y\n".to_vec()),
+            },
+            FileChange {
+                path: "gone.py".into(),
+                contents: None,
+            },
+        ];
+        let fix = run_fix().fix(changes);
         assert_eq!((fix.run_id, fix.attempt), (7, 2));
         assert_eq!(fix.changes[0].contents.as_deref(), Some(&b"y\n"[..]));
         assert_eq!(fix.changes[1].contents, None);

@@ -16,12 +16,6 @@ struct SpendFile {
     days: BTreeMap<String, f64>,
 }
 
-/// `YYYY-MM-DD` (UTC) of `epoch_secs`.
-pub fn day_of(epoch_secs: u64) -> String {
-    let (y, m, d) = crate::pipeline::record::civil_from_days((epoch_secs / 86_400) as i64);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 impl Store {
     fn spend_path(&self) -> PathBuf {
         self.root.join("spend.json")
@@ -79,7 +73,5 @@ mod tests {
             0.0,
             "old days dropped"
         );
-        assert_eq!(day_of(0), "1970-01-01");
-        assert_eq!(day_of(86_400 * 365), "1971-01-01");
     }
 }
