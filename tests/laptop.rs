@@ -713,3 +713,73 @@ fn without_a_docker_engine_the_default_runs_locally_with_one_warning_line() {
         "{err}"
     );
 }
+
+/// The laptop flow as a transcript, with the time from `run` to the pull request less the
+/// model's and the tests' time (every test command is timed by a wrapper; the scripted
+/// model answers at once). Opt-in, for the figures in the closing note:
+/// `SELFHEAL_TRANSCRIPT=/tmp/t.txt cargo test --test main laptop_flow_transcript -- --ignored`.
+#[test]
+#[ignore = "writes a transcript and figures for the docs"]
+fn laptop_flow_transcript() {
+    let rt = runtime();
+    let s = setup("py-calc");
+    let gh = rt.block_on(FakeGithub::start(scenario(&s, &[101])));
+    let llm = rt.block_on(FakeLlm::start());
+    llm.push(Scripted::ok(&fix_reply(&s.b)));
+    let times = tempfile::tempdir().unwrap();
+    let log = times.path().join("tests.log");
+    let tests = s.b.meta["test_command"].as_str().unwrap();
+    let timed = format!(
+        "t0=$(date +%s.%N); {tests}; rc=$?; echo \"$t0 $(date +%s.%N)\" >> {}; exit $rc",
+        log.display()
+    );
+    let mut transcript = String::new();
+    let mut step = |args: &[&str]| {
+        let started = std::time::Instant::now();
+        let out = laptop(&s, &gh, &llm)
+            .env("SELFHEAL_VALIDATE_COMMAND", &timed)
+            .args(args)
+            .output()
+            .unwrap();
+        let wall = started.elapsed().as_secs_f64();
+        transcript.push_str(&format!(
+            "$ selfheal {}\n{}{}[exit {}, {wall:.2} s]\n\n",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout),
+            out.status.code().unwrap_or(-1)
+        ));
+        (out, wall)
+    };
+    let (_, run_wall) = step(&["run", "--repo", "acme/app"]);
+    let (list, _) = step(&["approve"]);
+    let id = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("one pending patch")
+        .to_string();
+    step(&["approve", "show", &id]);
+    let (_, approve_wall) = step(&["approve", &id, "--yes"]);
+    step(&["run", "--repo", "acme/app"]);
+    assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 1, "{transcript}");
+    let test_secs: f64 = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once(' ')?;
+            Some(b.parse::<f64>().ok()? - a.parse::<f64>().ok()?)
+        })
+        .sum();
+    transcript.push_str(&format!(
+        "figures: `run` {run_wall:.2} s + `approve` {approve_wall:.2} s wall; tests {test_secs:.2} s \
+         ({} test command(s)); model: scripted, answers at once; \
+         run -> PR excluding model and tests: {:.2} s\n",
+        std::fs::read_to_string(&log).unwrap().lines().count(),
+        run_wall + approve_wall - test_secs
+    ));
+    let path = std::env::var("SELFHEAL_TRANSCRIPT")
+        .unwrap_or_else(|_| format!("{}/laptop-transcript.txt", env!("CARGO_TARGET_TMPDIR")));
+    std::fs::write(&path, &transcript).unwrap();
+    eprintln!("{transcript}");
+}
