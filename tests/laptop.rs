@@ -428,9 +428,11 @@ fn heal_with_origin(origin: &str, api_through_bridge: bool, git_url_from_config:
     llm.push(Scripted::ok(&fix_reply(&s.b)));
     let root = project_root(&s);
     let api = api_through_bridge.then(|| gh.api_url());
+    let accepts: crate::publish::http_remote::TokenCheck =
+        std::sync::Arc::new(|t: &str| t == TOKEN);
     let (bridge, seen) = rt.block_on(crate::publish::http_remote::serve_with_api(
         root.path().to_path_buf(),
-        TOKEN,
+        accepts,
         api,
     ));
     let clone = Repository::open(s.b.dir.path()).unwrap();

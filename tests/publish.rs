@@ -101,6 +101,7 @@ pub fn fix(repos: &Repos, run_id: u64, content: &str) -> Fix {
             cost_usd: 0.0004,
             model: "gpt-4o-mini".into(),
             run_url: format!("https://github.com/acme/api/actions/runs/{run_id}"),
+            review: String::new(),
         },
         force: false,
     }
@@ -511,10 +512,13 @@ pub mod http_remote {
     /// `(request URI, Authorization header)` of each request.
     pub type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
+    /// Which passwords (tokens) the bridge lets in for the user `x-access-token`.
+    pub type TokenCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
     #[derive(Clone)]
     struct Bridge {
         root: PathBuf,
-        expected: String,
+        accepts: TokenCheck,
         seen: Seen,
         /// Where `/api/v3/…` is forwarded (the fake GitHub), if anywhere.
         api: Option<String>,
@@ -555,6 +559,30 @@ pub mod http_remote {
             .unwrap()
     }
 
+    /// The token of a `Basic` header for `x-access-token`, if it is one.
+    fn basic_token(header: &str) -> Option<String> {
+        let encoded = header.strip_prefix("Basic ")?;
+        let decoded = unbase64(encoded)?;
+        decoded.strip_prefix("x-access-token:").map(str::to_string)
+    }
+
+    fn unbase64(input: &str) -> Option<String> {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bits = 0u32;
+        let mut n = 0;
+        let mut out = Vec::new();
+        for c in input.trim_end_matches('=').bytes() {
+            let v = ABC.iter().position(|&a| a == c)? as u32;
+            bits = bits << 6 | v;
+            n += 6;
+            if n >= 8 {
+                n -= 8;
+                out.push((bits >> n & 0xff) as u8);
+            }
+        }
+        String::from_utf8(out).ok()
+    }
+
     fn base64(input: &[u8]) -> String {
         const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::new();
@@ -593,7 +621,8 @@ pub mod http_remote {
             .and_then(|v| v.to_str().ok())
             .map(String::from);
         b.seen.lock().unwrap().push((uri.to_string(), auth.clone()));
-        if auth.as_deref() != Some(b.expected.as_str()) {
+        let token = auth.as_deref().and_then(basic_token);
+        if !token.is_some_and(|t| (b.accepts)(&t)) {
             return Response::builder()
                 .status(StatusCode::UNAUTHORIZED)
                 .header("www-authenticate", "Basic realm=\"git\"")
@@ -649,19 +678,27 @@ pub mod http_remote {
         resp.body(Body::from(out[end + gap..].to_vec())).unwrap()
     }
 
-    pub async fn serve(root: PathBuf, token: &str) -> (String, Seen) {
-        serve_with_api(root, token, None).await
+    async fn serve(root: PathBuf, token: &str) -> (String, Seen) {
+        let token = token.to_string();
+        serve_checked(root, Arc::new(move |t: &str| t == token)).await
+    }
+
+    /// Serves the bare repositories under `root` on 127.0.0.1, letting in the tokens
+    /// `accepts` approves; returns the base URL and every request seen.
+    pub async fn serve_checked(root: PathBuf, accepts: TokenCheck) -> (String, Seen) {
+        serve_with_api(root, accepts, None).await
     }
 
     /// The bridge, also forwarding `/api/v3/…` to `api` when given.
-    pub async fn serve_with_api(root: PathBuf, token: &str, api: Option<String>) -> (String, Seen) {
+    pub async fn serve_with_api(
+        root: PathBuf,
+        accepts: TokenCheck,
+        api: Option<String>,
+    ) -> (String, Seen) {
         let bridge = Bridge {
             api,
             root,
-            expected: format!(
-                "Basic {}",
-                base64(format!("x-access-token:{token}").as_bytes())
-            ),
+            accepts,
             seen: Arc::default(),
         };
         let seen = bridge.seen.clone();
@@ -676,6 +713,11 @@ pub mod http_remote {
 
     #[test]
     fn base64_matches_rfc4648() {
+        assert_eq!(unbase64("Zm9vYmE=").as_deref(), Some("fooba"));
+        assert_eq!(
+            basic_token(&format!("Basic {}", base64(b"x-access-token:t0k"))).as_deref(),
+            Some("t0k")
+        );
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(b"fooba"), "Zm9vYmE=");
         assert_eq!(base64(b"foob"), "Zm9vYg==");

@@ -22,7 +22,7 @@ pub struct Setup {
     _bare_dir: tempfile::TempDir,
     pub sha: String,
     /// GITHUB_STEP_SUMMARY and GITHUB_OUTPUT, as a runner provides them.
-    actions: tempfile::TempDir,
+    pub actions: tempfile::TempDir,
 }
 
 pub fn setup(sample: &str) -> Setup {
@@ -114,6 +114,17 @@ pub fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
 }
 
 fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::process::Output {
+    run_cmd_env(s, gh, llm, extra, &[])
+}
+
+/// `run_cmd` with more environment; a value of `""` removes the variable.
+pub fn run_cmd_env(
+    s: &Setup,
+    gh: &FakeGithub,
+    llm: &FakeLlm,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut cmd = selfheal();
     cmd.current_dir(s.b.dir.path())
         .env("GITHUB_API_URL", gh.api_url())
@@ -126,6 +137,13 @@ fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::pr
         .env("GITHUB_OUTPUT", s.actions.path().join("output"))
         .args(["run", "--repo", "acme/app", "--sandbox", "local", "--yes"])
         .args(extra);
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
     cmd.output().unwrap()
 }
 
@@ -187,10 +205,10 @@ fn a_failed_run_becomes_a_validated_pull_request_once() {
         text(&out)
     );
     let summary = std::fs::read_to_string(s.actions.path().join("summary.md")).unwrap();
-    assert!(summary.contains("| 101 | PullRequest |"), "{summary}");
+    assert!(summary.contains("| 101 | pull_request |"), "{summary}");
     let outputs = std::fs::read_to_string(s.actions.path().join("output")).unwrap();
     assert!(
-        outputs.contains("outcome=pullrequest") && outputs.contains("pr-url=http"),
+        outputs.contains("outcome=pull_request") && outputs.contains("pr-url=http"),
         "{outputs}"
     );
     // a second run does nothing new
@@ -232,7 +250,7 @@ pub fn first_result(out: &std::process::Output) -> serde_json::Value {
 }
 
 /// The sample's green log as a successful run `id` of the same workflow on `sha`.
-fn add_green_run(sc: &mut Scenario, s: &Setup, id: u64, sha: &str, event: &str) {
+pub fn add_green_run(sc: &mut Scenario, s: &Setup, id: u64, sha: &str, event: &str) {
     let green_zip = s.b.zip.with_file_name("green.zip");
     sc.runs.push(FakeRun {
         head_sha: sha.into(),

@@ -264,7 +264,7 @@ fn publish_run_fix(
     let gh = crate::github::Client::from_config(&ctx.config.github, Some(&rf.api_url))?;
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
-    let publisher = super::wiring::publisher(ctx, &gh, &repo, rf.draft);
+    let publisher = rt.block_on(super::wiring::publisher(ctx, &gh, &repo, rf.draft))?;
     let changes = p
         .patch
         .files
@@ -321,6 +321,7 @@ fn note_run(state: &std::path::Path, rf: &RunFix, change: impl FnOnce(&mut Handl
                 pending_id: None,
                 errors: 0,
                 retry_at: None,
+                rerun: false,
                 at: 0,
             });
         change(&mut h);

@@ -158,21 +158,22 @@ pub fn remote_url(ctx: &Ctx, gh: &crate::github::Client, repo: &crate::github::R
     )
 }
 
-/// The publisher `run` (and `approve`, for a run's pending patch) uses.
-pub fn publisher<'a>(
+/// The publisher `run` (and `approve`, for a run's pending patch) uses; the token is taken
+/// now (an App's installation token is fresh for the push).
+pub async fn publisher<'a>(
     ctx: &Ctx,
     gh: &'a crate::github::Client,
     repo: &crate::github::RepoSlug,
     draft: bool,
-) -> crate::publish::Publisher<'a> {
+) -> Result<crate::publish::Publisher<'a>, Error> {
     let mut config = ctx.config.publish.clone();
     config.draft |= draft;
-    crate::publish::Publisher {
+    Ok(crate::publish::Publisher {
         github: gh,
         repo: repo.clone(),
         repo_dir: ctx.repo_root.clone(),
         remote_url: remote_url(ctx, gh, repo),
-        token: crate::github::ClientOptions::from_config(&ctx.config.github).token,
+        token: gh.token().await?,
         config,
-    }
+    })
 }

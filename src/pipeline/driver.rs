@@ -62,6 +62,8 @@ pub struct Driver<'a> {
     validator: OnceCell<Sandbox>,
     /// Why the tests run on this machine unasked (no engine answered); said once.
     sandbox_warning: std::sync::Mutex<Option<String>>,
+    /// The failed job's own `container:` image, tried before the default images.
+    job_image: Option<String>,
 }
 
 impl<'a> Driver<'a> {
@@ -71,14 +73,23 @@ impl<'a> Driver<'a> {
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
             sandbox_warning: std::sync::Mutex::new(None),
+            job_image: None,
         }
+    }
+
+    /// Validates in the failed job's own image when it can be had (see
+    /// [`crate::sandbox::job_container`]).
+    pub fn with_job_image(mut self, image: Option<String>) -> Self {
+        self.job_image = image;
+        self
     }
 
     /// The validator `validate.sandbox` names, chosen and connected once.
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
             .get_or_try_init(|| async {
-                let chosen = Sandbox::from_config(self.config, &self.repo_root).await?;
+                let chosen =
+                    Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone()).await?;
                 *self
                     .sandbox_warning
                     .lock()

@@ -101,6 +101,16 @@ impl Sandbox {
     /// secrets removed from its environment, and `auto` (outside CI) takes Docker when an
     /// engine answers, else local with a warning saying so.
     pub async fn from_config(config: &Config, repo_root: &Path) -> Result<Chosen, ValidateError> {
+        Sandbox::for_job(config, repo_root, None).await
+    }
+
+    /// As [`Sandbox::from_config`], with the failed job's own `container:` image tried
+    /// before the default images (Docker only).
+    pub async fn for_job(
+        config: &Config,
+        repo_root: &Path,
+        job_image: Option<String>,
+    ) -> Result<Chosen, ValidateError> {
         let local = || {
             let mut local = LocalValidator::new().without_secrets(&config.validate.pass_env);
             for (k, v) in crate::workcopy::cache_env(repo_root) {
@@ -110,7 +120,8 @@ impl Sandbox {
         };
         let docker = || async {
             let host = config.env.docker_host.clone();
-            let opts = DockerOptions::from_config(&config.validate, host);
+            let mut opts = DockerOptions::from_config(&config.validate, host);
+            opts.job_image = job_image.clone();
             DockerValidator::connect(opts).await
         };
         Ok(match config.sandbox() {
