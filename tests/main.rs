@@ -10,6 +10,7 @@ mod fixers;
 mod github;
 mod heal;
 mod images;
+mod laptop;
 mod layering;
 mod llm_cassette;
 mod local_llm;

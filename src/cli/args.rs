@@ -76,8 +76,26 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Recent repairs, success rates per tool and kind, tokens, cost, LLM calls saved.
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of selfheal or of one subcommand.
+    Man(ManArgs),
     /// Sandbox images: `build` makes selfheal's Debian images where no registry answers.
     Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand whose page to print (`selfheal-run(1)`); without it, `selfheal(1)`.
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 #[derive(Debug, Args)]
