@@ -9,6 +9,7 @@ mod fixers;
 mod github;
 mod heal;
 mod local_llm;
+mod localise;
 mod publish;
 mod readme;
 mod run;

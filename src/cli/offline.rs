@@ -78,7 +78,11 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
             .transpose()
             .map_err(log_error)?,
     };
-    triage(&source, &opts).map_err(log_error)
+    let mut t = triage(&source, &opts).map_err(log_error)?;
+    if let Some(root) = &opts.repo_dir {
+        crate::context::localise::refine(&mut t, root);
+    }
+    Ok(t)
 }
 
 /// Paths are checked against the repo only when it is one (`--repo-dir`, or a git checkout).

@@ -333,7 +333,11 @@ fn triage_run(
             );
             triage_run(ctx, args, dir, None)
         }
-        other => other.map_err(super::offline::log_error),
+        Ok(mut t) => {
+            crate::context::localise::refine(&mut t, &ctx.repo_root);
+            Ok(t)
+        }
+        Err(e) => Err(super::offline::log_error(e)),
     }
 }
 
