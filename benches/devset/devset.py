@@ -138,6 +138,9 @@ def mine(args):
         code = [f for f in files if not is_test_path(f)]
         if not tests or not code or len(code) > 2:
             continue
+        if any(subprocess.run(["git", "-C", work, "cat-file", "-e", "%s:%s" % (parent, f)],
+                              capture_output=True).returncode for f in code):
+            continue  # the fix creates a file: no file of the failing state holds it
         lines = fix_lines(work, parent, commit, code)
         if not lines or sum(len(v) for v in lines.values()) > args.max_lines:
             continue

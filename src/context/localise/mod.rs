@@ -48,6 +48,7 @@ const MODULE_LEVEL_DISTANCE: u32 = 200;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {
     CalledOnFailingLine,
+    ExpectedByTest,
     PatchedByTest,
     CalledByTest,
     CalledByFixture,
@@ -62,6 +63,7 @@ impl Reason {
     pub fn points(self) -> u32 {
         match self {
             Reason::CalledOnFailingLine => 100,
+            Reason::ExpectedByTest => 90,
             Reason::CalledByTest => 60,
             Reason::PatchedByTest => 50,
             Reason::CalledByFixture => 40,
@@ -94,6 +96,7 @@ impl Suspect {
     pub fn describe(&self) -> String {
         let head = match self.reason {
             Reason::CalledOnFailingLine => "called on the failing line of the test",
+            Reason::ExpectedByTest => "the test uses what it does not define yet",
             Reason::CalledByTest => "called by the failing test",
             Reason::PatchedByTest => "patched by the test",
             Reason::CalledByFixture => "called by a fixture of the failing test",
@@ -153,7 +156,7 @@ pub(crate) fn localise_with(failures: &[Failure], root: &Path, files: &mut Files
     let mut out = Localised::default();
     let mut pool = Pool::default();
     for f in failures.iter().filter(|f| f.needs_code_change) {
-        out.test_is_wrong |= test_is_wrong(f);
+        let mut expected = Vec::new();
         if let Some(site) = test_site(f, root, files, &mut pool) {
             if !out.test_files.contains(&site.file) {
                 out.test_files.push(site.file.clone());
@@ -166,7 +169,11 @@ pub(crate) fn localise_with(failures: &[Failure], root: &Path, files: &mut Files
                 imports: Imports::default(),
             };
             out.suspects.extend(finder.run());
+            expected = finder.missing(&f.message);
         }
+        // A test that uses what the code does not define yet is not wrong: the code is.
+        out.test_is_wrong |= test_is_wrong(f) && expected.is_empty();
+        out.suspects.extend(expected);
         out.suspects.extend(innermost_frame(f, files));
     }
     let defs: Vec<Suspect> = out.suspects.clone();
@@ -648,7 +655,9 @@ impl Finder<'_, '_, '_> {
                 &call.name,
                 &self.site.file,
             )
-            .filter(|d| call.qual.is_none() && (d.first < block.0 || d.first > block.1));
+            .filter(|d| call.qual.is_none() && (d.first < block.0 || d.first > block.1))
+            .filter(|d| is_function_line(&lines[d.first as usize - 1]))
+            .filter(|_| self.imports.get(&call.name).is_none());
             match own {
                 Some(d) => {
                     let mut inner = Vec::new();
@@ -685,7 +694,10 @@ impl Finder<'_, '_, '_> {
             }
         }
         let order = self.ordered(&order);
-        let found = self.find(&name, &order)?;
+        let found = match self.find(&name, &order) {
+            Some(found) => found,
+            None => return self.default_export(call, reason),
+        };
         Some(Suspect {
             path: found.rel,
             lines: Some((found.first, found.last)),
@@ -695,6 +707,82 @@ impl Finder<'_, '_, '_> {
                 None => format!("`{}`", call.name),
             },
         })
+    }
+
+    /// A call of a whole imported module (`const parse = require('..')`, `parse(…)`): the
+    /// function the module exports, else the module itself.
+    fn default_export(&mut self, call: &Call, reason: Reason) -> Option<Suspect> {
+        let b = self.imports.get(&call.name).filter(|b| b.target.is_none())?;
+        let file = b.files.first()?.clone();
+        let text = self.files.lines(&file)?.join("\n");
+        let exported = DEFAULT_EXPORT
+            .captures(&text)
+            .and_then(|c| c.get(1).or(c.get(2)))
+            .map(|m| m.as_str().to_string());
+        let lines = exported
+            .and_then(|n| self.find(&n, std::slice::from_ref(&file)))
+            .map(|f| (f.first, f.last));
+        Some(Suspect {
+            path: file,
+            lines,
+            reason,
+            what: format!("`{}`", call.name),
+        })
+    }
+
+    /// Names the failure says are missing (`undefined: X`, `cannot import name 'X' from
+    /// 'm'`, `unresolved import `c::X``, `X is not a function`) and that no source file
+    /// defines: the module the test takes them from is where they belong.
+    fn missing(&mut self, message: &str) -> Vec<Suspect> {
+        let mut out = Vec::new();
+        for (module, name) in missing_names(message) {
+            let everywhere = self.ordered(&[]);
+            if self.find(&name, &everywhere).is_some() {
+                continue;
+            }
+            let Some(path) = self.home_of(module.as_deref(), &name) else {
+                continue;
+            };
+            out.push(Suspect {
+                path,
+                lines: None,
+                reason: Reason::ExpectedByTest,
+                what: format!("`{name}`"),
+            });
+        }
+        out
+    }
+
+    /// The file a missing name should live in: the module named in the message, the one the
+    /// test imports it (or its qualifier) from, the module named like the test, the test's
+    /// own Go package.
+    fn home_of(&mut self, module: Option<&str>, name: &str) -> Option<String> {
+        let lang = Language::from_path(&self.site.file);
+        if let Some(m) = module {
+            let file = match lang {
+                Some(Language::Python) => imports::py_module(self.root, &self.site.file, m),
+                Some(Language::Rust) => {
+                    let text = format!("use {m}::{name};");
+                    imports_of(self.root, &self.site.file, &text)
+                        .files()
+                        .into_iter()
+                        .next()
+                }
+                _ => None,
+            };
+            let bound = self.imports.get(m).and_then(|b| b.files.first().cloned());
+            if let Some(f) = file.or(bound) {
+                return Some(f);
+            }
+        }
+        if let Some(f) = self.imports.get(name).and_then(|b| b.files.first().cloned()) {
+            return Some(f);
+        }
+        if let Some(f) = self.named_files().into_iter().next() {
+            return Some(f);
+        }
+        let own = self.imports.bindings.iter().find(|b| b.local.is_empty());
+        own.and_then(|b| b.files.first().cloned())
     }
 
     /// `first` files, then the test's imports, the files named like it, and the rest of the
@@ -895,6 +983,53 @@ impl Finder<'_, '_, '_> {
             })
             .collect()
     }
+}
+
+static DEFAULT_EXPORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*module\.exports\s*=\s*([A-Za-z_$][\w$]*)\s*;?\s*$|^\s*export\s+default\s+(?:async\s+)?(?:function\s*\*?\s*|class\s+)?([A-Za-z_$][\w$]*)")
+        .expect("valid regex")
+});
+static MISSING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"cannot import name '(?P<py>\w+)' from '(?P<pymod>[\w.]+)'",
+        r"|module '(?P<attrmod>[\w.]+)' has no attribute '(?P<attr>\w+)'",
+        r"|\bundefined: (?:(?P<goq>\w+)\.)?(?P<go>\w+)",
+        r"|`(?P<rspath>\w+(?:::\w+)*)::(?P<rs>\w+)`",
+        r"|cannot find (?:function|value|struct|type|macro|trait) `(?P<rsf>\w+)` in (?:crate|module) `(?P<rsmod>[\w:]+)`",
+        r"|\b(?:(?P<jsq>[A-Za-z_$][\w$]*)\.)?(?P<js>[A-Za-z_$][\w$]*) is not a function",
+    ))
+    .expect("valid regex")
+});
+
+/// (module or qualifier, name) pairs a compile or import error says are missing.
+fn missing_names(message: &str) -> Vec<(Option<String>, String)> {
+    let mut out: Vec<(Option<String>, String)> = Vec::new();
+    for c in MISSING.captures_iter(message) {
+        let pair = |m: &str, n: &str| {
+            c.name(n)
+                .map(|name| (c.name(m).map(|x| x.as_str().to_string()), name.as_str().to_string()))
+        };
+        let found = pair("pymod", "py")
+            .or_else(|| pair("attrmod", "attr"))
+            .or_else(|| pair("goq", "go"))
+            .or_else(|| pair("rspath", "rs"))
+            .or_else(|| pair("rsmod", "rsf"))
+            .or_else(|| pair("jsq", "js"));
+        if let Some(p) = found.filter(|p| !out.contains(p)) {
+            out.push(p);
+        }
+    }
+    out.truncate(4);
+    out
+}
+
+/// A line that starts a function (not a variable that holds an import).
+fn is_function_line(line: &str) -> bool {
+    let l = line.trim_start();
+    ["def ", "async def ", "fn ", "pub fn ", "func ", "function", "async function"]
+        .iter()
+        .any(|k| l.starts_with(k))
+        || line.contains("=>")
 }
 
 /// `parse_port` / `ParsePort` / `parse-port` → `parseport`.
