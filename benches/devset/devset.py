@@ -317,6 +317,7 @@ def bench(args):
                "file@1": bool(files[:1]) and files[0] in fix_files,
                "file@3": any(f in fix_files for f in files[:3]),
                "lines_in_prompt": bool(fixed) and fixed <= shown,
+               "some_line_in_prompt": bool(fixed & shown),
                "prompt_tokens": approx_tokens(prompt)}
         rows.append(row)
         if args.verbose:
@@ -337,11 +338,12 @@ def report(rows, label):
     langs = sorted({r["lang"] for r in rows})
     pct = lambda k, rs: "%d/%d" % (sum(r[k] for r in rs), len(rs))
     print("%s: %d cases (%s)" % (label, n, ", ".join("%s %d" % (l, sum(r["lang"] == l for r in rows)) for l in langs)))
-    print("| set | file@1 | file@3 | fixed lines in prompt | median prompt tokens |")
-    print("|---|---|---|---|---|")
+    print("| set | file@1 | file@3 | all fixed lines in prompt | a fixed line in prompt | median prompt tokens |")
+    print("|---|---|---|---|---|---|")
     for name, rs in [("all", rows)] + [(l, [r for r in rows if r["lang"] == l]) for l in langs]:
         med = int(statistics.median(r["prompt_tokens"] for r in rs))
-        print("| %s | %s | %s | %s | %d |" % (name, pct("file@1", rs), pct("file@3", rs), pct("lines_in_prompt", rs), med))
+        print("| %s | %s | %s | %s | %s | %d |" % (name, pct("file@1", rs), pct("file@3", rs), pct("lines_in_prompt", rs),
+                                                 pct("some_line_in_prompt", rs), med))
 
 
 def main():

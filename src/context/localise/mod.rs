@@ -39,6 +39,8 @@ use imports::{Imports, imports_of};
 pub const MAX_CALLED: usize = 10;
 /// Source files the fallback search reads per build.
 pub const MAX_SCAN_FILES: usize = 400;
+/// Longest definition of the code under test taken (lines); the prompt narrows it if needed.
+pub const MAX_DEF_LINES: usize = 120;
 /// Module-level statements kept per function found.
 const MODULE_LEVEL_PER_DEF: usize = 3;
 /// How far from a function a module-level statement it uses may be to count as near.
@@ -712,7 +714,10 @@ impl Finder<'_, '_, '_> {
     /// A call of a whole imported module (`const parse = require('..')`, `parse(…)`): the
     /// function the module exports, else the module itself.
     fn default_export(&mut self, call: &Call, reason: Reason) -> Option<Suspect> {
-        let b = self.imports.get(&call.name).filter(|b| b.target.is_none())?;
+        let b = self
+            .imports
+            .get(&call.name)
+            .filter(|b| b.target.is_none())?;
         let file = b.files.first()?.clone();
         let text = self.files.lines(&file)?.join("\n");
         let exported = DEFAULT_EXPORT
@@ -743,14 +748,48 @@ impl Finder<'_, '_, '_> {
             let Some(path) = self.home_of(module.as_deref(), &name) else {
                 continue;
             };
-            out.push(Suspect {
-                path,
-                lines: None,
-                reason: Reason::ExpectedByTest,
-                what: format!("`{name}`"),
-            });
+            let sibling = self.sibling_of(&path, &name);
+            let head = self
+                .files
+                .lines(&path)
+                .map(|l| (1, (l.len() as u32).clamp(1, 30)));
+            for (lines, what) in [
+                (None, format!("`{name}`")),
+                (
+                    sibling.as_ref().map(|s| s.1),
+                    format!(
+                        "`{name}`, beside `{}`",
+                        sibling.as_ref().map_or("", |s| s.0.as_str())
+                    ),
+                ),
+                (head, format!("`{name}`, the module's head")),
+            ] {
+                if lines.is_some() || what == format!("`{name}`") {
+                    out.push(Suspect {
+                        path: path.clone(),
+                        lines,
+                        reason: Reason::ExpectedByTest,
+                        what,
+                    });
+                }
+            }
         }
         out
+    }
+
+    /// The definition in `path` whose name shares the longest run of characters with the
+    /// missing `name` (`BytesN` → `Bytes`, `normalized_levenshtein` → `levenshtein`).
+    fn sibling_of(&mut self, path: &str, name: &str) -> Option<(String, (u32, u32))> {
+        let lines = self.files.lines(path)?.clone();
+        let wanted = name.to_ascii_lowercase();
+        let best = lines
+            .iter()
+            .filter_map(|l| DEF_NAME.captures(l).map(|c| c[1].to_string()))
+            .map(|n| (common_run(&wanted, &n.to_ascii_lowercase()), n))
+            .filter(|(run, _)| *run >= 4)
+            .max_by_key(|(run, n)| (*run, std::cmp::Reverse(n.len())))?;
+        let found = self.find(&best.1, &[path.to_string()])?;
+        Some((best.1, (found.first, found.last)))
     }
 
     /// The file a missing name should live in: the module named in the message, the one the
@@ -775,7 +814,11 @@ impl Finder<'_, '_, '_> {
                 return Some(f);
             }
         }
-        if let Some(f) = self.imports.get(name).and_then(|b| b.files.first().cloned()) {
+        if let Some(f) = self
+            .imports
+            .get(name)
+            .and_then(|b| b.files.first().cloned())
+        {
             return Some(f);
         }
         if let Some(f) = self.named_files().into_iter().next() {
@@ -830,7 +873,10 @@ impl Finder<'_, '_, '_> {
             if !lines.iter().any(|l| l.contains(name)) {
                 continue;
             }
-            if let Some(found) = symbols::definition_in(&lines.join("\n"), &re, name, rel) {
+            if let Some(mut found) = symbols::definition_in(&lines.join("\n"), &re, name, rel) {
+                let text: Vec<&str> = lines.iter().map(String::as_str).collect();
+                let end = symbols::block_end_within(&text, found.first as usize - 1, MAX_DEF_LINES);
+                found.last = end as u32 + 1;
                 return Some(found);
             }
         }
@@ -1006,8 +1052,12 @@ fn missing_names(message: &str) -> Vec<(Option<String>, String)> {
     let mut out: Vec<(Option<String>, String)> = Vec::new();
     for c in MISSING.captures_iter(message) {
         let pair = |m: &str, n: &str| {
-            c.name(n)
-                .map(|name| (c.name(m).map(|x| x.as_str().to_string()), name.as_str().to_string()))
+            c.name(n).map(|name| {
+                (
+                    c.name(m).map(|x| x.as_str().to_string()),
+                    name.as_str().to_string(),
+                )
+            })
         };
         let found = pair("pymod", "py")
             .or_else(|| pair("attrmod", "attr"))
@@ -1023,12 +1073,43 @@ fn missing_names(message: &str) -> Vec<(Option<String>, String)> {
     out
 }
 
+static DEF_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:export\s+)?(?:async\s+)?(?:def|fn|function|class|func(?:\s*\([^)]*\))?)\s+([A-Za-z_$][\w$]*)")
+        .expect("valid regex")
+});
+
+/// Length of the longest common substring of `a` and `b`.
+fn common_run(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut best = 0;
+    let mut prev = vec![0usize; b.len() + 1];
+    for &x in a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, &y) in b.iter().enumerate() {
+            if x == y {
+                cur[j + 1] = prev[j] + 1;
+                best = best.max(cur[j + 1]);
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
 /// A line that starts a function (not a variable that holds an import).
 fn is_function_line(line: &str) -> bool {
     let l = line.trim_start();
-    ["def ", "async def ", "fn ", "pub fn ", "func ", "function", "async function"]
-        .iter()
-        .any(|k| l.starts_with(k))
+    [
+        "def ",
+        "async def ",
+        "fn ",
+        "pub fn ",
+        "func ",
+        "function",
+        "async function",
+    ]
+    .iter()
+    .any(|k| l.starts_with(k))
         || line.contains("=>")
 }
 

@@ -399,7 +399,10 @@ fn javascript_default_export_of_a_required_module() {
     ]);
     let f = failing("node-test", "test/range-parser.js", 6, "should parse str");
     let got = found(&[f], d.path());
-    assert_eq!(got[0], ("index.js".into(), Reason::CalledOnFailingLine, Some((5, 8))));
+    assert_eq!(
+        got[0],
+        ("index.js".into(), Reason::CalledOnFailingLine, Some((5, 8)))
+    );
 }
 
 #[test]
@@ -407,13 +410,28 @@ fn names_the_test_uses_before_the_code_defines_them() {
     let d = repo(&[
         ("boltons/__init__.py", ""),
         ("boltons/statsutils.py", "class Stats:\n    pass\n"),
-        ("tests/test_statsutils.py", "from boltons.statsutils import Stats, mode\n\n\ndef test_mode():\n    assert mode([1, 1, 2]) == 1\n"),
+        (
+            "tests/test_statsutils.py",
+            "from boltons.statsutils import Stats, mode\n\n\ndef test_mode():\n    assert mode([1, 1, 2]) == 1\n",
+        ),
         ("go.mod", "module example.com/h\n"),
-        ("bytes.go", "package h\n\nfunc Bytes(n uint64) string { return \"\" }\n"),
-        ("bytes_test.go", "package h\n\nimport \"testing\"\n\nfunc TestBytesN(t *testing.T) {\n\t_ = BytesN(3, 2)\n}\n"),
+        (
+            "bytes.go",
+            "package h\n\nfunc Bytes(n uint64) string { return \"\" }\n",
+        ),
+        (
+            "bytes_test.go",
+            "package h\n\nimport \"testing\"\n\nfunc TestBytesN(t *testing.T) {\n\t_ = BytesN(3, 2)\n}\n",
+        ),
         ("Cargo.toml", "[package]\nname = \"strsim\"\n"),
-        ("src/lib.rs", "pub fn hamming(a: &str, b: &str) -> usize { 0 }\n"),
-        ("tests/lib.rs", "use strsim::{hamming, normalized_levenshtein};\n"),
+        (
+            "src/lib.rs",
+            "pub fn hamming(a: &str, b: &str) -> usize { 0 }\n",
+        ),
+        (
+            "tests/lib.rs",
+            "use strsim::{hamming, normalized_levenshtein};\n",
+        ),
     ]);
     let mut py = Failure::new(
         "pytest",
@@ -422,18 +440,29 @@ fn names_the_test_uses_before_the_code_defines_them() {
     )
     .at("tests/test_statsutils.py", Some(1), None);
     py.test = Some("tests/test_statsutils.py".into());
-    let go = Failure::new("go", Kind::CompileError, "./bytes_test.go:6:7: undefined: BytesN").at("bytes_test.go", Some(6), Some(7));
+    let go = Failure::new(
+        "go",
+        Kind::CompileError,
+        "./bytes_test.go:6:7: undefined: BytesN",
+    )
+    .at("bytes_test.go", Some(6), Some(7));
     let rs = Failure::new(
         "rustc",
         Kind::ImportError,
         "error[E0432]: unresolved import `strsim::normalized_levenshtein`",
     )
     .at("tests/lib.rs", Some(1), None);
-    for (f, home) in [(py, "boltons/statsutils.py"), (go, "bytes.go"), (rs, "src/lib.rs")] {
+    for (f, home) in [
+        (py, "boltons/statsutils.py"),
+        (go, "bytes.go"),
+        (rs, "src/lib.rs"),
+    ] {
         let loc = localise(std::slice::from_ref(&f), d.path());
         assert!(!loc.test_is_wrong, "{f:?}");
         assert!(
-            loc.suspects.iter().any(|s| s.path == home && s.reason == Reason::ExpectedByTest),
+            loc.suspects
+                .iter()
+                .any(|s| s.path == home && s.reason == Reason::ExpectedByTest),
             "{home}: {:?}",
             loc.suspects
         );
