@@ -577,6 +577,8 @@ struct Call {
     qual: Option<String>,
     name: String,
     on_failing_line: bool,
+    /// A builtin or ubiquitous name (`format`, `get`): only looked up on an imported module.
+    common: bool,
 }
 
 /// Searches one failing test's code under test.
@@ -598,7 +600,9 @@ impl Finder<'_, '_, '_> {
         let block = test_block(&lines, self.site.name.as_deref(), self.site.line);
         let mut out = Vec::new();
         if let Some((first, last)) = block {
-            let calls = self.calls_in(&lines, (first, last), self.site.line);
+            let mut calls = self.calls_in(&lines, (first, last), self.site.line);
+            let imports = &self.imports;
+            calls.retain(|c| !c.common || c.qual.as_deref().is_some_and(|q| imports.get(q).is_some()));
             for call in calls.iter().take(MAX_CALLED) {
                 let reason = if call.on_failing_line {
                     Reason::CalledOnFailingLine
@@ -812,6 +816,13 @@ impl Finder<'_, '_, '_> {
             let bound = self.imports.get(m).and_then(|b| b.files.first().cloned());
             if let Some(f) = file.or(bound) {
                 return Some(f);
+            }
+            // A type that lacks a method or field: the file that defines the type.
+            if m.starts_with(|c: char| c.is_ascii_uppercase()) {
+                let everywhere = self.ordered(&[]);
+                if let Some(t) = self.find(m, &everywhere) {
+                    return Some(t.rel);
+                }
             }
         }
         if let Some(f) = self
@@ -1043,6 +1054,9 @@ static MISSING: LazyLock<Regex> = LazyLock::new(|| {
         r"|`(?P<rspath>\w+(?:::\w+)*)::(?P<rs>\w+)`",
         r"|cannot find (?:function|value|struct|type|macro|trait) `(?P<rsf>\w+)` in (?:crate|module) `(?P<rsmod>[\w:]+)`",
         r"|\b(?:(?P<jsq>[A-Za-z_$][\w$]*)\.)?(?P<js>[A-Za-z_$][\w$]*) is not a function",
+        r"|type \*?(?:\w+\.)?(?P<goty>\w+) has no field or method (?P<gof>\w+)",
+        r"|no (?:method|field|function or associated item) named `(?P<rsm>\w+)` found for (?:\w+ )?`(?:\w+::)*(?P<rsty>\w+)",
+        r"|'(?P<pyty>\w+)' object has no attribute '(?P<pyattr>\w+)'",
     ))
     .expect("valid regex")
 });
@@ -1064,7 +1078,10 @@ fn missing_names(message: &str) -> Vec<(Option<String>, String)> {
             .or_else(|| pair("goq", "go"))
             .or_else(|| pair("rspath", "rs"))
             .or_else(|| pair("rsmod", "rsf"))
-            .or_else(|| pair("jsq", "js"));
+            .or_else(|| pair("jsq", "js"))
+            .or_else(|| pair("goty", "gof"))
+            .or_else(|| pair("rsty", "rsm"))
+            .or_else(|| pair("pyty", "pyattr"));
         if let Some(p) = found.filter(|p| !out.contains(p)) {
             out.push(p);
         }
@@ -1158,8 +1175,9 @@ fn push_calls(out: &mut Vec<Call>, line: &str, on_failing_line: bool) {
         let name = c[2].to_string();
         let qual = c.get(1).map(|q| q.as_str().to_string());
         let struct_literal = &c[3] == "{";
+        let common = KEYWORD.contains(name.as_str());
         if name.len() < 2
-            || KEYWORD.contains(name.as_str())
+            || (common && qual.is_none())
             || (struct_literal && !name.starts_with(|ch: char| ch.is_ascii_uppercase()))
             || qual
                 .as_deref()
@@ -1173,6 +1191,7 @@ fn push_calls(out: &mut Vec<Call>, line: &str, on_failing_line: bool) {
                 qual,
                 name,
                 on_failing_line,
+                common,
             });
         }
     }

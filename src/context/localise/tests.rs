@@ -469,3 +469,42 @@ fn names_the_test_uses_before_the_code_defines_them() {
         assert_eq!(ranked(&[f], d.path())[0].path, home);
     }
 }
+
+#[test]
+fn common_method_names_count_on_an_imported_module() {
+    let d = repo(&[
+        ("package.json", "{\"name\": \"bytes\"}\n"),
+        (
+            "index.js",
+            "module.exports = bytes;\nmodule.exports.format = format;\n\nfunction bytes(value) {\n  return format(value);\n}\n\nfunction format(value) {\n  return value + 'kB';\n}\n",
+        ),
+        (
+            "test/byte-format.js",
+            "var assert = require('assert');\nvar bytes = require('..');\n\ndescribe('format', function(){\n  it('Should return standard case', function(){\n    var list = [1].map(String);\n    assert.equal(bytes.format(1024), '1KB');\n  });\n});\n",
+        ),
+    ]);
+    let f = failing("node-test", "test/byte-format.js", 7, "Should return standard case");
+    let got = found(&[f], d.path());
+    assert_eq!(got[0], ("index.js".into(), Reason::CalledOnFailingLine, Some((8, 10))));
+    assert!(!got.iter().any(|(_, _, l)| *l == Some((4, 6))), "`map`/`String` are not looked up: {got:?}");
+}
+
+#[test]
+fn a_method_the_test_expects_on_a_type_points_at_the_type() {
+    let d = repo(&[
+        ("go.mod", "module example.com/semver\n"),
+        ("constraints.go", "package semver\n\ntype Constraints struct {\n\tconstraints [][]string\n}\n"),
+        ("version.go", "package semver\n\ntype Version struct{}\n"),
+        (
+            "version_test.go",
+            "package semver\n\nimport \"testing\"\n\nfunc TestPre(t *testing.T) {\n\tc := &Constraints{}\n\tc.IncludePrerelease = true\n}\n",
+        ),
+    ]);
+    let f = Failure::new(
+        "go",
+        Kind::CompileError,
+        "./version_test.go:7:4: c.IncludePrerelease undefined (type *Constraints has no field or method IncludePrerelease)",
+    )
+    .at("version_test.go", Some(7), Some(4));
+    assert_eq!(ranked(&[f], d.path())[0].path, "constraints.go");
+}
