@@ -602,7 +602,9 @@ impl Finder<'_, '_, '_> {
         if let Some((first, last)) = block {
             let mut calls = self.calls_in(&lines, (first, last), self.site.line);
             let imports = &self.imports;
-            calls.retain(|c| !c.common || c.qual.as_deref().is_some_and(|q| imports.get(q).is_some()));
+            calls.retain(|c| {
+                !c.common || c.qual.as_deref().is_some_and(|q| imports.get(q).is_some())
+            });
             for call in calls.iter().take(MAX_CALLED) {
                 let reason = if call.on_failing_line {
                     Reason::CalledOnFailingLine
@@ -1208,7 +1210,7 @@ fn test_block(lines: &[String], name: Option<&str>, line: Option<u32>) -> Option
     let around = || {
         let at = line?.clamp(1, lines.len() as u32);
         let indent = |l: &str| l.len() - l.trim_start().len();
-        let here = indent(&text[at as usize - 1]);
+        let here = indent(text[at as usize - 1]);
         let start = (1..=at).rev().find(|&i| {
             let l = text[i as usize - 1];
             TEST_START.is_match(l) && (indent(l) < here || i == at)
@@ -1327,7 +1329,7 @@ pub fn rerank(ranked: Vec<RankedFile>, loc: &Localised) -> Vec<RankedFile> {
             }
         }
     }
-    out.sort_by(|a, b| b.score.cmp(&a.score));
+    out.sort_by_key(|r| std::cmp::Reverse(r.score));
     out
 }
 

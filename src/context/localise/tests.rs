@@ -27,8 +27,10 @@ fn failing(tool: &str, file: &str, line: u32, test: &str) -> Failure {
     f
 }
 
-/// (path, reason, lines) of each suspect.
-fn found(failures: &[Failure], root: &Path) -> Vec<(String, Reason, Option<(u32, u32)>)> {
+/// (path, reason, lines) of a suspect.
+type Seen = (String, Reason, Option<(u32, u32)>);
+
+fn found(failures: &[Failure], root: &Path) -> Vec<Seen> {
     localise(failures, root)
         .suspects
         .into_iter()
@@ -483,17 +485,35 @@ fn common_method_names_count_on_an_imported_module() {
             "var assert = require('assert');\nvar bytes = require('..');\n\ndescribe('format', function(){\n  it('Should return standard case', function(){\n    var list = [1].map(String);\n    assert.equal(bytes.format(1024), '1KB');\n  });\n});\n",
         ),
     ]);
-    let f = failing("node-test", "test/byte-format.js", 7, "Should return standard case");
+    let f = failing(
+        "node-test",
+        "test/byte-format.js",
+        7,
+        "Should return standard case",
+    );
     let got = found(&[f], d.path());
-    assert_eq!(got[0], ("index.js".into(), Reason::CalledOnFailingLine, Some((8, 10))));
-    assert!(!got.iter().any(|(_, _, l)| *l == Some((4, 6))), "`map`/`String` are not looked up: {got:?}");
+    assert_eq!(
+        got[0],
+        (
+            "index.js".into(),
+            Reason::CalledOnFailingLine,
+            Some((8, 10))
+        )
+    );
+    assert!(
+        !got.iter().any(|(_, _, l)| *l == Some((4, 6))),
+        "`map`/`String` are not looked up: {got:?}"
+    );
 }
 
 #[test]
 fn a_method_the_test_expects_on_a_type_points_at_the_type() {
     let d = repo(&[
         ("go.mod", "module example.com/semver\n"),
-        ("constraints.go", "package semver\n\ntype Constraints struct {\n\tconstraints [][]string\n}\n"),
+        (
+            "constraints.go",
+            "package semver\n\ntype Constraints struct {\n\tconstraints [][]string\n}\n",
+        ),
         ("version.go", "package semver\n\ntype Version struct{}\n"),
         (
             "version_test.go",
