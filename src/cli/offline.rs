@@ -89,7 +89,7 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
     };
     let mut t = triage(&source, &opts)?;
     if let Some(root) = &opts.repo_dir {
-        crate::context::localise::refine(&mut t, root);
+        crate::pipeline::locate_code_under_test(&mut t, root);
     }
     Ok(t)
 }

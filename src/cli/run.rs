@@ -344,7 +344,7 @@ fn triage_run(
             triage_run(ctx, args, dir, None)
         }
         Ok(mut t) => {
-            crate::context::localise::refine(&mut t, &ctx.repo_root);
+            crate::pipeline::locate_code_under_test(&mut t, &ctx.repo_root);
             Ok(t)
         }
         Err(e) => Err(Error::from(e)),
