@@ -60,6 +60,8 @@ pub struct Driver<'a> {
     repo_root: PathBuf,
     /// Connected on first use: a run with nothing to repair never needs the engine.
     validator: OnceCell<Sandbox>,
+    /// The failed job's own `container:` image, tried before the default images.
+    job_image: Option<String>,
 }
 
 impl<'a> Driver<'a> {
@@ -68,13 +70,23 @@ impl<'a> Driver<'a> {
             config,
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
+            job_image: None,
         }
+    }
+
+    /// Validates in the failed job's own image when it can be had (see
+    /// [`crate::sandbox::job_container`]).
+    pub fn with_job_image(mut self, image: Option<String>) -> Self {
+        self.job_image = image;
+        self
     }
 
     /// The validator `validate.sandbox` names, chosen and connected once.
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
-            .get_or_try_init(|| Sandbox::from_config(self.config, &self.repo_root))
+            .get_or_try_init(|| {
+                Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone())
+            })
             .await
             .map_err(PipelineError::from)
     }
