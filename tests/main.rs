@@ -14,6 +14,7 @@ mod laptop;
 mod layering;
 mod llm_cassette;
 mod local_llm;
+mod localise;
 mod other_ci;
 mod publish;
 mod readme;

@@ -94,7 +94,11 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
             .transpose()
             .map_err(Error::usage)?,
     };
-    Ok(triage(&source, &opts)?)
+    let mut t = triage(&source, &opts)?;
+    if let Some(root) = &opts.repo_dir {
+        crate::pipeline::locate_code_under_test(&mut t, root);
+    }
+    Ok(t)
 }
 
 /// Paths are checked against the repo only when it is one (`--repo-dir`, or a git checkout).

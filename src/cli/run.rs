@@ -551,7 +551,11 @@ fn triage_run(
             );
             triage_run(ctx, args, dir, None)
         }
-        other => other.map_err(Error::from),
+        Ok(mut t) => {
+            crate::pipeline::locate_code_under_test(&mut t, &ctx.repo_root);
+            Ok(t)
+        }
+        Err(e) => Err(Error::from(e)),
     }
 }
 
