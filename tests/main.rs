@@ -13,5 +13,6 @@ mod publish;
 mod readme;
 mod run;
 mod sandbox;
+mod small_model;
 mod tally;
 mod web;

@@ -81,6 +81,7 @@ pub async fn repair_in(
         remembered,
         similar,
         suspects: t.injection.clone(),
+        format_seen: recall_formats(&ctx.config, state_dir),
     };
     let mut approver = CliApprover {
         repo,
@@ -108,6 +109,7 @@ pub async fn repair_in(
     }
     if !args.dry_run && !args.print_prompt {
         remember(state_dir, repo, failures, &record);
+        remember_format(state_dir, &ctx.config.llm.model, &record);
     }
     Ok(record)
 }
@@ -139,6 +141,16 @@ fn recall(
         eprintln!("warning: {e}");
         (None, Vec::new())
     })
+}
+
+/// How this model's earlier replies parsed, per edit format; memory trouble leaves it empty.
+fn recall_formats(
+    config: &crate::config::Config,
+    state_dir: &Path,
+) -> Vec<crate::llm::sizing::FormatStat> {
+    Memory::open(state_dir)
+        .and_then(|m| m.format_stats(&config.llm.model))
+        .unwrap_or_default()
 }
 
 /// Records the outcome in the failure memory.
@@ -185,6 +197,24 @@ fn remember(state_dir: &Path, repo: &Path, failures: &[Failure], record: &RunRec
         llm_calls_saved: record.llm_calls_saved,
     };
     if let Err(e) = Memory::open(state_dir).and_then(|m| m.record(&outcome)) {
+        eprintln!("warning: {e}");
+    }
+}
+
+/// How the model's replies parsed in this run, for `edit_format = "auto"` next time.
+fn remember_format(state_dir: &Path, model: &str, record: &RunRecord) {
+    let Some(format) = &record.edit_format else {
+        return;
+    };
+    if record.replies_parsed + record.replies_unparsed == 0 {
+        return;
+    }
+    let stat = crate::llm::sizing::FormatStat {
+        format: format.clone(),
+        parsed: record.replies_parsed,
+        failed: record.replies_unparsed,
+    };
+    if let Err(e) = Memory::open(state_dir).and_then(|m| m.record_format(model, &stat)) {
         eprintln!("warning: {e}");
     }
 }

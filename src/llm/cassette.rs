@@ -259,6 +259,8 @@ mod tests {
             max_tokens: 128,
             temperature: 0.0,
             purpose: purpose.into(),
+            seed: None,
+            done: crate::llm::Done::Never,
         }
     }
 
@@ -269,6 +271,8 @@ mod tests {
             model: "gpt-4o-mini".into(),
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            stream: false,
+            silence: Duration::from_secs(5),
         })
         .unwrap()
     }

@@ -18,6 +18,8 @@ mod live_tests;
 pub mod meter;
 pub mod prompts;
 pub mod retry;
+pub mod sizing;
+pub mod stream;
 pub mod tokens;
 mod wire;
 
@@ -47,6 +49,56 @@ pub struct ChatRequest {
     pub temperature: f32,
     /// What the call is for: `diagnosis`, `patch` or `retry`. Recorded in cassettes.
     pub purpose: String,
+    /// Sampling seed (`[llm] seed`); `None`: not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// When a streamed reply holds all that is wanted and can be closed early.
+    #[serde(default, skip_serializing_if = "Done::is_never")]
+    pub done: Done,
+}
+
+/// When a streamed reply is complete before the model stops on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    /// Read until the model stops.
+    #[default]
+    Never,
+    /// After the first fenced code block is closed (function and whole-file edits).
+    FencedBlock,
+    /// After a `>>>>>>> REPLACE` line followed by a line of prose (the edit blocks are over).
+    EditBlocks,
+}
+
+impl Done {
+    pub fn is_never(&self) -> bool {
+        *self == Done::Never
+    }
+
+    /// True when `text` (the reply so far) already holds the complete edit.
+    pub fn reached(self, text: &str) -> bool {
+        match self {
+            Done::Never => false,
+            Done::FencedBlock => {
+                let fences = text
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("```"))
+                    .count();
+                fences >= 2 && text.ends_with('\n')
+            }
+            Done::EditBlocks => {
+                let Some(at) = text.rfind(">>>>>>> REPLACE") else {
+                    return false;
+                };
+                let after: Vec<&str> = text[at..].lines().skip(1).collect();
+                text.ends_with('\n')
+                    && after.iter().any(|l| {
+                        let t = l.trim();
+                        t.split_whitespace().count() >= 4 && !t.contains("<<<<<<<")
+                    })
+            }
+        }
+    }
 }
 
 /// Tokens used by one call. `estimated` is true when the server sent no `usage` block and

@@ -4,6 +4,7 @@
 //! on a failed proof, retry with what the tests said. Emits [`Event`]s for the
 //! reporters; prints nothing itself.
 
+pub mod focus;
 pub mod record;
 pub mod repair;
 pub mod stage;
