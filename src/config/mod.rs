@@ -278,8 +278,14 @@ impl Config {
             ))
             .with_hint("use a share of the context budget between 0.0 and 0.5, e.g. 0.15"));
         }
-        if let Err(why) = crate::llm::sizing::EditFormat::parse(&self.llm.edit_format) {
-            return Err(Error::usage(why).with_hint("see self-heal.toml.example"));
+        if !matches!(
+            self.llm.edit_format.as_str(),
+            "auto" | "search_replace" | "function" | "whole_file"
+        ) {
+            return Err(
+                Error::usage(format!("llm.edit_format is {:?}", self.llm.edit_format))
+                    .with_hint("use \"auto\", \"search_replace\", \"function\" or \"whole_file\""),
+            );
         }
         if self.validate.max_attempts == 0 {
             return Err(
@@ -301,16 +307,6 @@ impl Config {
     /// The state directory, relative paths taken from `base` (the repo root).
     pub fn state_dir(&self, base: &Path) -> PathBuf {
         base.join(&self.state.dir)
-    }
-
-    /// Caps for the log reader.
-    pub fn log_limits(&self) -> crate::logs::archive::Limits {
-        crate::logs::archive::Limits {
-            max_inflated_bytes: self.logs.max_inflated_bytes,
-            max_ratio: self.logs.max_ratio,
-            tail_lines: self.logs.tail_lines,
-            max_line_bytes: self.logs.max_line_bytes,
-        }
     }
 }
 
@@ -488,7 +484,7 @@ mod tests {
     fn defaults_load() {
         let c = Config::load(&env(&[]), &LoadOptions::default()).unwrap();
         assert_eq!(c.validate.max_attempts, 3);
-        assert_eq!(crate::llm::sizing::context_tokens(&c.llm), 6000);
+        assert_eq!(c.llm.context_tokens, 0, "0: by model size (llm::sizing)");
         assert_eq!(c.sandbox(), "local");
         assert!(c.warnings.is_empty());
     }

@@ -168,9 +168,22 @@ fn map_test_id(id: &str, repo_dir: &Path) -> Option<String> {
     if !is_path {
         return Some(id.to_string());
     }
-    let rel = crate::logs::paths::to_repo_relative(head, Some(repo_dir));
-    let found = !rel.starts_with('/') && !rel.contains(':') && repo_dir.join(&rel).is_file();
-    found.then(|| format!("{rel}{rest}"))
+    let rel = path_in_copy(head, repo_dir)?;
+    Some(format!("{rel}{rest}"))
+}
+
+/// `raw` as a path relative to `repo_dir`: as given when it names a file there, else its
+/// longest tail that does (`/home/runner/work/app/app/test/x.js` → `test/x.js`; the same
+/// for `/__w/…`, `/github/workspace/…`, `D:\a\app\app\…` and self-hosted `_work`).
+fn path_in_copy(raw: &str, repo_dir: &Path) -> Option<String> {
+    let p = raw.trim().trim_matches(['"', '\'']).replace('\\', "/");
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "." && !s.ends_with(':'))
+        .collect();
+    (0..parts.len())
+        .map(|i| parts[i..].join("/"))
+        .find(|cand| repo_dir.join(cand).is_file())
 }
 
 /// `base` narrowed to `failing_tests` (ids from triage), or `None` when it cannot be narrowed.
