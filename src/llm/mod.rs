@@ -64,7 +64,8 @@ pub enum Done {
     Never,
     /// After the first fenced code block is closed (function and whole-file edits).
     FencedBlock,
-    /// After a `>>>>>>> REPLACE` line followed by a line of prose (the edit blocks are over).
+    /// After a `>>>>>>> REPLACE` line followed by two lines of prose and no new block (the
+    /// edit blocks are over; the model explains).
     EditBlocks,
 }
 
@@ -88,12 +89,13 @@ impl Done {
                 let Some(at) = text.rfind(">>>>>>> REPLACE") else {
                     return false;
                 };
-                let after: Vec<&str> = text[at..].lines().skip(1).collect();
-                text.ends_with('\n')
-                    && after.iter().any(|l| {
-                        let t = l.trim();
-                        t.split_whitespace().count() >= 4 && !t.contains("<<<<<<<")
-                    })
+                let rest = &text[at..];
+                let prose = rest
+                    .lines()
+                    .skip(1)
+                    .filter(|l| l.split_whitespace().count() >= 4)
+                    .count();
+                text.ends_with('\n') && !rest.contains("<<<<<<<") && prose >= 2
             }
         }
     }

@@ -224,8 +224,12 @@ mod tests {
         let block = "a.py\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n";
         assert!(!Done::EditBlocks.reached(block));
         assert!(!Done::EditBlocks.reached(&format!("{block}b.py\n")));
+        let next = format!(
+            "{block}\nNow fix the caller in the other file:\nb.py\n<<<<<<< SEARCH\nthe old line of code here\n"
+        );
+        assert!(!Done::EditBlocks.reached(&next), "a second block is coming");
         assert!(Done::EditBlocks.reached(&format!(
-            "{block}\nThis change makes the loop include the last window.\n"
+            "{block}\nThis change makes the loop include the last window.\nIt also keeps the tests as they are.\n"
         )));
     }
 }

@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use detect::{
-    Lang, detect_command, detect_lang, map_test_ids, scoped_command, shell_quote,
-};
+pub use detect::{Lang, detect_command, detect_lang, map_test_ids, scoped_command, shell_quote};
 pub use tail::Tail;
 
 /// One validation to run.
