@@ -19,6 +19,8 @@ use crate::patch::{Edit, parse::ParseError};
 pub const MAX_EDITABLE: usize = 3;
 /// Lines of one definition at most (longer ones are left to the search/replace format).
 pub const MAX_DEFINITION_LINES: usize = 80;
+/// Longer files are not searched for definitions.
+const MAX_SCANNED_LINES: usize = 3000;
 /// Lines of the failure's excerpt shown.
 const EXCERPT_LINES: usize = 25;
 
@@ -62,16 +64,43 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
     let read = |path: &str| std::fs::read_to_string(repo.join(path)).ok();
     let test = test_code(target, &pieces, &read);
     let names = wanted_names(target, test.as_ref().map(|t| t.1.as_str()), &read);
-    let mut found: Vec<(usize, Editable)> = Vec::new(); // (priority, definition)
-    for p in pieces {
-        let (Some(path), Some((a, b))) = (&p.path, p.lines) else {
-            continue;
-        };
-        if is_test_path(path) || !matches!(p.kind, PieceKind::Definition | PieceKind::Source) {
-            continue;
+    // words of the test and the failure: `Circle` picks `func (c Circle) Area()` out of
+    // several `Area` methods
+    let seen = format!(
+        "{} {}",
+        test.as_ref().map_or("", |t| t.1.as_str()),
+        failure_text(target)
+    );
+    let words: std::collections::HashSet<&str> = seen
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| w.len() > 2)
+        .collect();
+    let affinity = |signature: &str| -> usize {
+        signature
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| words.contains(w))
+            .count()
+    };
+    let mut found: Vec<(usize, usize, Editable)> = Vec::new(); // (priority, -affinity, definition)
+    let mut files: Vec<&String> = Vec::new();
+    for p in &pieces {
+        if let Some(path) = &p.path
+            && !is_test_path(path)
+            && matches!(p.kind, PieceKind::Definition | PieceKind::Source)
+            && !files.contains(&path)
+        {
+            files.push(path);
         }
+    }
+    // every function of the files the context shows code of: the context may show the
+    // `Rect` one of two `Area` methods, and the test calls the `Circle` one
+    for path in files {
         let Some(text) = read(path) else { continue };
         let lines: Vec<&str> = text.lines().collect();
+        if lines.is_empty() || lines.len() > MAX_SCANNED_LINES {
+            continue;
+        }
+        let (a, b) = (1, lines.len() as u32);
         let reported = match (&target.file, target.line) {
             (Some(f), Some(l)) if f == path => Some(l as usize - 1),
             _ => None,
@@ -87,10 +116,11 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             };
             let dup = found
                 .iter()
-                .any(|(_, e)| e.path == *path && e.first <= last && first <= e.last);
+                .any(|(_, _, e)| e.path == *path && e.first <= last && first <= e.last);
             if !dup && last - first < MAX_DEFINITION_LINES {
                 found.push((
                     priority,
+                    usize::MAX - affinity(lines[first]),
                     Editable {
                         path: path.clone(),
                         first,
@@ -101,11 +131,11 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             }
         }
     }
-    found.sort_by_key(|(p, _)| *p);
+    found.sort_by_key(|(p, a, _)| (*p, *a));
     let editables: Vec<Editable> = found
         .into_iter()
         .take(MAX_EDITABLE)
-        .map(|(_, e)| e)
+        .map(|(_, _, e)| e)
         .collect();
     if editables.is_empty() {
         return None;
@@ -495,6 +525,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(cut.contains("cut off"), "{cut}");
+    }
+
+    #[test]
+    fn of_several_methods_with_one_name_the_one_the_test_names_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "shapes/shapes.go",
+            "package shapes\n\ntype Rect struct{ W, H float64 }\n\nfunc (r Rect) Area() float64 { return r.W * r.H }\n\ntype Circle struct{ R float64 }\n\nfunc (c Circle) Area() float64 { return 2 * math.Pi * c.R }\n",
+        );
+        write(
+            "shapes/shapes_test.go",
+            "package shapes\n\nfunc TestCircle(t *testing.T) {\n\tc := Circle{R: 1}\n\tapprox(t, \"Circle.Area\", c.Area(), math.Pi)\n}\n",
+        );
+        let mut f = Failure::new(
+            "go-test",
+            crate::logs::Kind::TestFailure,
+            "Circle.Area = 6.283185, want 3.141593",
+        )
+        .at("shapes/shapes_test.go", Some(5), None);
+        f.test = Some("shapes.TestCircle".into());
+        let ctx = crate::context::build(std::slice::from_ref(&f), dir.path(), 2500);
+        let got = focus(&f, &ctx, dir.path()).expect("a definition to offer");
+        assert!(
+            got.editables[0].text.starts_with("func (c Circle) Area()"),
+            "{:?}",
+            got.editables
+        );
+        assert!(got.test.unwrap().1.contains("func TestCircle"));
     }
 
     #[test]
