@@ -358,7 +358,8 @@ impl Run<'_, '_> {
         let mut last_signature: Option<String> = None;
         for _round in 0..cfg.validate.max_attempts {
             let n = self.record.attempts.len() as u32 + 1;
-            let base = ask.request(&cfg.llm, feedback.as_ref())?;
+            // Source windows and test output may hold a committed key: mask like the logs.
+            let (base, _) = crate::llm::mask_request(&ask.request(&cfg.llm, feedback.as_ref())?);
             self.emit(Event::PromptBuilt {
                 attempt: n,
                 prompt_tokens: crate::llm::tokens::chat_prompt(&base.system, &base.user),
