@@ -21,6 +21,7 @@ mod readme;
 mod regression;
 mod run;
 mod sandbox;
+mod small_model;
 mod tally;
 mod web;
 mod wording;

@@ -444,6 +444,8 @@ async fn tiny_completion(ctx: &Ctx) -> Check {
         max_tokens: 5,
         temperature: 0.0,
         purpose: "check".into(),
+        seed: None,
+        done: crate::llm::Done::Never,
     };
     match client.complete(&req).await {
         Ok(r) => pass(

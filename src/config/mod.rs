@@ -73,7 +73,18 @@ pub struct LlmConfig {
     pub model: String,
     pub temperature: f32,
     pub max_tokens: u32,
+    /// Seconds to the first token (streaming) or for the whole request (not streaming).
     pub timeout_secs: u64,
+    /// Stream replies over SSE and time out on silence rather than on the total.
+    pub stream: bool,
+    /// Seconds with no token after which a streamed reply is given up.
+    pub silence_secs: u64,
+    /// Sampling seed sent with requests; negative: none.
+    pub seed: i64,
+    /// `auto`, `search_replace`, `function` or `whole_file` (see `llm::sizing`).
+    pub edit_format: String,
+    /// Candidates per attempt; 0: by model size.
+    pub candidates: u32,
     pub max_retries: u32,
     pub max_retry_wait_secs: u64,
     pub context_tokens: usize,
@@ -303,6 +314,15 @@ impl Config {
             ))
             .with_hint("use a share of the context budget between 0.0 and 0.5, e.g. 0.15"));
         }
+        if !matches!(
+            self.llm.edit_format.as_str(),
+            "auto" | "search_replace" | "function" | "whole_file"
+        ) {
+            return Err(
+                Error::usage(format!("llm.edit_format is {:?}", self.llm.edit_format))
+                    .with_hint("use \"auto\", \"search_replace\", \"function\" or \"whole_file\""),
+            );
+        }
         if !matches!(self.github.rerun_flaky.as_str(), "auto" | "on" | "off") {
             return Err(Error::usage(format!(
                 "github.rerun_flaky is {:?}",
@@ -518,7 +538,7 @@ mod tests {
     fn defaults_load() {
         let c = Config::load(&env(&[]), &LoadOptions::default()).unwrap();
         assert_eq!(c.validate.max_attempts, 3);
-        assert_eq!(c.llm.context_tokens, 6000);
+        assert_eq!(c.llm.context_tokens, 0, "0: by model size (llm::sizing)");
         assert_eq!(
             c.sandbox(),
             "auto",

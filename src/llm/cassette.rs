@@ -245,6 +245,8 @@ mod tests {
             max_tokens: 128,
             temperature: 0.0,
             purpose: purpose.into(),
+            seed: None,
+            done: crate::llm::Done::Never,
         }
     }
 
@@ -255,6 +257,8 @@ mod tests {
             model: "gpt-4o-mini".into(),
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            stream: false,
+            silence: Duration::from_secs(5),
         })
         .unwrap()
     }

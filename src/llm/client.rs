@@ -23,9 +23,14 @@ pub struct ClientOptions {
     /// Sent as a bearer token when not empty (local servers need none).
     pub api_key: String,
     pub model: String,
-    /// Whole request, reply included.
+    /// Not streaming: the whole request, reply included. Streaming: the wait for the
+    /// first token.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Ask for the reply as server-sent events and read it token by token.
+    pub stream: bool,
+    /// Streaming: the longest wait between two tokens.
+    pub silence: Duration,
 }
 
 impl ClientOptions {
@@ -40,6 +45,8 @@ impl ClientOptions {
                 max_wait: Duration::from_secs(c.max_retry_wait_secs),
                 base: Duration::from_secs(1),
             },
+            stream: c.stream,
+            silence: Duration::from_secs(c.silence_secs.max(1)),
         }
     }
 }
@@ -53,6 +60,8 @@ impl ChatRequest {
             max_tokens: c.max_tokens,
             temperature: c.temperature,
             purpose: purpose.to_string(),
+            seed: (c.seed >= 0).then_some(c.seed),
+            done: super::Done::Never,
         }
     }
 }
@@ -113,14 +122,15 @@ pub struct OpenAiClient {
 impl OpenAiClient {
     pub fn new(opts: ClientOptions) -> Result<Self, LlmError> {
         init_tls();
-        let http = reqwest::Client::builder()
-            .timeout(opts.timeout)
-            .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| LlmError::Connect {
-                url: opts.base_url.clone(),
-                message: e.to_string(),
-            })?;
+        let mut builder =
+            reqwest::Client::builder().connect_timeout(opts.timeout.min(Duration::from_secs(10)));
+        if !opts.stream {
+            builder = builder.timeout(opts.timeout);
+        }
+        let http = builder.build().map_err(|e| LlmError::Connect {
+            url: opts.base_url.clone(),
+            message: e.to_string(),
+        })?;
         Ok(OpenAiClient {
             http,
             opts,
@@ -191,16 +201,54 @@ impl OpenAiClient {
             temperature: (!compat.default_temperature).then_some(req.temperature),
             max_tokens: (!compat.completion_tokens).then_some(req.max_tokens),
             max_completion_tokens: compat.completion_tokens.then_some(req.max_tokens),
-            stream: false,
+            seed: req.seed,
+            stream: self.opts.stream,
+            stream_options: self.opts.stream.then_some(super::wire::StreamOptions {
+                include_usage: true,
+            }),
         };
         let mut builder = self.http.post(self.url()).json(&body);
         if !self.opts.api_key.is_empty() {
             builder = builder.bearer_auth(&self.opts.api_key);
         }
-        let resp = builder.send().await.map_err(|e| self.send_error(e))?;
+        let resp = if self.opts.stream {
+            tokio::time::timeout(self.opts.timeout, builder.send())
+                .await
+                .map_err(|_| Failed::Final(LlmError::Timeout(self.opts.timeout)))?
+        } else {
+            builder.send().await
+        }
+        .map_err(|e| self.send_error(e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let text = resp.text().await.map_err(|e| self.send_error(e))?;
+        let is_sse = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if status.is_success() && is_sse {
+            let (first, silence) = (self.opts.timeout, self.opts.silence);
+            return super::stream::read(resp, req, &self.opts.model, first, silence)
+                .await
+                .map_err(|e| match e {
+                    LlmError::Connect { message, .. } => Failed::Transient {
+                        error: LlmError::Connect {
+                            url: self.opts.base_url.clone(),
+                            message,
+                        },
+                        asked: None,
+                        label: "broken streams".into(),
+                    },
+                    other => Failed::Final(other),
+                });
+        }
+        let text = if self.opts.stream {
+            tokio::time::timeout(self.opts.timeout, resp.text())
+                .await
+                .map_err(|_| Failed::Final(LlmError::Timeout(self.opts.timeout)))?
+        } else {
+            resp.text().await
+        }
+        .map_err(|e| self.send_error(e))?;
         if status.is_success() {
             return self.parse_reply(req, &text).map_err(Failed::Final);
         }
@@ -366,6 +414,8 @@ mod tests {
                 max_wait: Duration::from_secs(60),
                 base: Duration::from_secs(1),
             },
+            stream: false,
+            silence: Duration::from_secs(5),
         }
     }
 
@@ -376,6 +426,8 @@ mod tests {
             max_tokens: 64,
             temperature: 0.0,
             purpose: "patch".into(),
+            seed: None,
+            done: crate::llm::Done::Never,
         }
     }
 
@@ -623,6 +675,75 @@ mod tests {
         assert!(matches!(err, LlmError::Timeout(_)), "{err}");
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(err.hint().contains("timeout_secs"));
+    }
+
+    fn streaming(fake: &FakeLlm, first_ms: u64, silence_ms: u64) -> OpenAiClient {
+        let mut o = opts(&fake.base_url());
+        o.stream = true;
+        o.timeout = Duration::from_millis(first_ms);
+        o.silence = Duration::from_millis(silence_ms);
+        OpenAiClient::new(o)
+            .unwrap()
+            .with_sleeper(Arc::new(RecordingSleeper::new(SystemTime::now())))
+    }
+
+    #[tokio::test]
+    async fn a_streamed_reply_times_out_on_silence_not_on_the_total() {
+        let fake = FakeLlm::start().await;
+        let lines: String = (1..=8)
+            .map(|i| format!("line {i} of a slow reply\n"))
+            .collect();
+        // 8 lines 150 ms apart: 1.2 s in all, never 400 ms of silence
+        fake.push(Scripted::ok(&lines).paced(Duration::from_millis(150)));
+        // two lines, then 20 s of silence
+        fake.push(Scripted::ok(&lines).stalling(2, Duration::from_secs(20)));
+        // nothing for 1 s: the server still reads the prompt, past the first-token wait
+        fake.push(Scripted::ok("late").after(Duration::from_secs(1)));
+        let c = streaming(&fake, 600, 400);
+        let reply = c.complete(&request()).await.unwrap();
+        assert_eq!(reply.text, lines);
+        assert_eq!(reply.usage.prompt_tokens, Scripted::PROMPT_TOKENS);
+        assert_eq!(fake.requests()[0].body["stream"], true);
+        let t = std::time::Instant::now();
+        let err = c.complete(&request()).await.unwrap_err();
+        assert!(
+            matches!(err, LlmError::Silent { received, .. } if received > 0),
+            "{err}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+        assert!(err.hint().contains("silence_secs"), "{}", err.hint());
+        let err = c.complete(&request()).await.unwrap_err();
+        assert!(matches!(err, LlmError::Timeout(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_streamed_reply_closes_once_the_edit_is_complete_or_it_repeats() {
+        let fake = FakeLlm::start().await;
+        let rambling =
+            "```python\ndef f():\n    return 1\n```\nThis works because...\nAlso note...\n";
+        fake.push(Scripted::ok(rambling));
+        let looping = format!("Cause: x\n{}", "    total = total + x\n".repeat(40));
+        fake.push(Scripted::ok(&looping));
+        let c = streaming(&fake, 5000, 5000);
+        let mut req = request();
+        req.done = crate::llm::Done::FencedBlock;
+        let reply = c.complete(&req).await.unwrap();
+        assert_eq!(reply.text, "```python\ndef f():\n    return 1\n```\n");
+        assert_eq!(reply.finish_reason.as_deref(), Some("done"));
+        let reply = c.complete(&request()).await.unwrap();
+        assert_eq!(reply.finish_reason.as_deref(), Some("repeating"));
+        assert!(reply.text.lines().count() < 12, "{}", reply.text);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_ignores_stream_is_read_whole() {
+        let fake = FakeLlm::start().await;
+        fake.push(Scripted::llama_cpp("plain json").unstreamed());
+        let c = streaming(&fake, 2000, 2000);
+        let mut req = request();
+        req.seed = Some(42);
+        assert_eq!(c.complete(&req).await.unwrap().text, "plain json");
+        assert_eq!(fake.requests()[0].body["seed"], 42);
     }
 
     #[tokio::test]

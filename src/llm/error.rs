@@ -30,6 +30,8 @@ pub enum LlmError {
     WaitTooLong { wait: Duration, max: Duration },
     #[error("the LLM endpoint did not answer within {0:?}")]
     Timeout(Duration),
+    #[error("the LLM endpoint sent no token for {secs} s (after {received} tokens of the reply)")]
+    Silent { secs: u64, received: usize },
     #[error("the LLM endpoint sent a reply that is not a chat completion: {message}")]
     BadReply { message: String, body: String },
     #[error("the LLM reply held no text (finish_reason: {finish_reason:?})")]
@@ -85,6 +87,10 @@ impl Hint for LlmError {
                 "the rate limit resets later; run again then, or raise [llm] max_retry_wait_secs".into()
             }
             LlmError::Timeout(_) => "raise [llm] timeout_secs, or lower max_tokens for slow local models".into(),
+            LlmError::Silent { received: 0, .. } => {
+                "the server is still reading the prompt: raise [llm] timeout_secs (the wait for the first token) or lower context_tokens".into()
+            }
+            LlmError::Silent { .. } => "the server stalled mid-reply: raise [llm] silence_secs, or check its load".into(),
             LlmError::BadReply { .. } | LlmError::EmptyReply { .. } => {
                 "check that [llm] base_url points at an OpenAI-compatible /v1 endpoint".into()
             }

@@ -24,6 +24,14 @@ pub struct Scripted {
     pub body: String,
     /// Wait this long before answering (to trip client timeouts).
     pub delay: Duration,
+    /// Streamed (the request asked for `stream`): after this many chunks, go silent for
+    /// this long before the rest (to trip the client's silence timeout).
+    pub stall: Option<(usize, Duration)>,
+    /// Streamed: the wait before each chunk (a slow model writing steadily).
+    pub pace: Duration,
+    /// Answer with the whole JSON body even when the request asked for a stream (servers
+    /// that ignore `stream`).
+    pub unstreamed: bool,
 }
 
 impl Scripted {
@@ -38,6 +46,9 @@ impl Scripted {
             headers: Vec::new(),
             body: body.to_string(),
             delay: Duration::ZERO,
+            stall: None,
+            pace: Duration::ZERO,
+            unstreamed: false,
         }
     }
     /// A complete OpenAI reply with usage and finish_reason `stop`.
@@ -92,6 +103,21 @@ impl Scripted {
     /// Answers only after `delay`.
     pub fn after(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+    /// Never streamed, whatever the request asks.
+    pub fn unstreamed(mut self) -> Self {
+        self.unstreamed = true;
+        self
+    }
+    /// When streamed: each chunk after `pace`.
+    pub fn paced(mut self, pace: Duration) -> Self {
+        self.pace = pace;
+        self
+    }
+    /// When streamed: `chunks` chunks, then `pause` of silence, then the rest.
+    pub fn stalling(mut self, chunks: usize, pause: Duration) -> Self {
+        self.stall = Some((chunks, pause));
         self
     }
 
@@ -249,7 +275,75 @@ async fn answer(
     if !scripted.delay.is_zero() {
         tokio::time::sleep(scripted.delay).await;
     }
-    into_response(scripted)
+    let streamed = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b.get("stream").and_then(Value::as_bool))
+        .unwrap_or(false);
+    match streamed.then(|| sse_chunks(&scripted)).flatten() {
+        Some(chunks) => stream_response(chunks, scripted.stall, scripted.pace),
+        None => into_response(scripted),
+    }
+}
+
+/// A scripted 200 chat completion as server-sent events, the way OpenAI and llama-server
+/// stream: one `delta` per line of the text, then the finish reason and usage, then
+/// `[DONE]`. `None` for anything else (errors and raw bodies are sent as they are).
+fn sse_chunks(s: &Scripted) -> Option<Vec<String>> {
+    if s.status != 200 || s.unstreamed {
+        return None;
+    }
+    let body: Value = serde_json::from_str(&s.body).ok()?;
+    let choice = body.get("choices")?.get(0)?;
+    let text = choice.get("message")?.get("content")?.as_str()?;
+    let model = body.get("model").cloned().unwrap_or(Value::Null);
+    let event = |v: Value| format!("data: {v}\n\n");
+    let mut out: Vec<String> = text
+        .split_inclusive('\n')
+        .map(|piece| {
+            event(json!({"model": model, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]}))
+        })
+        .collect();
+    let mut last = json!({"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": choice.get("finish_reason")}]});
+    if let Some(usage) = body.get("usage") {
+        last["usage"] = usage.clone();
+    }
+    out.push(event(last));
+    out.push("data: [DONE]\n\n".to_string());
+    Some(out)
+}
+
+fn stream_response(
+    chunks: Vec<String>,
+    stall: Option<(usize, Duration)>,
+    pace: Duration,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    tokio::spawn(async move {
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            if let Some((after, pause)) = stall
+                && i == after
+            {
+                tokio::time::sleep(pause).await;
+            }
+            if !pace.is_zero() {
+                tokio::time::sleep(pace).await;
+            }
+            if tx.send(Bytes::from(chunk)).await.is_err() {
+                return; // the client closed the stream
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
+    });
+    let mut resp = Response::new(axum::body::Body::from_stream(stream));
+    resp.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
+    resp
 }
 
 fn take_next(

@@ -224,6 +224,8 @@ mod tests {
             max_tokens,
             temperature: 0.0,
             purpose: "patch".into(),
+            seed: None,
+            done: crate::llm::Done::Never,
         }
     }
 

@@ -16,6 +16,8 @@ pub mod language;
 pub mod meter;
 pub mod prompts;
 pub mod retry;
+pub mod sizing;
+pub mod stream;
 pub mod tokens;
 mod wire;
 
@@ -45,6 +47,58 @@ pub struct ChatRequest {
     pub temperature: f32,
     /// What the call is for: `diagnosis`, `patch` or `retry`. Recorded in cassettes.
     pub purpose: String,
+    /// Sampling seed (`[llm] seed`); `None`: not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// When a streamed reply holds all that is wanted and can be closed early.
+    #[serde(default, skip_serializing_if = "Done::is_never")]
+    pub done: Done,
+}
+
+/// When a streamed reply is complete before the model stops on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    /// Read until the model stops.
+    #[default]
+    Never,
+    /// After the first fenced code block is closed (function and whole-file edits).
+    FencedBlock,
+    /// After a `>>>>>>> REPLACE` line followed by two lines of prose and no new block (the
+    /// edit blocks are over; the model explains).
+    EditBlocks,
+}
+
+impl Done {
+    pub fn is_never(&self) -> bool {
+        *self == Done::Never
+    }
+
+    /// True when `text` (the reply so far) already holds the complete edit.
+    pub fn reached(self, text: &str) -> bool {
+        match self {
+            Done::Never => false,
+            Done::FencedBlock => {
+                let fences = text
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("```"))
+                    .count();
+                fences >= 2 && text.ends_with('\n')
+            }
+            Done::EditBlocks => {
+                let Some(at) = text.rfind(">>>>>>> REPLACE") else {
+                    return false;
+                };
+                let rest = &text[at..];
+                let prose = rest
+                    .lines()
+                    .skip(1)
+                    .filter(|l| l.split_whitespace().count() >= 4)
+                    .count();
+                text.ends_with('\n') && !rest.contains("<<<<<<<") && prose >= 2
+            }
+        }
+    }
 }
 
 /// The request with every secret masked, in the system and user messages alike (source

@@ -6,8 +6,10 @@
 //! not sent. Patch and retry calls carry the edit-block format with one short example in
 //! the system message (`format.md`): small models follow an example there far better than
 //! a description in the user message (local-llm-samples; with the example in the user
-//! message the 1.5B model took the example's code for the task), and the example names the
-//! real file so that its path is not copied instead.
+//! message the 1.5B model took the example's code for the task). The example is a form
+//! with `<placeholders>`, not a real path or real code: small models copied a placeholder
+//! path, and then a real-looking example edit (even one naming the real file), back as
+//! their answer. Small models get a shorter prompt with no example (`pipeline::focus`).
 //!
 //! Earlier fixes of similar failures (the failure memory's few-shot examples, set with
 //! [`Prompts::with_examples`]) go into the user message as `{{examples}}`, never into the
@@ -67,7 +69,7 @@ impl Template {
             Template::System => &[],
             Template::Diagnosis | Template::Patch => &["context"],
             Template::Retry => &["context", "previous_patch", "test_output"],
-            Template::Format => &["file"],
+            Template::Format => &[],
         }
     }
 
@@ -372,8 +374,11 @@ mod tests {
             "{}",
             req.system
         );
+        // the form has placeholders only: no path or code a small model could copy back
         assert!(
-            req.system.contains("src/lib.rs\n<<<<<<< SEARCH\n"),
+            req.system
+                .contains("<path of the file to change>\n<<<<<<< SEARCH\n")
+                && !req.system.contains("src/lib.rs"),
             "{}",
             req.system
         );
@@ -410,9 +415,7 @@ mod tests {
                 && req.user.contains("line 100\n")
         );
         assert!(!req.user.contains("line 60\n"));
-        assert!(
-            req.system.contains("Go code") && req.system.contains("calc/add.go\n<<<<<<< SEARCH")
-        );
+        assert!(req.system.contains("Go code") && req.system.contains("<<<<<<< SEARCH"));
         assert_eq!(req.purpose, "retry");
     }
 

@@ -25,7 +25,18 @@ pub(crate) struct WireRequest<'a> {
     /// What OpenAI's newer models take instead of `max_tokens`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_completion_tokens: Option<u32>,
+    /// Sampling seed (llama.cpp, vLLM and OpenAI honour it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
     pub stream: bool,
+    /// Streaming: ask OpenAI for the usage in the last event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StreamOptions {
+    pub include_usage: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -40,7 +40,8 @@ impl Budget {
     /// `examples_share` of `llm.context_tokens` in all, `example_max_tokens` each.
     pub fn from_config(c: &Config) -> Budget {
         Budget {
-            total: (c.llm.context_tokens as f64 * c.memory.examples_share).floor() as usize,
+            total: (crate::llm::sizing::context_tokens(&c.llm) as f64 * c.memory.examples_share)
+                .floor() as usize,
             each: c.memory.example_max_tokens,
         }
     }

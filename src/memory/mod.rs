@@ -145,6 +145,9 @@ impl Memory {
                 llm_calls INTEGER NOT NULL, llm_calls_saved INTEGER NOT NULL);
              CREATE INDEX IF NOT EXISTS outcomes_signature ON outcomes(signature, validated);
              CREATE INDEX IF NOT EXISTS outcomes_similar ON outcomes(tool, kind, validated);
+             CREATE TABLE IF NOT EXISTS reply_formats (
+                model TEXT NOT NULL, format TEXT NOT NULL, parsed INTEGER NOT NULL, failed INTEGER NOT NULL,
+                PRIMARY KEY (model, format));
              PRAGMA user_version = 1;",
         )
         .map_err(db)?;
@@ -156,6 +159,45 @@ impl Memory {
             path: self.path.clone(),
             source,
         }
+    }
+
+    /// How `model`'s replies parsed so far, per edit format.
+    pub fn format_stats(
+        &self,
+        model: &str,
+    ) -> Result<Vec<crate::llm::sizing::FormatStat>, MemoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT format, parsed, failed FROM reply_formats WHERE model = ?1 ORDER BY format",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([model], |r| {
+                Ok(crate::llm::sizing::FormatStat {
+                    format: r.get(0)?,
+                    parsed: r.get(1)?,
+                    failed: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Adds one run's parse counts for `model` in one format.
+    pub fn record_format(
+        &self,
+        model: &str,
+        s: &crate::llm::sizing::FormatStat,
+    ) -> Result<(), MemoryError> {
+        self.conn
+            .execute(
+                "INSERT INTO reply_formats (model, format, parsed, failed) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(model, format) DO UPDATE SET parsed = parsed + ?3, failed = failed + ?4",
+                rusqlite::params![model, s.format, s.parsed, s.failed],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     pub fn record(&self, o: &Outcome) -> Result<(), MemoryError> {
@@ -463,6 +505,28 @@ mod tests {
         let h = m.history(10).unwrap();
         assert_eq!(h.recent.len(), 5, "recent shows flaky judgments");
         assert_eq!(h.groups[0].repairs, 2, "but they are not repairs");
+    }
+
+    #[test]
+    fn reply_formats_add_up_per_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Memory::open(dir.path()).unwrap();
+        let stat = |format: &str, parsed, failed| crate::llm::sizing::FormatStat {
+            format: format.into(),
+            parsed,
+            failed,
+        };
+        m.record_format("small-1.5b", &stat("function", 1, 2))
+            .unwrap();
+        m.record_format("small-1.5b", &stat("function", 0, 3))
+            .unwrap();
+        m.record_format("small-1.5b", &stat("whole_file", 2, 0))
+            .unwrap();
+        m.record_format("other", &stat("function", 9, 0)).unwrap();
+        assert_eq!(
+            m.format_stats("small-1.5b").unwrap(),
+            [stat("function", 1, 5), stat("whole_file", 2, 0)]
+        );
     }
 
     #[test]

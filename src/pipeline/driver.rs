@@ -147,6 +147,7 @@ impl<'a> Driver<'a> {
             remembered,
             similar,
             suspects: crate::risk::injection::scan_steps(&job.triage.steps),
+            format_seen: recall_formats(self.config, job, on_event),
         };
         let mut approver = QueueApprover {
             repo: job.repo,
@@ -170,6 +171,7 @@ impl<'a> Driver<'a> {
         }
         if !job.mode.dry_run && !job.mode.print_prompt {
             remember(job, &record, on_event);
+            remember_format(job, &self.config.llm.model, &record, on_event);
         }
         Ok(record)
     }
@@ -243,6 +245,44 @@ fn recall(
         on_event(&Event::Warning(e.with_hint()));
         (None, Vec::new())
     })
+}
+
+/// How this model's earlier replies parsed, per edit format (for `edit_format = "auto"`);
+/// memory trouble is a warning and leaves it empty.
+fn recall_formats(
+    config: &Config,
+    job: &RepairJob<'_>,
+    on_event: &mut dyn FnMut(&Event),
+) -> Vec<crate::llm::sizing::FormatStat> {
+    Memory::open(job.state_dir)
+        .and_then(|m| m.format_stats(&config.llm.model))
+        .unwrap_or_else(|e| {
+            on_event(&Event::Warning(e.with_hint()));
+            Vec::new()
+        })
+}
+
+/// How the model's replies parsed in this run, remembered for `edit_format = "auto"`.
+fn remember_format(
+    job: &RepairJob<'_>,
+    model: &str,
+    record: &RunRecord,
+    on_event: &mut dyn FnMut(&Event),
+) {
+    let Some(format) = &record.edit_format else {
+        return;
+    };
+    if record.replies_parsed + record.replies_unparsed == 0 {
+        return;
+    }
+    let stat = crate::llm::sizing::FormatStat {
+        format: format.clone(),
+        parsed: record.replies_parsed,
+        failed: record.replies_unparsed,
+    };
+    if let Err(e) = Memory::open(job.state_dir).and_then(|m| m.record_format(model, &stat)) {
+        on_event(&Event::Warning(e.with_hint()));
+    }
 }
 
 /// Records the outcome in the failure memory.

@@ -7,6 +7,7 @@
 //! (`report::events`); prints nothing itself.
 
 pub mod driver;
+pub mod focus;
 pub mod record;
 pub mod repair;
 

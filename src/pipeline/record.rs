@@ -91,6 +91,19 @@ pub struct RunRecord {
     /// Lines that looked like prompt injection; their presence blocks auto-approval.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub injection: Vec<crate::risk::injection::Suspect>,
+    /// How the model was asked to write its edit: `search_replace`, `function`, `whole_file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_format: Option<String>,
+    /// Model replies that parsed into an edit in that format, and ones that did not (the
+    /// failure memory keeps both, per model, for `edit_format = "auto"`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub replies_parsed: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub replies_unparsed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl RunRecord {

@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::record::{AttemptRecord, RunRecord, SCHEMA, Verdict};
-use super::{Event, Source};
+use super::{Event, Source, focus};
 use crate::config::Config;
 use crate::context;
 use crate::error::Hint;
 use crate::fixers;
 use crate::llm::language::Language;
-use crate::llm::{ChatRequest, LlmError, Provider, Usage, prompts::Prompts};
+use crate::llm::sizing::{self, EditFormat, FormatStat};
+use crate::llm::{ChatRequest, Done, LlmError, Provider, Usage, prompts::Prompts};
 use crate::logs::{Failure, StepLog, parse, signature};
 use crate::memory::examples::{Budget as ExampleBudget, Shown, render_examples};
 use crate::patch::guard::Guard;
@@ -53,6 +54,9 @@ pub struct Repair<'a> {
     pub similar: Vec<crate::memory::Example>,
     /// Log lines triage found addressing the model; with any, no patch is auto-applied.
     pub suspects: Vec<crate::risk::injection::Suspect>,
+    /// How this model's earlier replies parsed, per edit format (failure memory), for
+    /// `[llm] edit_format = "auto"`.
+    pub format_seen: Vec<FormatStat>,
 }
 
 /// A patch ready for a decision.
@@ -224,6 +228,9 @@ fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
         injection: Vec::new(),
         duration_ms: 0,
         note: None,
+        edit_format: None,
+        replies_parsed: 0,
+        replies_unparsed: 0,
     }
 }
 
@@ -332,93 +339,101 @@ impl Run<'_, '_> {
     ) -> Result<RunRecord, PipelineError> {
         let cfg = self.r.config;
         let shown = self.show_examples();
-        let Briefing {
-            ctx,
-            ctx_text,
-            files,
-            langs,
-            main_file,
-        } = brief(
-            targets,
-            self.r.repo,
-            cfg.llm.context_tokens.saturating_sub(shown.tokens),
-        );
-        let ctx_text = self.screen_injection(ctx_text);
+        let budget = sizing::context_tokens(&cfg.llm).saturating_sub(shown.tokens);
+        let b = brief(targets, self.r.repo, budget);
+        let ctx_text = self.screen_injection(b.ctx_text.clone());
         let prompts = Prompts::from_config(&cfg.llm)?.with_examples(&shown.text);
+        let (format, focus) = self.choose_format(targets, &b);
+        self.record.edit_format = Some(format.name().to_string());
+        let ask = Asking {
+            format,
+            focus: focus.as_ref(),
+            prompts: &prompts,
+            brief: &b,
+            ctx_text: &ctx_text,
+        };
+        let candidates = sizing::candidates(&cfg.llm);
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
+        let mut tried: Vec<String> = Vec::new();
         let mut last_signature: Option<String> = None;
-        let first = self.record.attempts.len() as u32 + 1;
-        for n in first..first + cfg.validate.max_attempts {
-            let started = Instant::now();
-            let req = match &feedback {
-                None => prompts.patch(&cfg.llm, &langs, &main_file, "", &ctx_text)?,
-                Some((prev, out)) => {
-                    prompts.retry(&cfg.llm, &langs, &main_file, &ctx_text, prev, out)?
-                }
-            };
+        for _round in 0..cfg.validate.max_attempts {
+            let n = self.record.attempts.len() as u32 + 1;
             // Source windows and test output may hold a committed key: mask like the logs.
-            let (req, _) = crate::llm::mask_request(&req);
+            let (base, _) = crate::llm::mask_request(&ask.request(&cfg.llm, feedback.as_ref())?);
             self.emit(Event::PromptBuilt {
                 attempt: n,
-                prompt_tokens: crate::llm::tokens::chat_prompt(&req.system, &req.user),
-                context_tokens: ctx.tokens,
+                prompt_tokens: crate::llm::tokens::chat_prompt(&base.system, &base.user),
+                context_tokens: b.ctx.tokens,
                 examples: shown.count,
                 example_tokens: shown.tokens,
             });
             if self.r.mode.print_prompt {
                 self.emit(Event::Prompt {
-                    system: req.system.clone(),
-                    user: req.user.clone(),
+                    system: base.system.clone(),
+                    user: base.user.clone(),
                 });
                 return Ok(self.finish(Verdict::PromptPrinted, None));
             }
-            let reply = match self.ask(provider, &req, n).await {
-                Ok(reply) => reply,
-                Err(LlmError::Budget { what, .. }) => {
-                    return Ok(self.finish(Verdict::NotHealed, Some(format!("stopped: {what}"))));
+            let mut cands: Vec<Candidate> = Vec::new();
+            for i in 0..candidates {
+                match self
+                    .candidate(provider, &base, i, &ask, &b.files, guard, &tried, &cands)
+                    .await
+                {
+                    Gathered::Budget(what) => {
+                        return Ok(
+                            self.finish(Verdict::NotHealed, Some(format!("stopped: {what}")))
+                        );
+                    }
+                    Gathered::Fatal(e) => return Err(e.into()),
+                    Gathered::Refused(why) => {
+                        if feedback.as_ref().is_none_or(|(p, _)| p.is_empty()) {
+                            feedback = Some((String::new(), why));
+                        }
+                    }
+                    Gathered::Duplicate => {}
+                    Gathered::Ready(c) => cands.push(c),
                 }
-                Err(e @ (LlmError::EmptyReply { .. } | LlmError::BadReply { .. })) => {
-                    let why = e.to_string();
-                    self.refuse(n, &why, Usage::default(), started, "");
-                    feedback = Some((
-                        String::new(),
-                        format!("Your reply could not be used: {why}"),
-                    ));
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let patch = match plan_reply(&reply.text, &files, guard) {
-                Ok(p) => p,
-                Err(why) => {
-                    self.refuse(n, &why, reply.usage, started, &reply.text);
-                    feedback = Some((
-                        String::new(),
-                        format!("Your reply could not be applied: {why}"),
-                    ));
-                    continue;
-                }
-            };
-            let proposal = self.propose(n, Source::Llm, diagnosis_of(&reply.text), patch, targets);
-            let diff = proposal.diff.clone();
-            let (verdict, outcome) = self
-                .decide_and_prove(proposal, targets, validator, approver, reply.usage, started)
-                .await?;
-            if let Some(v) = verdict {
-                let note = self.record.note.take();
-                return Ok(self.finish(v, note));
             }
-            let Some(outcome) = outcome else { break };
+            // the smallest change first: it is the cheapest to prove and the least risky
+            cands.sort_by_key(|c| c.changed);
+            let mut failed: Option<(String, Outcome)> = None;
+            for c in cands {
+                tried.push(c.diff.clone());
+                let proposal = self.propose(c.n, Source::Llm, c.diagnosis, c.patch, targets);
+                let diff = proposal.diff.clone();
+                let (verdict, outcome) = self
+                    .decide_and_prove(proposal, targets, validator, approver, c.usage, c.started)
+                    .await?;
+                if let Some(v) = verdict {
+                    let note = self.record.note.take();
+                    return Ok(self.finish(v, note));
+                }
+                if let Some(outcome) = outcome
+                    && failed.is_none()
+                {
+                    failed = Some((diff, outcome));
+                }
+            }
+            let Some((diff, outcome)) = failed else {
+                continue;
+            };
             let sig = outcome_signature(&outcome);
             if last_signature.as_ref() == Some(&sig) {
-                self.emit(Event::NoProgress { attempt: n });
+                self.emit(Event::NoProgress {
+                    attempt: self.record.attempts.len() as u32,
+                });
                 return Ok(self.finish(
                     Verdict::NotHealed,
                     Some("two attempts in a row failed the same way".into()),
                 ));
             }
             last_signature = Some(sig);
-            feedback = Some((diff, outcome.tail.clone()));
+            let said = match format {
+                EditFormat::SearchReplace => outcome.tail.clone(),
+                _ => brief_outcome(&outcome),
+            };
+            feedback = Some((diff, said));
         }
         Ok(self.finish(
             Verdict::NotHealed,
@@ -427,6 +442,98 @@ impl Run<'_, '_> {
                 cfg.validate.max_attempts
             )),
         ))
+    }
+
+    /// The edit format for this run and, for `function` and `whole_file`, what the short
+    /// prompt offers; `search_replace` when nothing can be offered.
+    fn choose_format(
+        &mut self,
+        targets: &[Failure],
+        b: &Briefing,
+    ) -> (EditFormat, Option<focus::Focus>) {
+        let wanted = sizing::edit_format(&self.r.config.llm, &self.r.format_seen);
+        let focused = match wanted {
+            EditFormat::SearchReplace => None,
+            EditFormat::Function => focus::focus(&targets[0], &b.ctx, self.r.repo),
+            EditFormat::WholeFile => {
+                focus::whole_file(&targets[0], &b.ctx, self.r.repo, &b.main_file)
+            }
+        };
+        match focused {
+            Some(f) => (wanted, Some(f)),
+            None => (EditFormat::SearchReplace, None),
+        }
+    }
+
+    /// Asks for candidate `i` of a round and turns it into a patch worth proving.
+    #[allow(clippy::too_many_arguments)]
+    async fn candidate(
+        &mut self,
+        provider: &dyn Provider,
+        base: &ChatRequest,
+        i: u32,
+        ask: &Asking<'_>,
+        files: &[String],
+        guard: &Guard,
+        tried: &[String],
+        cands: &[Candidate],
+    ) -> Gathered {
+        let started = Instant::now();
+        let n = self.record.attempts.len() as u32 + 1;
+        let req = sampled(base, i, &self.r.config.llm);
+        let reply = match self.ask(provider, &req, n).await {
+            Ok(reply) => reply,
+            Err(LlmError::Budget { what, .. }) => return Gathered::Budget(what),
+            Err(
+                e @ (LlmError::EmptyReply { .. }
+                | LlmError::BadReply { .. }
+                | LlmError::Timeout(_)
+                | LlmError::Silent { .. }),
+            ) => {
+                let why = e.to_string();
+                self.refuse(n, &why, Usage::default(), started, "");
+                return Gathered::Refused(format!("Your reply could not be used: {why}"));
+            }
+            Err(e) => return Gathered::Fatal(e),
+        };
+        let patch = match ask.plan(&reply.text, files, guard) {
+            Ok(p) => {
+                self.record.replies_parsed += 1;
+                p
+            }
+            Err(why) => {
+                self.record.replies_unparsed += 1;
+                self.refuse(n, &why, reply.usage, started, &reply.text);
+                return Gathered::Refused(format!("Your reply could not be applied: {why}"));
+            }
+        };
+        let diff = patch::render::git_diff(&patch);
+        if tried.contains(&diff) || cands.iter().any(|c| c.diff == diff) {
+            let why = "the same patch as a candidate already tried";
+            self.refuse(n, why, reply.usage, started, &reply.text);
+            return Gathered::Duplicate;
+        }
+        let changed = patch
+            .files
+            .iter()
+            .map(|f| {
+                risk::LineDiff::of(&Change {
+                    path: &f.path,
+                    old: f.old.as_deref(),
+                    new: f.new.as_deref(),
+                })
+                .changed()
+            })
+            .sum();
+        Gathered::Ready(Candidate {
+            n,
+            diagnosis: diagnosis_of(&reply.text),
+            patch,
+            diff,
+            changed,
+            usage: reply.usage,
+            started,
+        })
     }
 
     async fn ask(
@@ -683,6 +790,120 @@ fn plan_reply(text: &str, context_files: &[String], guard: &Guard) -> Result<Pat
     patch::plan::plan_patch(&edits, context_files, guard).map_err(|e| e.to_string())
 }
 
+/// One candidate patch, parsed and planned, not yet proven.
+struct Candidate {
+    n: u32,
+    diagnosis: String,
+    patch: Patch,
+    diff: String,
+    /// Lines it changes (the cheapest is proven first).
+    changed: usize,
+    usage: Usage,
+    started: Instant,
+}
+
+/// What asking for one candidate gave.
+enum Gathered {
+    Ready(Candidate),
+    /// No usable patch; the reason is what the model is told next.
+    Refused(String),
+    /// The same patch as one already tried or gathered.
+    Duplicate,
+    Budget(String),
+    Fatal(LlmError),
+}
+
+/// How this run asks the model: the format and what its prompt is built from.
+struct Asking<'a> {
+    format: EditFormat,
+    focus: Option<&'a focus::Focus>,
+    prompts: &'a Prompts,
+    brief: &'a Briefing,
+    ctx_text: &'a str,
+}
+
+impl Asking<'_> {
+    /// The request of a round; `feedback` is the previous patch and what went wrong.
+    fn request(
+        &self,
+        c: &crate::config::LlmConfig,
+        feedback: Option<&(String, String)>,
+    ) -> Result<ChatRequest, LlmError> {
+        let b = self.brief;
+        let mut req = match (self.focus, feedback) {
+            (Some(f), fb) => {
+                let previous = fb.map(|(p, o)| (p.as_str(), o.as_str()));
+                let purpose = if fb.is_some() { "retry" } else { "patch" };
+                let mut r = ChatRequest::from_config(
+                    c,
+                    purpose,
+                    focus::SYSTEM.to_string(),
+                    focus::user_message(f, self.format, previous),
+                );
+                r.done = Done::FencedBlock;
+                r
+            }
+            (None, None) => self
+                .prompts
+                .patch(c, &b.langs, &b.main_file, "", self.ctx_text)?,
+            (None, Some((prev, out))) => {
+                self.prompts
+                    .retry(c, &b.langs, &b.main_file, self.ctx_text, prev, out)?
+            }
+        };
+        if self.focus.is_none() {
+            req.done = Done::EditBlocks;
+        }
+        req.max_tokens = sizing::reply_cap(c, self.format);
+        Ok(req)
+    }
+
+    /// Parses and plans a reply; the error text is what the model is told.
+    fn plan(&self, text: &str, files: &[String], guard: &Guard) -> Result<Patch, String> {
+        match self.focus {
+            Some(f) => {
+                let edits = focus::place(text, &f.editables)?;
+                let mut files = files.to_vec();
+                files.extend(f.editables.iter().map(|e| e.path.clone()));
+                patch::plan::plan_patch(&edits, &files, guard).map_err(|e| e.to_string())
+            }
+            None => plan_reply(text, files, guard),
+        }
+    }
+}
+
+/// Candidate `i` of a round: the first at the configured temperature, the others sampled
+/// warmer (and with another seed) so that they differ.
+fn sampled(base: &ChatRequest, i: u32, c: &crate::config::LlmConfig) -> ChatRequest {
+    let mut req = base.clone();
+    if i > 0 {
+        req.temperature = c.temperature.max((0.55 + 0.15 * i as f32).min(1.0));
+        req.seed = base.seed.map(|s| s + i64::from(i));
+    }
+    req
+}
+
+/// What the tests said after a failed proof, briefly: the first failure triage finds in
+/// the output (message and a few lines), else the last lines.
+fn brief_outcome(outcome: &Outcome) -> String {
+    let step = StepLog {
+        failed: true,
+        lines: outcome.tail.lines().map(str::to_string).collect(),
+        ..StepLog::default()
+    };
+    match parse::parse_step(&step, None).first() {
+        Some(f) => {
+            let excerpt: Vec<&str> = f.excerpt.lines().collect();
+            let keep = &excerpt[excerpt.len().saturating_sub(12)..];
+            format!("{}\n{}", f.message.trim(), keep.join("\n"))
+        }
+        None => {
+            let lines: Vec<&str> = outcome.tail.lines().collect();
+            lines[lines.len().saturating_sub(15)..].join("\n")
+        }
+    }
+}
+
 /// The `Cause: …` line the prompts ask for, else the first prose line of the reply.
 pub fn diagnosis_of(reply: &str) -> String {
     let prose = |l: &&str| {
@@ -750,7 +971,11 @@ pub fn first_request(
     targets: &[Failure],
     repo: &Path,
 ) -> Result<(ChatRequest, usize), LlmError> {
-    let b = brief(targets, repo, config.llm.context_tokens);
+    let b = brief(
+        targets,
+        repo,
+        crate::llm::sizing::context_tokens(&config.llm),
+    );
     let req = Prompts::from_config(&config.llm)?.patch(
         &config.llm,
         &b.langs,

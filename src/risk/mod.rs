@@ -8,8 +8,8 @@ mod rules;
 
 use serde::{Deserialize, Serialize};
 
-use crate::logs::Failure;
 use crate::logs::paths::is_test_path;
+use crate::logs::{Failure, Kind};
 
 /// One file of a patch as risk sees it: its path and its text before and after.
 #[derive(Clone, Copy, Debug)]
@@ -52,22 +52,27 @@ impl Risk {
 }
 
 /// Assesses a patch. `failures` tell whether the failure points at code (then changing
-/// a test's expected value is loosening it, not fixing it).
+/// a test's expected value is loosening it, not fixing it) and what values the run printed.
 pub fn assess(changes: &[Change<'_>], failures: &[Failure]) -> Risk {
     let mut risk = Risk::default();
-    let points_at_code = failures
-        .iter()
-        .any(|f| f.file.as_deref().is_some_and(|p| !is_test_path(p)))
-        || failures
-            .iter()
-            .any(|f| f.frames.iter().any(|fr| !is_test_path(&fr.file)));
+    let evidence = evidence_of(failures);
+    let renamed = renamed_tests(changes);
     let mut score = 0u32;
     for c in changes {
         let diff = LineDiff::of(c);
         score += rules::path_points(c.path, &mut risk.reasons);
-        risk.vetoes
-            .extend(rules::weakening(c, &diff, points_at_code));
+        risk.vetoes.extend(rules::weakening(
+            c,
+            &diff,
+            &evidence,
+            renamed.contains(&c.path),
+        ));
         risk.dangers.extend(rules::dangers(c, &diff));
+    }
+    if risk.vetoes.is_empty()
+        && let Some(v) = test_only_patch(changes, &evidence)
+    {
+        risk.vetoes.push(v);
     }
     score += size_points(changes, &mut risk.reasons);
     if !risk.dangers.is_empty() {
@@ -82,6 +87,141 @@ pub fn assess(changes: &[Change<'_>], failures: &[Failure]) -> Risk {
     }
     risk.score = score.min(100);
     risk
+}
+
+/// What the failures say about where the bug is.
+fn evidence_of(failures: &[Failure]) -> rules::Evidence {
+    let points_at_code = failures
+        .iter()
+        .any(|f| f.file.as_deref().is_some_and(|p| !is_test_path(p)))
+        || failures
+            .iter()
+            .any(|f| f.frames.iter().any(|fr| !is_test_path(&fr.file)));
+    let mut printed = Vec::new();
+    for f in failures {
+        for text in [&f.message, &f.excerpt] {
+            printed.extend(PRINTED.find_iter(text).map(|m| m.as_str().to_string()));
+        }
+    }
+    rules::Evidence {
+        points_at_code,
+        test_failure: failures.iter().any(|f| f.kind == Kind::TestFailure),
+        blames_test: !failures.is_empty() && failures.iter().all(blames_test),
+        printed,
+    }
+}
+
+/// Literal values in a failure's text.
+static PRINTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"\[[^\[\]\n]*\]|-?\d+(\.\d+)?|"[^"\n]*"|'[^'\n]*'|`[^`\n]*`|\b(true|false|True|False|None|null|nil)\b"#)
+        .expect("static regex")
+});
+
+/// The failure is in the test itself: it does not build or load, or it names something
+/// the test got wrong (an undefined name), at a line of a test file.
+fn blames_test(f: &Failure) -> bool {
+    static IN_TEST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"NameError|ReferenceError|SyntaxError|is not defined|undefined: |not found in this scope|cannot find (value|function|type)|unresolved import|fixture '\w+' not found",
+        )
+        .expect("static regex")
+    });
+    let in_test = f.file.as_deref().is_some_and(is_test_path);
+    let broken = matches!(
+        f.kind,
+        Kind::CompileError | Kind::SyntaxError | Kind::ImportError | Kind::TypeError
+    );
+    in_test && (broken || IN_TEST.is_match(&f.message))
+}
+
+/// Test files deleted because their tests moved to a file the patch adds: every test
+/// definition and assertion of the old file is in the new one.
+fn renamed_tests<'a>(changes: &[Change<'a>]) -> Vec<&'a str> {
+    let keep = |text: &str| -> Vec<String> {
+        let mut v: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| rules::is_test_line(l))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    let added: Vec<Vec<String>> = changes
+        .iter()
+        .filter(|c| c.old.is_none() && is_test_path(c.path))
+        .filter_map(|c| c.new.map(keep))
+        .collect();
+    changes
+        .iter()
+        .filter(|c| c.new.is_none() && is_test_path(c.path))
+        .filter(|c| {
+            let old = keep(c.old.unwrap_or(""));
+            !old.is_empty() && added.iter().any(|a| contains_all(a, &old))
+        })
+        .map(|c| c.path)
+        .collect()
+}
+
+/// Every line of `needed` (sorted) is in `have` (sorted), counting repeats.
+fn contains_all(have: &[String], needed: &[String]) -> bool {
+    let mut i = 0;
+    for n in needed {
+        while i < have.len() && have[i] < *n {
+            i += 1;
+        }
+        if i == have.len() || have[i] != *n {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A patch that changes only tests, for a failing test whose failure does not blame the
+/// test: the tests may be right and the code wrong, so a person decides (never
+/// auto-applied). Spelling fixes of an expected string, when nothing points at the code,
+/// pass: the failure said the test was wrong.
+fn test_only_patch(changes: &[Change<'_>], ev: &rules::Evidence) -> Option<Finding> {
+    if changes.is_empty()
+        || !changes.iter().all(|c| is_test_path(c.path))
+        || !ev.test_failure
+        || ev.blames_test
+    {
+        return None;
+    }
+    // whole files added or moved are judged by the other rules (a deletion is a veto)
+    let edited: Vec<&Change<'_>> = changes
+        .iter()
+        .filter(|c| c.old.is_some() && c.new.is_some())
+        .collect();
+    if edited.is_empty() || !ev.points_at_code && edited.iter().all(|c| only_typo_fixes(c)) {
+        return None;
+    }
+    Some(Finding {
+        rule: "test-only-patch".into(),
+        path: edited[0].path.to_string(),
+        detail: "only test files change while a test fails on what the code does; a person must \
+                 decide whether the test or the code is wrong"
+            .into(),
+    })
+}
+
+/// Every changed line of `c` is a spelling fix of a quoted string.
+fn only_typo_fixes(c: &Change<'_>) -> bool {
+    let diff = LineDiff::of(c);
+    diff.removed.len() == diff.added.len()
+        && !diff.removed.is_empty()
+        && diff.removed.iter().zip(&diff.added).all(|(a, b)| {
+            let la: Vec<&str> = rules::literals(a);
+            let lb: Vec<&str> = rules::literals(b);
+            la.len() == lb.len()
+                && la.iter().zip(&lb).any(|(x, y)| x != y)
+                && la
+                    .iter()
+                    .zip(&lb)
+                    .all(|(x, y)| x == y || rules::is_typo_fix(x, y))
+        })
 }
 
 fn size_points(changes: &[Change<'_>], reasons: &mut Vec<String>) -> u32 {

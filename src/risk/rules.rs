@@ -63,7 +63,7 @@ static EXPECTATION: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"-?\d+(\.\d+)?|"[^"]*"|'[^']*'|\b(true|false|True|False|None|null|nil)\b"#)
+    re(r#"\[[^\[\]\n]*\]|-?\d+(\.\d+)?|"[^"]*"|'[^']*'|\b(true|false|True|False|None|null|nil)\b"#)
 });
 
 static DANGERS: LazyLock<Vec<(&str, Regex)>> = LazyLock::new(|| {
@@ -172,11 +172,27 @@ pub fn path_points(path: &str, reasons: &mut Vec<String>) -> u32 {
     0
 }
 
-/// Test-weakening findings in one file.
+/// What the failures say, for judging edits of tests.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    /// A failure or a frame names a file that is not a test: the bug is likely in the code.
+    pub points_at_code: bool,
+    /// Some failure is a failing test (an assertion), not a test that cannot build or load.
+    pub test_failure: bool,
+    /// Every failure blames the test itself (a name undefined in the test, a syntax error
+    /// in it, an import the test got wrong): editing only the test can be the fix.
+    pub blames_test: bool,
+    /// Literals the failing run printed (expected and actual values).
+    pub printed: Vec<String>,
+}
+
+/// Test-weakening findings in one file. `renamed`: the file is deleted because its tests
+/// moved, intact, to another file of the same patch.
 pub fn weakening(
     c: &Change<'_>,
     diff: &LineDiff<'_>,
-    failure_points_at_code: bool,
+    evidence: &Evidence,
+    renamed: bool,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let found = |rule: &str, detail: String| Finding {
@@ -193,10 +209,11 @@ pub fn weakening(
         return out;
     }
     if c.new.is_none() && c.old.is_some() {
-        out.push(found("test-deleted", "deletes the test file".into()));
+        if !renamed {
+            out.push(found("test-deleted", "deletes the test file".into()));
+        }
         return out;
     }
-    let count = |lines: &[&str], r: &Regex| lines.iter().filter(|l| r.is_match(l)).count();
     let (rm_tests, add_tests) = (
         count(&diff.removed, &TEST_DEF),
         count(&diff.added, &TEST_DEF),
@@ -216,29 +233,156 @@ pub fn weakening(
             "assertion-removed",
             format!("removes {} assertion(s)", rm_asserts - add_asserts),
         ));
-    } else if failure_points_at_code {
-        out.extend(loosened(diff).map(|d| found("expected-value-changed", d)));
+    }
+    let (rm_rows, add_rows) = (
+        count(&diff.removed, &TABLE_ROW),
+        count(&diff.added, &TABLE_ROW),
+    );
+    if rm_rows > add_rows && rm_tests == 0 {
+        let row = diff.removed.iter().find(|l| TABLE_ROW.is_match(l));
+        out.push(found(
+            "test-case-removed",
+            format!(
+                "removes {} case(s) of a table-driven or parametrised test, e.g. `{}`",
+                rm_rows - add_rows,
+                row.map_or("", |l| l.trim())
+            ),
+        ));
+    }
+    if rm_asserts <= add_asserts {
+        out.extend(
+            changed_literals(diff, evidence)
+                .into_iter()
+                .map(|(rule, d)| found(rule, d)),
+        );
     }
     out
 }
 
-/// An assertion whose only change is a literal: the test was edited to match the bug.
-fn loosened(diff: &LineDiff<'_>) -> Option<String> {
-    for old in diff.removed.iter().filter(|l| EXPECTATION.is_match(l)) {
+/// A test definition or an assertion line (what a renamed test file must keep).
+pub fn is_test_line(line: &str) -> bool {
+    TEST_DEF.is_match(line) || ASSERTION.is_match(line)
+}
+
+/// The literals of a line, in order.
+pub fn literals(line: &str) -> Vec<&str> {
+    LITERAL.find_iter(line).map(|m| m.as_str()).collect()
+}
+
+fn count(lines: &[&str], r: &Regex) -> usize {
+    lines.iter().filter(|l| r.is_match(l)).count()
+}
+
+/// A row of a table-driven or parametrised test (or of a multi-line expected value):
+/// `{"empty", "", 0},`, `(1, 2, 3),`, `['a', 'b'],`, `{ sku: 'a', qty: 2 },`.
+static TABLE_ROW: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*(\{|\(|\[|pytest\.param\().*(\}|\)|\])\s*,?\s*(//.*|#.*)?$"#));
+
+/// A line that only words a failure or a log message.
+static MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^\s*(t\.(Error|Errorf|Fatal|Fatalf|Log|Logf|Skip)\(|print(ln)?!?\(|console\.(log|error)\(|log\.|logger\.|panic!\(|eprintln!\(|fmt\.Print|System\.out\.)",
+    )
+});
+
+/// Lines of a test whose only change is a literal: an expected value or a test input
+/// edited. Judged by what the failure says (see [`Evidence`]).
+fn changed_literals(diff: &LineDiff<'_>, ev: &Evidence) -> Vec<(&'static str, String)> {
+    let mut used = vec![false; diff.added.len()];
+    let mut out = Vec::new();
+    for old in &diff.removed {
         let shape = LITERAL.replace_all(old.trim(), "_");
-        if let Some(new) = diff
-            .added
+        let Some(j) = (0..diff.added.len())
+            .find(|&j| !used[j] && LITERAL.replace_all(diff.added[j].trim(), "_") == shape)
+        else {
+            continue;
+        };
+        used[j] = true;
+        let new = diff.added[j];
+        // a renamed test or a reworded failure message changes no value under test
+        if TEST_DEF.is_match(old) || MESSAGE.is_match(old) {
+            continue;
+        }
+        let pairs = literal_pairs(old, new);
+        if pairs.is_empty() || pairs.iter().all(|(a, b)| is_typo_fix(a, b)) && !ev.points_at_code {
+            continue;
+        }
+        let what = format!("`{}` → `{}`", old.trim(), new.trim());
+        if let Some((a, b)) = pairs
             .iter()
-            .find(|n| EXPECTATION.is_match(n) && LITERAL.replace_all(n.trim(), "_") == shape)
+            .find(|(a, b)| printed(&ev.printed, a) && printed(&ev.printed, b))
         {
-            return Some(format!(
-                "changes the expected value: `{}` → `{}`",
-                old.trim(),
-                new.trim()
+            out.push((
+                "expected-set-to-actual",
+                format!("changes {a} to {b}, a value the failing run printed: {what}"),
             ));
+        } else if ev.points_at_code || ev.test_failure && !ev.blames_test {
+            let rule = if EXPECTATION.is_match(old) || EXPECTATION.is_match(new) {
+                "expected-value-changed"
+            } else {
+                "test-input-changed"
+            };
+            let detail = if rule == "expected-value-changed" {
+                format!("changes the expected value: {what}")
+            } else {
+                format!("changes what the failing test feeds the code: {what}")
+            };
+            out.push((rule, detail));
         }
     }
-    None
+    out
+}
+
+/// The literals that differ between two lines of the same shape, in order.
+fn literal_pairs(old: &str, new: &str) -> Vec<(String, String)> {
+    let a: Vec<&str> = LITERAL.find_iter(old).map(|m| m.as_str()).collect();
+    let b: Vec<&str> = LITERAL.find_iter(new).map(|m| m.as_str()).collect();
+    a.iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (x.to_string(), y.to_string()))
+        .collect()
+}
+
+/// Whether the run printed `literal` (quotes and number formatting aside).
+fn printed(values: &[String], literal: &str) -> bool {
+    let bare = unquote(literal);
+    !bare.is_empty()
+        && values
+            .iter()
+            .any(|v| unquote(v) == bare || same_number(v, bare))
+}
+
+fn unquote(s: &str) -> &str {
+    s.trim().trim_matches(|c| c == '"' || c == '\'' || c == '`')
+}
+
+fn same_number(a: &str, b: &str) -> bool {
+    matches!((unquote(a).parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A spelling fix in an expected string: both quoted, letters only edited (one or two
+/// of them, not just their case), long enough to be a word. `"helo world"` → `"hello world"`
+/// is one; `"01:05"` → `"01: 5"` or `2.7` → `2.69` are values, not typos.
+pub fn is_typo_fix(old: &str, new: &str) -> bool {
+    let quoted = |s: &str| s.len() >= 2 && (s.starts_with('"') || s.starts_with('\''));
+    if !quoted(old) || !quoted(new) || old.eq_ignore_ascii_case(new) {
+        return false;
+    }
+    let (a, b) = (unquote(old), unquote(new));
+    if a.chars().count().min(b.chars().count()) < 4 {
+        return false;
+    }
+    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let start = x.iter().zip(&y).take_while(|(p, q)| p == q).count();
+    let end = x[start..]
+        .iter()
+        .rev()
+        .zip(y[start..].iter().rev())
+        .take_while(|(p, q)| p == q)
+        .count();
+    let (dx, dy) = (&x[start..x.len() - end], &y[start..y.len() - end]);
+    dx.len().max(dy.len()) <= 2 && dx.iter().chain(dy).all(|c| c.is_alphabetic())
 }
 
 /// Dangerous additions in one file.

@@ -141,6 +141,56 @@ fn has_test_module(repo: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Source extensions whose presence marks the leading part of a test id as a file path.
+const ID_FILE_EXTENSIONS: &[&str] = &[
+    ".py", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx", ".rs", ".go", ".java",
+    ".kt",
+];
+
+/// Test ids with the file paths in them mapped into the work copy at `repo_dir`.
+///
+/// Logs print paths as the runner saw them (`/home/runner/work/<repo>/<repo>/test/x.test.js`,
+/// `/__w/…`, `/github/workspace/…`, `D:\a\<repo>\<repo>\…`); passed on as they are, the scoped
+/// command fails with "Could not find" even for a correct fix. The path part of an id (up to
+/// `::` or ` - `) becomes repo-relative; an id whose file is not in the work copy is dropped,
+/// so the command narrows to the ids that can be found (or runs whole when none can).
+/// Ids that hold no file path (`pkg.TestX`, `tests::adds`) pass unchanged.
+pub fn map_test_ids(ids: &[String], repo_dir: &Path) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| map_test_id(id.trim(), repo_dir))
+        .collect()
+}
+
+fn map_test_id(id: &str, repo_dir: &Path) -> Option<String> {
+    let cut = [id.find("::"), id.find(" - ")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(id.len());
+    let (head, rest) = id.split_at(cut);
+    let is_path = ID_FILE_EXTENSIONS.iter().any(|e| head.ends_with(e))
+        && (head.contains('/') || head.contains('\\') || !head.contains(' '));
+    if !is_path {
+        return Some(id.to_string());
+    }
+    let rel = path_in_copy(head, repo_dir)?;
+    Some(format!("{rel}{rest}"))
+}
+
+/// `raw` as a path relative to `repo_dir`: as given when it names a file there, else its
+/// longest tail that does (`/home/runner/work/app/app/test/x.js` → `test/x.js`; the same
+/// for `/__w/…`, `/github/workspace/…`, `D:\a\app\app\…` and self-hosted `_work`).
+fn path_in_copy(raw: &str, repo_dir: &Path) -> Option<String> {
+    let p = raw.trim().trim_matches(['"', '\'']).replace('\\', "/");
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "." && !s.ends_with(':'))
+        .collect();
+    (0..parts.len())
+        .map(|i| parts[i..].join("/"))
+        .find(|cand| repo_dir.join(cand).is_file())
+}
+
 /// `base` narrowed to `failing_tests` (ids from triage), or `None` when it cannot be narrowed.
 ///
 /// Pytest takes node ids, cargo takes name filters after `--`, go takes a `-run` regex,
@@ -415,6 +465,85 @@ mod tests {
         assert_eq!(
             scoped_command("gradle test", &one("FooTest")).unwrap(),
             "gradle test --tests FooTest"
+        );
+    }
+
+    #[test]
+    fn runner_paths_in_ids_are_mapped_into_the_work_copy() {
+        let dir = repo(&[
+            ("test/cart.test.js", ""),
+            ("tests/test_stats.py", ""),
+            ("src/lib.rs", ""),
+            ("shapes/shapes_test.go", ""),
+        ]);
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mapped = map_test_ids(
+            &ids(&[
+                "/home/runner/work/js-cart/js-cart/test/cart.test.js",
+                "/__w/app/app/test/cart.test.js",
+                r"D:\a\app\app\test\cart.test.js",
+                "/github/workspace/test/cart.test.js",
+                "/home/runner/work/py/py/tests/test_stats.py::test_mean[a b]",
+                "/home/runner/work/rs/rs/src/lib.rs - parse (line 3)",
+                "example.com/geo/shapes.TestArea/circle",
+                "tests::adds",
+                "adds two numbers",
+            ]),
+            dir.path(),
+        );
+        assert_eq!(
+            mapped,
+            [
+                "test/cart.test.js",
+                "test/cart.test.js",
+                "test/cart.test.js",
+                "test/cart.test.js",
+                "tests/test_stats.py::test_mean[a b]",
+                "src/lib.rs - parse (line 3)",
+                "example.com/geo/shapes.TestArea/circle",
+                "tests::adds",
+                "adds two numbers",
+            ]
+        );
+        // a file that is not in the work copy cannot be scoped to: the id is dropped
+        assert!(
+            map_test_ids(
+                &ids(&["/home/runner/work/a/a/test/gone.test.js"]),
+                dir.path()
+            )
+            .is_empty()
+        );
+        let node = map_test_ids(
+            &ids(&["/home/runner/work/js-cart/js-cart/test/cart.test.js"]),
+            dir.path(),
+        );
+        assert_eq!(
+            scoped_command("node --test", &node).unwrap(),
+            "node --test test/cart.test.js"
+        );
+        let py = map_test_ids(
+            &ids(&["/home/runner/work/py/py/tests/test_stats.py::test_mean"]),
+            dir.path(),
+        );
+        assert_eq!(
+            scoped_command("python3 -m pytest -q", &py).unwrap(),
+            "python3 -m pytest -q tests/test_stats.py::test_mean"
+        );
+        let rs = map_test_ids(
+            &ids(&["/home/runner/work/rs/rs/src/lib.rs - parse (line 3)"]),
+            dir.path(),
+        );
+        assert_eq!(
+            scoped_command("cargo test", &rs).unwrap(),
+            "cargo test -- 'parse (line 3)'"
+        );
+        let go = map_test_ids(
+            &ids(&["example.com/geo/shapes.TestArea/circle"]),
+            dir.path(),
+        );
+        assert_eq!(
+            scoped_command("go test ./...", &go).unwrap(),
+            "go test -run '^(TestArea)$' ./..."
         );
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use detect::{Lang, detect_command, detect_lang, scoped_command, shell_quote};
+pub use detect::{Lang, detect_command, detect_lang, map_test_ids, scoped_command, shell_quote};
 pub use tail::Tail;
 
 /// One validation to run.
@@ -116,7 +116,8 @@ pub async fn validate_scoped<V: Validator + Sync>(
     v: &V,
     req: &ValidationRequest,
 ) -> Result<Outcome, V::Error> {
-    if let Some(scoped) = scoped_command(&req.command, &req.failing_tests) {
+    let ids = map_test_ids(&req.failing_tests, &req.repo_dir);
+    if let Some(scoped) = scoped_command(&req.command, &ids) {
         let first = v
             .validate(&ValidationRequest {
                 command: scoped,
@@ -156,9 +157,20 @@ mod tests {
         }
     }
 
-    fn request(ids: &[&str]) -> ValidationRequest {
-        let mut r =
-            ValidationRequest::new("/tmp", "python3 -m pytest -q", Duration::from_secs(5), "r1");
+    /// A work copy that holds `t.py`.
+    fn copy() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.py"), "").unwrap();
+        dir
+    }
+
+    fn request(dir: &tempfile::TempDir, ids: &[&str]) -> ValidationRequest {
+        let mut r = ValidationRequest::new(
+            dir.path(),
+            "python3 -m pytest -q",
+            Duration::from_secs(5),
+            "r1",
+        );
         r.failing_tests = ids.iter().map(|s| s.to_string()).collect();
         r
     }
@@ -166,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn scoped_then_full() {
         let rec = Recorder(Mutex::new(vec![]));
-        let out = validate_scoped(&rec, &request(&["t.py::test_a"]))
+        let out = validate_scoped(&rec, &request(&copy(), &["t.py::test_a"]))
             .await
             .unwrap();
         assert!(out.passed);
@@ -179,7 +191,7 @@ mod tests {
     #[tokio::test]
     async fn scoped_failure_stops_early() {
         let rec = Recorder(Mutex::new(vec![]));
-        let out = validate_scoped(&rec, &request(&["t.py::test_fail"]))
+        let out = validate_scoped(&rec, &request(&copy(), &["t.py::test_fail"]))
             .await
             .unwrap();
         assert!(!out.passed);
@@ -187,9 +199,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn runner_paths_are_scoped_in_the_work_copy() {
+        let rec = Recorder(Mutex::new(vec![]));
+        let dir = copy();
+        let mut req = request(&dir, &["/home/runner/work/app/app/t.py::test_a"]);
+        req.failing_tests
+            .push("/home/runner/work/app/app/gone.py::test_b".into());
+        validate_scoped(&rec, &req).await.unwrap();
+        assert_eq!(
+            *rec.0.lock().unwrap(),
+            vec!["python3 -m pytest -q t.py::test_a", "python3 -m pytest -q"]
+        );
+    }
+
+    #[tokio::test]
     async fn no_ids_runs_full_suite_only() {
         let rec = Recorder(Mutex::new(vec![]));
-        validate_scoped(&rec, &request(&[])).await.unwrap();
+        validate_scoped(&rec, &request(&copy(), &[])).await.unwrap();
         assert_eq!(*rec.0.lock().unwrap(), vec!["python3 -m pytest -q"]);
     }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::testrun::{
     Lang, Outcome, OutputSink, Tail, ValidationRequest, Validator, detect_command, detect_lang,
-    scoped_command, shell_quote, validate_scoped,
+    map_test_ids, scoped_command, shell_quote, validate_scoped,
 };
 pub use local::LocalValidator;
 

@@ -1,0 +1,594 @@
+//! The short prompt for small models and the "function" edit format.
+//!
+//! Small models follow a short, concrete request: one failure at a time, the failing
+//! assertion, the test function, and the definitions it runs, shown exactly as in the
+//! file (no line-number gutters to copy, no example edit to parrot). They are asked for
+//! one definition back, whole; [`place`] puts it over the definition whose signature it
+//! repeats, from that signature to the definition's end. A reply in another shape
+//! (search/replace blocks, a diff) is taken as it is.
+
+use std::path::Path;
+
+use crate::context::{Context, PieceKind, symbols};
+use crate::llm::Language;
+use crate::logs::Failure;
+use crate::logs::paths::is_test_path;
+use crate::patch::{Edit, parse::ParseError};
+
+/// Definitions offered for editing at most.
+pub const MAX_EDITABLE: usize = 3;
+/// Lines of one definition at most (longer ones are left to the search/replace format).
+pub const MAX_DEFINITION_LINES: usize = 80;
+/// Longer files are not searched for definitions.
+const MAX_SCANNED_LINES: usize = 3000;
+/// Lines of the failure's excerpt shown.
+const EXCERPT_LINES: usize = 25;
+
+/// A definition the model may rewrite: its exact text and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Editable {
+    pub path: String,
+    /// 0-based first and last (inclusive) line.
+    pub first: usize,
+    pub last: usize,
+    pub text: String,
+}
+
+impl Editable {
+    fn signature(&self) -> &str {
+        self.text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+    }
+}
+
+/// What the short prompt shows.
+#[derive(Clone, Debug)]
+pub struct Focus {
+    pub failure: String,
+    /// The failing test's path and exact code.
+    pub test: Option<(String, String)>,
+    pub editables: Vec<Editable>,
+}
+
+/// The focus on `target` from the built context, or `None` when no definition outside the
+/// tests can be offered (then search/replace blocks are asked for).
+///
+/// Offered, best first: the definition holding the reported line when that is code, then
+/// the functions the failing line calls, then the others the test calls, found inside the
+/// context's code pieces (a class shown whole offers its methods, not itself).
+pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
+    let mut pieces: Vec<_> = ctx.pieces.iter().collect();
+    pieces.sort_by_key(|p| p.rank);
+    let read = |path: &str| std::fs::read_to_string(repo.join(path)).ok();
+    let test = test_code(target, &pieces, &read);
+    let names = wanted_names(target, test.as_ref().map(|t| t.1.as_str()), &read);
+    // words of the test and the failure: `Circle` picks `func (c Circle) Area()` out of
+    // several `Area` methods
+    let seen = format!(
+        "{} {}",
+        test.as_ref().map_or("", |t| t.1.as_str()),
+        failure_text(target)
+    );
+    let words: std::collections::HashSet<&str> = seen
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| w.len() > 2)
+        .collect();
+    let affinity = |signature: &str| -> usize {
+        signature
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| words.contains(w))
+            .count()
+    };
+    let mut found: Vec<(usize, usize, Editable)> = Vec::new(); // (priority, -affinity, definition)
+    let mut files: Vec<&String> = Vec::new();
+    for p in &pieces {
+        if let Some(path) = &p.path
+            && !is_test_path(path)
+            && matches!(p.kind, PieceKind::Definition | PieceKind::Source)
+            && !files.contains(&path)
+        {
+            files.push(path);
+        }
+    }
+    // every function of the files the context shows code of: the context may show the
+    // `Rect` one of two `Area` methods, and the test calls the `Circle` one
+    for path in files {
+        let Some(text) = read(path) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.is_empty() || lines.len() > MAX_SCANNED_LINES {
+            continue;
+        }
+        let (a, b) = (1, lines.len() as u32);
+        let reported = match (&target.file, target.line) {
+            (Some(f), Some(l)) if f == path => Some(l as usize - 1),
+            _ => None,
+        };
+        for (first, last) in functions_in(&lines, a as usize - 1, b as usize - 1) {
+            let name = defined_name(lines[first]).unwrap_or("");
+            let priority = if reported.is_some_and(|r| (first..=last).contains(&r)) {
+                0
+            } else if let Some(i) = names.iter().position(|n| n == name) {
+                1 + i
+            } else {
+                continue;
+            };
+            let dup = found
+                .iter()
+                .any(|(_, _, e)| e.path == *path && e.first <= last && first <= e.last);
+            if !dup && last - first < MAX_DEFINITION_LINES {
+                found.push((
+                    priority,
+                    usize::MAX - affinity(lines[first]),
+                    Editable {
+                        path: path.clone(),
+                        first,
+                        last,
+                        text: exact(&lines, first, last),
+                    },
+                ));
+            }
+        }
+    }
+    found.sort_by_key(|(p, a, _)| (*p, *a));
+    let editables: Vec<Editable> = found
+        .into_iter()
+        .take(MAX_EDITABLE)
+        .map(|(_, _, e)| e)
+        .collect();
+    if editables.is_empty() {
+        return None;
+    }
+    Some(Focus {
+        failure: failure_text(target),
+        test,
+        editables,
+    })
+}
+
+/// The failing test's code: the context's test piece, else the block around the
+/// reported line of a test file.
+fn test_code(
+    target: &Failure,
+    pieces: &[&crate::context::Piece],
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Option<(String, String)> {
+    if let Some(p) = pieces.iter().find(|p| p.kind == PieceKind::Test)
+        && let (Some(path), Some((a, b))) = (&p.path, p.lines)
+        && let Some(text) = read(path)
+    {
+        let lines: Vec<&str> = text.lines().collect();
+        return Some((path.clone(), exact(&lines, a as usize - 1, b as usize - 1)));
+    }
+    let (path, line) = (target.file.as_ref()?, target.line? as usize);
+    if !is_test_path(path) {
+        return None;
+    }
+    let text = read(path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let at = line.checked_sub(1)?.min(lines.len().checked_sub(1)?);
+    let start = (0..=at)
+        .rev()
+        .find(|&i| TEST_START.is_match(lines[i]) && symbols::block_end(&lines, i) >= at)?;
+    let end = symbols::block_end(&lines, start);
+    (end - start < MAX_DEFINITION_LINES).then(|| (path.clone(), exact(&lines, start, end)))
+}
+
+/// Where a test starts: a test function or a `test(…)`/`it(…)` call.
+static TEST_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^\s*(?:(?:it|test|describe)(?:\.\w+)?\s*\(|(?:async\s+)?def\s+test|fn\s+\w+|func\s+Test|#\[test\])")
+        .expect("static regex")
+});
+
+/// Names worth offering, best first: the failure's symbol, the calls on the failing line,
+/// the calls in the test.
+fn wanted_names(
+    target: &Failure,
+    test: Option<&str>,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut names: Vec<String> = target.symbol.iter().cloned().collect();
+    let failing_line = match (&target.file, target.line) {
+        (Some(f), Some(l)) => {
+            read(f).and_then(|t| t.lines().nth(l as usize - 1).map(str::to_string))
+        }
+        _ => None,
+    };
+    let mut sources: Vec<String> = failing_line.into_iter().collect();
+    sources.push(target.message.clone());
+    if let Some(t) = test {
+        sources.push(t.to_string());
+    }
+    for src in &sources {
+        let lines: Vec<&str> = src.lines().collect();
+        for n in symbols::called_names(&lines, 12) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+/// The functions defined in lines `a..=b` (0-based) of a file, each with its end; the
+/// definition a piece starts inside counts when its start is above the piece.
+fn functions_in(lines: &[&str], a: usize, b: usize) -> Vec<(usize, usize)> {
+    let b = b.min(lines.len().saturating_sub(1));
+    let mut out = Vec::new();
+    if let Some(span) = enclosing_definition(lines, a) {
+        out.push(span);
+    }
+    for i in a..=b {
+        if is_def_start(lines[i]) && !out.iter().any(|&(f, _)| f == i) {
+            out.push((i, symbols::block_end(lines, i)));
+        }
+    }
+    out
+}
+
+/// Lines of a file offered whole at most (`edit_format = "whole_file"`).
+pub const MAX_WHOLE_FILE_LINES: usize = 250;
+
+/// The focus for `whole_file`: `main_file` (the likeliest file to fix) offered whole.
+pub fn whole_file(target: &Failure, ctx: &Context, repo: &Path, main_file: &str) -> Option<Focus> {
+    if main_file.is_empty() || is_test_path(main_file) {
+        return None;
+    }
+    let text = std::fs::read_to_string(repo.join(main_file)).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() || lines.len() > MAX_WHOLE_FILE_LINES {
+        return None;
+    }
+    let test = focus(target, ctx, repo).and_then(|f| f.test);
+    Some(Focus {
+        failure: failure_text(target),
+        test,
+        editables: vec![Editable {
+            path: main_file.to_string(),
+            first: 0,
+            last: lines.len() - 1,
+            text: lines.join("\n"),
+        }],
+    })
+}
+
+fn exact(lines: &[&str], first: usize, last: usize) -> String {
+    let last = last.min(lines.len().saturating_sub(1));
+    lines[first.min(last)..=last].join("\n")
+}
+
+/// Where a function or method starts, in the languages we know.
+static START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^\s*(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|static|async|unsafe|const)\s+)*(?:def|fn|func|function\*?)\b|^\s*(?:async\s+)?[A-Za-z_$][\w$]*\s*\([^)]*\)\s*\{\s*$|^\s*(?:const|let|var)\s+[A-Za-z_$][\w$]*\s*=\s*(?:async\s*)?(?:function\b|\([^)]*\)\s*=>)",
+    )
+    .expect("static regex")
+});
+
+/// A line that starts a function or method (not an `if (…) {` or a loop).
+fn is_def_start(line: &str) -> bool {
+    static CONTROL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^\s*(?:if|for|while|switch|catch|else|do|return|with|try)\b")
+            .expect("static regex")
+    });
+    START.is_match(line) && !CONTROL.is_match(line)
+}
+
+/// The function or method that holds line `at`, 0-based inclusive.
+fn enclosing_definition(lines: &[&str], at: usize) -> Option<(usize, usize)> {
+    let at = at.min(lines.len().checked_sub(1)?);
+    (0..=at).rev().find_map(|i| {
+        if !is_def_start(lines[i]) {
+            return None;
+        }
+        let end = symbols::block_end(lines, i);
+        (end >= at).then_some((i, end))
+    })
+}
+
+fn failure_text(f: &Failure) -> String {
+    let excerpt: Vec<&str> = f.excerpt.lines().collect();
+    let tail = &excerpt[excerpt.len().saturating_sub(EXCERPT_LINES)..];
+    let mut out = f.message.trim().to_string();
+    if !tail.is_empty() {
+        out.push_str("\n\n");
+        out.push_str(&tail.join("\n"));
+    }
+    out
+}
+
+/// The system message of the short prompt: one sentence, no example to copy.
+pub const SYSTEM: &str =
+    "You fix bugs in code. Answer with one code block holding one corrected definition, whole.";
+
+/// The user message: the failure, the test, the definitions, and what to send back.
+/// `previous` is what the last try changed and what the tests said after it.
+pub fn user_message(
+    f: &Focus,
+    format: crate::llm::sizing::EditFormat,
+    previous: Option<(&str, &str)>,
+) -> String {
+    let lang = f
+        .editables
+        .first()
+        .and_then(|e| Language::from_path(&e.path));
+    let tag = lang.map_or("", |l| l.fence());
+    let mut out = format!("A test fails:\n```\n{}\n```\n", f.failure);
+    if let Some((path, code)) = &f.test {
+        out.push_str(&format!("\nThe test ({path}):\n```{tag}\n{code}\n```\n"));
+    }
+    out.push_str("\nThe code it runs:\n");
+    for e in &f.editables {
+        let tag = Language::from_path(&e.path).map_or("", |l| l.fence());
+        out.push_str(&format!(
+            "\n{} (lines {}-{}):\n```{tag}\n{}\n```\n",
+            e.path,
+            e.first + 1,
+            e.last + 1,
+            e.text
+        ));
+    }
+    if let Some((diff, said)) = previous {
+        out.push_str(&format!(
+            "\nThis change was tried and did not fix it:\n```diff\n{}\n```\nThe tests said:\n```\n{}\n```\n",
+            diff.trim_end(),
+            said.trim_end()
+        ));
+    }
+    let which = if format == crate::llm::sizing::EditFormat::WholeFile {
+        "the file above"
+    } else if f.editables.len() == 1 {
+        "the definition above"
+    } else {
+        "the one definition above that is wrong"
+    };
+    out.push_str(&format!(
+        "\nThe test is right; the bug is in the code. Write {which} again, whole and corrected, in one ```{tag} block. Keep its first line. No other text."
+    ));
+    out
+}
+
+/// The edits a reply to the short prompt stands for. A code block is put over the
+/// offered definition whose signature it repeats (re-indented if the model dropped the
+/// indentation); search/replace blocks and diffs are taken as they are.
+pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
+    let edits = crate::patch::parse_reply(reply).map_err(|e| match e {
+        ParseError::Truncated { .. } | ParseError::NoEdits => e.to_string(),
+        other => other.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for edit in edits {
+        match edit {
+            Edit::WholeFile { content, .. } => out.push(place_block(&content, editables)?),
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
+    let lines: Vec<&str> = code.trim_end_matches('\n').lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .ok_or("the code block is empty")?;
+    let head = lines[first].trim();
+    // the same name defined, and lines alike (a small model may change a parameter)
+    let score = |e: &Editable| match (defined_name(e.signature()), defined_name(head)) {
+        (Some(a), Some(b)) if a != b => 0.0,
+        (Some(_), Some(_)) => 0.5 + dice(e.signature().trim(), head) / 2.0,
+        _ => dice(e.signature().trim(), head),
+    };
+    let best = editables
+        .iter()
+        .max_by(|a, b| score(a).total_cmp(&score(b)))
+        .ok_or("no definition was offered")?;
+    if score(best) < 0.6 {
+        return Err(format!(
+            "the code block starts with `{head}`, which is not the first line of a definition shown; \
+             send back one of them whole, starting with its first line (e.g. `{}`)",
+            best.signature().trim()
+        ));
+    }
+    let want = indent_of(best.signature());
+    let have = indent_of(lines[first]);
+    let body: Vec<String> = lines[first..]
+        .iter()
+        .map(|l| reindent(l, have, want))
+        .collect();
+    Ok(Edit::Replace {
+        path: Some(best.path.clone()),
+        search: best.text.clone(),
+        replace: body.join("\n"),
+    })
+}
+
+/// The name a definition line defines: the first identifier before `(` that is not a
+/// keyword (`def mean(`, `fn area(`, `func (s *Store) Set(`, `discount() {`, `function f(`).
+fn defined_name(line: &str) -> Option<&str> {
+    static CALLED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\(").expect("static regex")
+    });
+    const KEYWORDS: &[&str] = &[
+        "def", "fn", "func", "function", "async", "if", "for", "while",
+    ];
+    CALLED
+        .captures_iter(line)
+        .map(|c| c.get(1).map_or("", |m| m.as_str()))
+        .find(|n| !KEYWORDS.contains(n))
+}
+
+fn indent_of(line: &str) -> &str {
+    &line[..line.len() - line.trim_start().len()]
+}
+
+fn reindent(line: &str, have: &str, want: &str) -> String {
+    if have == want || line.trim().is_empty() {
+        return line.to_string();
+    }
+    match line.strip_prefix(have) {
+        Some(rest) => format!("{want}{rest}"),
+        None => format!("{want}{}", line.trim_start()),
+    }
+}
+
+/// Sørensen–Dice similarity of two lines' character bigrams (1.0: same).
+fn dice(a: &str, b: &str) -> f64 {
+    if a == b {
+        return 1.0;
+    }
+    let grams = |s: &str| -> Vec<(char, char)> {
+        let c: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut g: Vec<(char, char)> = c.windows(2).map(|w| (w[0], w[1])).collect();
+        g.sort_unstable();
+        g
+    };
+    let (x, y) = (grams(a), grams(b));
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    2.0 * common as f64 / (x.len() + y.len()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CART: &str = "'use strict';\n\nclass Cart {\n  subtotal() {\n    return 10;\n  }\n\n  discount() {\n    const percent = couponPercent(this.coupon, this.subtotal());\n    return Math.floor(this.subtotal() * percent) / 100;\n  }\n}\n";
+
+    fn editable() -> Editable {
+        let lines: Vec<&str> = CART.lines().collect();
+        let (first, last) = enclosing_definition(&lines, 9).unwrap();
+        Editable {
+            path: "src/cart.js".into(),
+            first,
+            last,
+            text: exact(&lines, first, last),
+        }
+    }
+
+    #[test]
+    fn the_enclosing_method_is_found() {
+        let e = editable();
+        assert_eq!((e.first, e.last), (7, 10));
+        assert!(e.text.starts_with("  discount() {"), "{}", e.text);
+        assert!(e.text.ends_with("  }"), "{}", e.text);
+    }
+
+    #[test]
+    fn a_rewritten_method_is_placed_by_signature_and_end() {
+        let e = editable();
+        // unindented, with a copied gutter, chatter around
+        let reply = "Here is the fix:\n```javascript\n8| discount() {\n9|   const percent = couponPercent(this.coupon, this.subtotal());\n10|   return roundCents((this.subtotal() * percent) / 100);\n11| }\n```\nThis rounds.";
+        let edits = place(reply, std::slice::from_ref(&e)).unwrap();
+        let Edit::Replace {
+            path,
+            search,
+            replace,
+        } = &edits[0]
+        else {
+            panic!("{edits:?}")
+        };
+        assert_eq!(path.as_deref(), Some("src/cart.js"));
+        assert_eq!(search, &e.text);
+        assert_eq!(
+            replace,
+            "  discount() {\n    const percent = couponPercent(this.coupon, this.subtotal());\n    return roundCents((this.subtotal() * percent) / 100);\n  }"
+        );
+    }
+
+    #[test]
+    fn a_block_that_is_not_an_offered_definition_is_refused_with_a_reason() {
+        let e = editable();
+        let err = place(
+            "```javascript\ntest('discount', () => {\n  assert.equal(1, 1);\n});\n```",
+            &[e],
+        )
+        .unwrap_err();
+        assert!(err.contains("discount() {"), "{err}");
+        let cut = place(
+            "```javascript\n  discount() {\n    return 1;\n",
+            &[editable()],
+        )
+        .unwrap_err();
+        assert!(cut.contains("cut off"), "{cut}");
+    }
+
+    #[test]
+    fn of_several_methods_with_one_name_the_one_the_test_names_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "shapes/shapes.go",
+            "package shapes\n\ntype Rect struct{ W, H float64 }\n\nfunc (r Rect) Area() float64 { return r.W * r.H }\n\ntype Circle struct{ R float64 }\n\nfunc (c Circle) Area() float64 { return 2 * math.Pi * c.R }\n",
+        );
+        write(
+            "shapes/shapes_test.go",
+            "package shapes\n\nfunc TestCircle(t *testing.T) {\n\tc := Circle{R: 1}\n\tapprox(t, \"Circle.Area\", c.Area(), math.Pi)\n}\n",
+        );
+        let mut f = Failure::new(
+            "go-test",
+            crate::logs::Kind::TestFailure,
+            "Circle.Area = 6.283185, want 3.141593",
+        )
+        .at("shapes/shapes_test.go", Some(5), None);
+        f.test = Some("shapes.TestCircle".into());
+        let ctx = crate::context::build(std::slice::from_ref(&f), dir.path(), 2500);
+        let got = focus(&f, &ctx, dir.path()).expect("a definition to offer");
+        assert!(
+            got.editables[0].text.starts_with("func (c Circle) Area()"),
+            "{:?}",
+            got.editables
+        );
+        assert!(got.test.unwrap().1.contains("func TestCircle"));
+    }
+
+    #[test]
+    fn names_of_definitions() {
+        assert_eq!(defined_name("  discount() {"), Some("discount"));
+        assert_eq!(
+            defined_name("def moving_average(xs, n):"),
+            Some("moving_average")
+        );
+        assert_eq!(defined_name("func (s *Store) Set(k string) {"), Some("Set"));
+        assert_eq!(defined_name("pub fn area<T>(x: T) -> f64 {"), Some("area"));
+        assert_eq!(defined_name("test('discount', () => {"), Some("test"));
+        assert_eq!(defined_name("class Cart {"), None);
+    }
+
+    #[test]
+    fn the_prompt_is_short_and_names_no_example() {
+        let f = Focus {
+            failure: "2.69 !== 2.7".into(),
+            test: Some(("test/cart.test.js".into(), "test('d', () => {});".into())),
+            editables: vec![editable()],
+        };
+        let text = user_message(
+            &f,
+            crate::llm::sizing::EditFormat::Function,
+            Some(("-a\n+b", "2.6 !== 2.7")),
+        );
+        assert!(text.contains("src/cart.js (lines 8-11)"), "{text}");
+        assert!(text.contains("```javascript\n  discount() {"), "{text}");
+        assert!(!text.contains("8|"), "no gutters to copy: {text}");
+        assert!(text.contains("This change was tried") && text.contains("2.6 !== 2.7"));
+        assert!(!SYSTEM.contains("SEARCH"));
+    }
+}
