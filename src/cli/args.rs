@@ -115,9 +115,13 @@ pub struct RepairArgs {
     /// Force this tool's parser instead of detecting it (pytest, cargo, go, tsc, …).
     #[arg(long, value_name = "TOOL")]
     pub tool: Option<String>,
-    /// Output format; `--json` is the same as `--format json`.
+    /// Output format; `--json` is the same as `--format json`; `sarif` prints the
+    /// failures as SARIF 2.1.0 (in `offline`, triage only, like --no-llm).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Also write the failures as SARIF 2.1.0 to PATH (for code scanning's upload-sarif).
+    #[arg(long, value_name = "PATH")]
+    pub sarif_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +184,10 @@ pub struct RunArgs {
     /// Do not fetch the last green run's log to subtract from the failed one.
     #[arg(long)]
     pub no_baseline: bool,
+    /// Triage only: report the root cause (summary, outputs, SARIF), call no LLM, check
+    /// out and run nothing, push nothing. For runs from forks.
+    #[arg(long)]
+    pub triage_only: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
 }

@@ -41,6 +41,9 @@ pub struct RunResult {
     /// The green run whose log was subtracted, and how many lines that dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
+    /// The run's workflow file, where SARIF places failures that name no file.
+    #[serde(skip)]
+    pub workflow_path: Option<String>,
 }
 
 /// The green run a failed log was compared with.
@@ -83,7 +86,7 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         let runs = candidate_runs(ctx, args, &gh, &repo, &store, &mut etag).await?;
         for run in runs {
             let result = handle_run(ctx, args, &gh, &repo, &store, &run).await;
-            report_one(ctx, &result);
+            report_one(ctx, args, &result);
             all.push(result);
         }
         if !args.watch {
@@ -91,7 +94,7 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         }
         tokio::time::sleep(Duration::from_secs(cfg.github.poll_interval_secs.max(10))).await;
     }
-    finish(ctx, &all)
+    finish(ctx, args, &all)
 }
 
 /// Failed runs to look at: `--run-id`, or the listing with the filters; excluded and
@@ -206,6 +209,8 @@ async fn handle_run(
         record: None,
         flaky: None,
         baseline: None,
+        workflow_path: Some(run.path.split('@').next().unwrap_or("").to_string())
+            .filter(|p| !p.is_empty()),
     };
     match heal_run(ctx, args, gh, repo, store, run, &mut result).await {
         Ok(outcome) => result.outcome = outcome,
@@ -232,6 +237,7 @@ async fn handle_run(
     };
     if !args.repair.dry_run
         && !args.repair.print_prompt
+        && result.outcome != Outcome::Triaged
         && let Err(e) = store.mark_handled(handled)
     {
         eprintln!("warning: could not remember run {}: {e}", run.id);
@@ -266,6 +272,10 @@ async fn heal_run(
     if !t.failures.iter().any(|f| f.needs_code_change) {
         result.note = Some("no failure that a code change fixes".into());
         return Ok(Outcome::NothingFound);
+    }
+    if let Some(why) = triage_only(args, repo, run) {
+        result.note = Some(why);
+        return Ok(Outcome::Triaged);
     }
     let memory = crate::memory::Memory::open(store.root())
         .map_err(|e| note(ctx, &format!("run {}: {e}", run.id)))
@@ -310,6 +320,23 @@ async fn heal_run(
     };
     result.record = Some(record);
     Ok(outcome)
+}
+
+/// Why this run is only triaged, if it is: `--triage-only`, or a head repository that
+/// is not `repo` (a fork's pull request), whose code never reaches the repair with our
+/// token and LLM key, whatever the workflow asked.
+fn triage_only(args: &RunArgs, repo: &RepoSlug, run: &Run) -> Option<String> {
+    let head = run
+        .head_repository
+        .as_ref()
+        .and_then(|r| r.full_name.as_deref());
+    match head {
+        Some(head) if !head.eq_ignore_ascii_case(&repo.to_string()) => Some(format!(
+            "triage only: the run's code comes from the fork {head}"
+        )),
+        _ if args.triage_only => Some("triage only (--triage-only)".into()),
+        _ => None,
+    }
 }
 
 fn triage_run(
@@ -576,7 +603,11 @@ fn write_annotations(ctx: &Ctx, t: &Triage) {
     }
 }
 
-fn report_one(ctx: &Ctx, r: &RunResult) {
+fn sarif_stdout(ctx: &Ctx, args: &RunArgs) -> bool {
+    !ctx.json && args.repair.format == Some(super::args::Format::Sarif)
+}
+
+fn report_one(ctx: &Ctx, args: &RunArgs, r: &RunResult) {
     if ctx.json {
         return;
     }
@@ -587,6 +618,7 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         Outcome::NotHealed => ctx.term.red("not healed"),
         Outcome::NothingFound => ctx.term.yellow("nothing to fix"),
         Outcome::Flaky => ctx.term.yellow("flaky, not patched"),
+        Outcome::Triaged => ctx.term.green("diagnosed (triage only)"),
         Outcome::Skipped => ctx.term.yellow("skipped"),
         Outcome::Error => ctx.term.red("error"),
     };
@@ -595,12 +627,18 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-    let _ = print_stdout(&format!(
+    let line = format!(
         "run {} attempt {}: {what}{}{extra}\n",
         r.run_id,
         r.attempt,
         if extra.is_empty() { "" } else { " · " }
-    ));
+    );
+    // With --format sarif stdout carries the SARIF only.
+    if sarif_stdout(ctx, args) {
+        eprint!("{line}");
+    } else {
+        let _ = print_stdout(&line);
+    }
 }
 
 #[derive(Serialize)]
@@ -609,17 +647,23 @@ struct Report<'a> {
     runs: &'a [RunResult],
 }
 
-/// Prints `--json`, writes the step summary and outputs, and picks the exit code.
-fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
+/// Prints `--json` (or SARIF), writes the SARIF file, the step summary and the outputs,
+/// and picks the exit code.
+fn finish(ctx: &Ctx, args: &RunArgs, all: &[RunResult]) -> Result<i32, Error> {
     if ctx.json {
         print_stdout(&crate::report::json::to_string(&Report {
             schema: 1,
             runs: all,
         }))?;
+    } else if sarif_stdout(ctx, args) {
+        print_stdout(&sarif_text(ctx, all))?;
     } else if all.is_empty() {
         print_stdout("no failed run to heal\n")?;
     }
-    write_actions_files(ctx, all);
+    if let Some(path) = &args.repair.sarif_out {
+        super::offline::write_sarif(path, &sarif_text(ctx, all))?;
+    }
+    write_actions_files(ctx, args, all);
     let has = |o: Outcome| all.iter().any(|r| r.outcome == o);
     Ok(if has(Outcome::Error) {
         exit::ERROR
@@ -637,40 +681,63 @@ fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
     })
 }
 
-fn write_actions_files(ctx: &Ctx, all: &[RunResult]) {
-    use std::io::Write;
-    let append = |path: &Path, text: &str| {
-        let _ = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(text.as_bytes()));
+/// The failures of every run as one SARIF log; failures naming no file sit on the
+/// workflow file (one SARIF run: code scanning takes at most 20 per file).
+fn sarif_text(ctx: &Ctx, all: &[RunResult]) -> String {
+    use crate::report::sarif::{self, SarifOptions};
+    let failures: Vec<Failure> = all
+        .iter()
+        .flat_map(|r| {
+            r.failures.iter().cloned().map(|mut f| {
+                if f.file.is_none() {
+                    f.file.clone_from(&r.workflow_path);
+                    f.line = None;
+                }
+                f
+            })
+        })
+        .collect();
+    let opts = SarifOptions {
+        src_root: Some(&ctx.repo_root),
+        fallback_uri: None,
     };
+    sarif::to_string(&failures, &opts)
+}
+
+/// Appends the step summary and the step outputs when running inside Actions.
+fn write_actions_files(ctx: &Ctx, args: &RunArgs, all: &[RunResult]) {
+    use crate::report::actions::{self, RunSummary};
+    let runs: Vec<RunSummary<Outcome>> = all
+        .iter()
+        .map(|r| RunSummary {
+            run_id: r.run_id,
+            attempt: r.attempt,
+            outcome: r.outcome,
+            pr_url: r.pr_url.as_deref(),
+            note: r.note.as_deref(),
+            failures: &r.failures,
+            record: r.record.as_ref(),
+        })
+        .collect();
     if let Some(path) = &ctx.config.env.github_step_summary {
-        let mut md = String::from(
-            "## selfheal\n\n| run | outcome | pull request | note |\n|---|---|---|---|\n",
-        );
-        for r in all {
-            md.push_str(&format!(
-                "| {} | {:?} | {} | {} |\n",
-                r.run_id,
-                r.outcome,
-                r.pr_url.as_deref().unwrap_or(""),
-                r.note.as_deref().unwrap_or("").replace('|', "\\|")
-            ));
-        }
-        append(path, &md);
+        append(path, &actions::step_summary(&runs));
     }
     if let Some(path) = &ctx.config.env.github_output {
-        let pr = all
-            .iter()
-            .find_map(|r| r.pr_url.clone())
-            .unwrap_or_default();
-        let outcome = all
-            .first()
-            .map(|r| format!("{:?}", r.outcome).to_lowercase())
-            .unwrap_or_else(|| "nothing_found".into());
-        append(path, &format!("pr-url={pr}\noutcome={outcome}\n"));
+        let sarif = args.repair.sarif_out.as_deref().and_then(|p| p.to_str());
+        append(path, &actions::outputs(&runs, sarif));
+    }
+}
+
+/// Appends to a file Actions reads; a failure is a warning, not the run's failure.
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let res = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = res {
+        eprintln!("warning: cannot append to {}: {e}", path.display());
     }
 }
 

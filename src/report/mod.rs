@@ -1,6 +1,8 @@
 //! Rendering for people and programs: `term` (TTY, CI, colour facts), `human`
-//! (compiler-diagnostic style), `json` (the stable `--json` schema).
+//! (compiler-diagnostic style), `json` (the stable `--json` schema), `sarif` (code
+//! scanning), `actions` (the step summary and outputs inside GitHub Actions).
 
+pub mod actions;
 pub mod human;
 pub mod json;
 pub mod sarif;

@@ -105,6 +105,8 @@ pub enum Outcome {
     Flaky,
     /// Deliberately left alone (dedupe, PR cap, closed PR for the same failure, …).
     Skipped,
+    /// Only diagnosed: `--triage-only`, or a run whose code comes from a fork.
+    Triaged,
     /// An error stopped the attempt; it is not tried again unless `--force`.
     Error,
 }

@@ -79,6 +79,15 @@ pub fn run(s: &Scenario, r: &FakeRun, api: &str) -> Value {
     for (k, value) in fields {
         set(&mut v, k, value);
     }
+    let own = format!("{}/{}", s.owner, s.repo);
+    let head = r.head_repository.as_deref().unwrap_or(&own);
+    let (owner, name) = head.split_once('/').unwrap_or((head, head));
+    v["head_repository"]["full_name"] = json!(head);
+    v["head_repository"]["name"] = json!(name);
+    v["head_repository"]["owner"]["login"] = json!(owner);
+    v["repository"]["full_name"] = json!(own);
+    v["repository"]["name"] = json!(s.repo);
+    v["repository"]["owner"]["login"] = json!(s.owner);
     v
 }
 

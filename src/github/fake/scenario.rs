@@ -65,6 +65,9 @@ pub struct FakeRun {
     pub workflow_id: u64,
     pub path: String,
     pub created_at: String,
+    /// `owner/name` the run's code came from; `None` is the scenario's own repository,
+    /// another name is a fork's pull request.
+    pub head_repository: Option<String>,
 }
 
 impl FakeRun {
@@ -82,6 +85,7 @@ impl FakeRun {
             workflow_id: 161335,
             path: ".github/workflows/ci.yml".into(),
             created_at: "2026-11-20T10:00:00Z".into(),
+            head_repository: None,
         }
     }
 }
