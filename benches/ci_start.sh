@@ -46,8 +46,9 @@ printf 'BENCH install (download %s MB + sha256 + --version): %.2f s\n' "$((size 
 printf 'BENCH job start -> first triage line (download): %.2f s  [%s]\n' "$(echo "$triaged - $start" | bc)" "$first_line"
 
 if [ -n "${1:-}" ]; then
-  real=$(grep -E '^real' "$1" | tail -n1 | awk '{print $2}')
-  echo "BENCH compile instead (from $1): ${real:-no real line in $1}"
+  # bash `time` (real …) or GNU `time -v` (Elapsed (wall clock) time …: m:ss)
+  real=$(grep -E '^real|Elapsed \(wall clock\)' "$1" | tail -n1 | awk '{print $NF}')
+  echo "BENCH compile instead (from $1): ${real:-no time in $1}"
 elif [ "${SELFHEAL_BENCH_COMPILE:-}" = 1 ]; then
   compile_start=$(date +%s.%N)
   CARGO_TARGET_DIR="$work/target" cargo install --locked --path . --root "$work/compiled" >/dev/null 2>&1
