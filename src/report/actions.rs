@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::logs::Failure;
 use crate::pipeline::RunRecord;
+use crate::pipeline::record::AttemptRecord;
 use crate::report::human;
 
 /// One handled run, as the summary and the outputs need it.
@@ -143,9 +144,22 @@ fn root_cause(md: &mut String, failures: &[Failure]) {
 }
 
 fn repair(md: &mut String, record: &RunRecord) {
-    let Some(last) = record.attempts.last() else {
-        return;
-    };
+    if let Some(last) = record.attempts.last() {
+        attempt(md, last);
+    }
+    let _ = writeln!(
+        md,
+        "**Cost:** {} attempt(s), {} LLM call(s), {} prompt + {} completion tokens, ${:.4}\n",
+        record.attempts.len(),
+        record.llm_calls,
+        record.prompt_tokens,
+        record.completion_tokens,
+        record.cost_usd
+    );
+}
+
+/// The last attempt: diagnosis, diff stat, risk with its vetoes, validation.
+fn attempt(md: &mut String, last: &AttemptRecord) {
     if !last.diagnosis.trim().is_empty() {
         let first = last.diagnosis.trim().lines().next().unwrap_or_default();
         let _ = writeln!(md, "**Diagnosis:** {}\n", escape(first));
@@ -162,13 +176,14 @@ fn repair(md: &mut String, record: &RunRecord) {
             let _ = write!(md, " ({})", escape(&risk.reasons.join("; ")));
         }
         md.push('\n');
-        for v in risk.vetoes.iter().chain(&risk.dangers) {
+        let tagged = risk.vetoes.iter().map(|f| ("veto", f));
+        for (tag, f) in tagged.chain(risk.dangers.iter().map(|f| ("danger", f))) {
             let _ = writeln!(
                 md,
-                "- **veto** `{}` in `{}`: {}",
-                v.rule,
-                v.path,
-                escape(&v.detail)
+                "- **{tag}** `{}` in `{}`: {}",
+                f.rule,
+                f.path,
+                escape(&f.detail)
             );
         }
         md.push('\n');
@@ -176,15 +191,6 @@ fn repair(md: &mut String, record: &RunRecord) {
     if let Some(v) = &last.validation {
         let _ = writeln!(md, "**Validation:** `{}` {}\n", v.command, v.summary());
     }
-    let _ = writeln!(
-        md,
-        "**Cost:** {} attempt(s), {} LLM call(s), {} prompt + {} completion tokens, ${:.4}\n",
-        record.attempts.len(),
-        record.llm_calls,
-        record.prompt_tokens,
-        record.completion_tokens,
-        record.cost_usd
-    );
 }
 
 /// `path | +a -b` per file of a unified diff, and a total line.
@@ -304,6 +310,43 @@ mod tests {
         assert!(md.contains("a \\| pipe"));
         assert!(md.contains("`outcome=pull_request`"));
         assert!(!md.contains("PullRequest"));
+    }
+
+    #[test]
+    fn a_vetoed_attempt_shows_its_risk_and_vetoes() {
+        use crate::risk::{Finding, Risk};
+        let last = AttemptRecord {
+            n: 1,
+            source: crate::pipeline::Source::Llm,
+            diagnosis: "The test expects the last window.\nMore words.".into(),
+            patch: "--- a/tests/test_stats.py\n+++ b/tests/test_stats.py\n@@ -1 +1,2 @@\n+@pytest.mark.skip\n def test_x():\n".into(),
+            risk: Some(Risk {
+                score: 90,
+                reasons: vec!["touches tests".into()],
+                vetoes: vec![Finding {
+                    rule: "skip-added".into(),
+                    path: "tests/test_stats.py".into(),
+                    detail: "adds @pytest.mark.skip".into(),
+                }],
+                dangers: vec![],
+            }),
+            refused: None,
+            validation: None,
+            usage: Default::default(),
+            duration_ms: 5,
+        };
+        let mut md = String::new();
+        attempt(&mut md, &last);
+        assert!(
+            md.contains("**Diagnosis:** The test expects the last window.\n"),
+            "{md}"
+        );
+        assert!(md.contains("tests/test_stats.py | +1 -0"), "{md}");
+        assert!(md.contains("**Risk:** 90/100 (touches tests)"), "{md}");
+        assert!(
+            md.contains("- **veto** `skip-added` in `tests/test_stats.py`: adds @pytest.mark.skip"),
+            "{md}"
+        );
     }
 
     #[test]
