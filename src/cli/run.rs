@@ -334,6 +334,8 @@ fn triage_only(args: &RunArgs, repo: &RepoSlug, run: &Run) -> Option<String> {
         Some(head) if !head.eq_ignore_ascii_case(&repo.to_string()) => Some(format!(
             "triage only: the run's code comes from the fork {head}"
         )),
+        // A deleted fork leaves no head repository: its code is no more trusted.
+        None => Some("triage only: the run names no head repository (a deleted fork?)".into()),
         _ if args.triage_only => Some("triage only (--triage-only)".into()),
         _ => None,
     }
