@@ -6,7 +6,8 @@
 //!
 //! Needs the Docker engine and `selfheal-base:latest`; without them the test prints
 //! `SKIP …`, and with `CI=true` that is a failure. The first build compiles the
-//! dependencies (dev profile, minutes); later builds reuse that layer.
+//! dependencies (dev profile: 30+ minutes on a loaded 2-core machine); later builds reuse
+//! that layer and recompile only selfheal when its sources changed (about 6 minutes).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
