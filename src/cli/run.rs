@@ -683,15 +683,15 @@ fn finish(ctx: &Ctx, args: &RunArgs, all: &[RunResult]) -> Result<i32, Error> {
     })
 }
 
-/// The failures of every run as one SARIF log; failures naming no file sit on the
-/// workflow file (one SARIF run: code scanning takes at most 20 per file).
+/// The failures of every run as one SARIF log; failures naming no repository file sit
+/// on the workflow file (one SARIF run: code scanning takes at most 20 per file).
 fn sarif_text(ctx: &Ctx, all: &[RunResult]) -> String {
     use crate::report::sarif::{self, SarifOptions};
     let failures: Vec<Failure> = all
         .iter()
         .flat_map(|r| {
             r.failures.iter().cloned().map(|mut f| {
-                if f.file.is_none() {
+                if !f.file.as_deref().is_some_and(sarif::is_repo_path) {
                     f.file.clone_from(&r.workflow_path);
                     f.line = None;
                 }

@@ -124,6 +124,11 @@ fn rule(id: &str) -> Value {
     })
 }
 
+/// Whether `path` can be a result's location: relative to the repository, inside it.
+pub fn is_repo_path(path: &str) -> bool {
+    relative_uri(path).is_some()
+}
+
 /// A repository-relative path: no scheme, not absolute, no `..`, `/` separators.
 fn relative_uri(path: &str) -> Option<String> {
     let p = path.trim().replace('\\', "/");
@@ -332,5 +337,6 @@ mod tests {
         assert!(uri.starts_with("file:///") && uri.ends_with('/'), "{uri}");
         assert_eq!(relative_uri("./src/a.rs").as_deref(), Some("src/a.rs"));
         assert_eq!(relative_uri("C:/x.rs"), None);
+        assert!(is_repo_path("src/a.rs") && !is_repo_path("/usr/include/x.h"));
     }
 }
