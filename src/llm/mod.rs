@@ -13,8 +13,6 @@ mod error;
 #[doc(hidden)]
 pub mod fake;
 pub mod language;
-#[cfg(test)]
-mod live_tests;
 pub mod meter;
 pub mod prompts;
 pub mod retry;

@@ -194,6 +194,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Hint;
     use reqwest::header::{HeaderMap, HeaderValue};
 
     fn at(secs: u64) -> SystemTime {

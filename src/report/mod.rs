@@ -1,8 +1,10 @@
 //! Rendering for people and programs: `term` (TTY, CI, colour facts), `human`
-//! (compiler-diagnostic style), `json` (the stable `--json` schema), `sarif` (code
-//! scanning), `actions` (the step summary and outputs inside GitHub Actions).
+//! (compiler-diagnostic style), `events` (the repair pipeline's progress and result),
+//! `json` (the stable `--json` schema), `sarif` (code scanning), `actions` (the step
+//! summary and outputs inside GitHub Actions).
 
 pub mod actions;
+pub mod events;
 pub mod human;
 pub mod json;
 pub mod sarif;
