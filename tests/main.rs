@@ -3,12 +3,14 @@
 
 mod approve;
 mod check;
+mod ci_flow;
 mod cli;
 mod corpus;
 mod dockerfile;
 mod fixers;
 mod github;
 mod heal;
+mod images;
 mod install;
 mod layering;
 mod llm_cassette;

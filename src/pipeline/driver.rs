@@ -15,7 +15,9 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::record::{RunRecord, new_run_id};
-use super::repair::{Approver, Decision, Mode, PipelineError, Proposal, Repair, repair};
+use super::repair::{
+    Approver, Decision, Mode, PipelineError, Proposal, Repair, patched_copy, repair,
+};
 use super::{Event, Source};
 use crate::approval::queue;
 use crate::config::Config;
@@ -29,7 +31,6 @@ use crate::logs::triage::Triage;
 use crate::memory::{Example, Memory, Query};
 use crate::patch::Patch;
 use crate::validate::{Outcome, Sandbox, ValidationRequest, Validator, resolve_command};
-use crate::workcopy::WorkCopy;
 
 /// Where the model's replies come from: the configured server, optionally recorded as a
 /// cassette, or a recorded cassette replayed with no network.
@@ -59,6 +60,8 @@ pub struct Driver<'a> {
     repo_root: PathBuf,
     /// Connected on first use: a run with nothing to repair never needs the engine.
     validator: OnceCell<Sandbox>,
+    /// The failed job's own `container:` image, tried before the default images.
+    job_image: Option<String>,
 }
 
 impl<'a> Driver<'a> {
@@ -67,13 +70,23 @@ impl<'a> Driver<'a> {
             config,
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
+            job_image: None,
         }
+    }
+
+    /// Validates in the failed job's own image when it can be had (see
+    /// [`crate::sandbox::job_container`]).
+    pub fn with_job_image(mut self, image: Option<String>) -> Self {
+        self.job_image = image;
+        self
     }
 
     /// The validator `validate.sandbox` names, chosen and connected once.
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
-            .get_or_try_init(|| Sandbox::from_config(self.config, &self.repo_root))
+            .get_or_try_init(|| {
+                Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone())
+            })
             .await
             .map_err(PipelineError::from)
     }
@@ -138,17 +151,7 @@ impl<'a> Driver<'a> {
         run_id: &str,
     ) -> Result<Outcome, PipelineError> {
         let cfg = &self.config.validate;
-        let files: Vec<(String, Option<String>)> = patch
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.new.clone()))
-            .collect();
-        let copy = WorkCopy::create(repo, &files, &cfg.exclude).map_err(|source| {
-            PipelineError::WorkCopy {
-                repo: repo.to_path_buf(),
-                source,
-            }
-        })?;
+        let copy = patched_copy(repo, patch, &cfg.exclude)?;
         let command = resolve_command(&cfg.command, repo)?;
         let req = ValidationRequest::new(
             copy.path(),

@@ -23,6 +23,10 @@ pub struct RunSummary<'a, O: Serialize> {
     pub note: Option<&'a str>,
     pub failures: &'a [Failure],
     pub record: Option<&'a RunRecord>,
+    /// The run record on disk, which the workflow uploads as an artifact.
+    pub record_path: Option<&'a std::path::Path>,
+    /// selfheal's comment on the run's pull request.
+    pub comment_url: Option<&'a str>,
 }
 
 /// The `--json` name of an outcome: its serde form (`"needs_approval"` → `needs_approval`).
@@ -35,8 +39,9 @@ pub fn outcome_name<O: Serialize>(outcome: &O) -> String {
 }
 
 /// `key=value` lines for `GITHUB_OUTPUT`: `outcome` (the first run's), `pr-url` (the
-/// first one opened), `outcomes` (every run's, comma-separated), and `sarif` when a file
-/// was written. Values are one line each, so no heredoc delimiter is needed.
+/// first one opened), `outcomes` (every run's, comma-separated), `record` (the first run
+/// record on disk; a vetoed run's first), and `sarif` when a file was written. Values are
+/// one line each, so no heredoc delimiter is needed.
 pub fn outputs<O: Serialize>(runs: &[RunSummary<O>], sarif: Option<&str>) -> String {
     let names: Vec<String> = runs.iter().map(|r| outcome_name(&r.outcome)).collect();
     let outcome = names
@@ -49,6 +54,14 @@ pub fn outputs<O: Serialize>(runs: &[RunSummary<O>], sarif: Option<&str>) -> Str
         names.join(","),
         one_line(pr)
     );
+    let record = runs
+        .iter()
+        .filter(|r| r.record_path.is_some())
+        .min_by_key(|r| outcome_name(&r.outcome) != "vetoed")
+        .and_then(|r| r.record_path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    out.push_str(&format!("record={}\n", one_line(&record)));
     if let Some(path) = sarif {
         out.push_str(&format!("sarif={}\n", one_line(path)));
     }
@@ -92,6 +105,16 @@ fn run_section<O: Serialize>(md: &mut String, r: &RunSummary<O>) {
     if let Some(record) = r.record {
         repair(md, record);
     }
+    if let Some(url) = r.comment_url {
+        let _ = writeln!(md, "**Comment on the pull request:** {url}\n");
+    }
+    if let Some(p) = r.record_path {
+        let _ = writeln!(
+            md,
+            "**Run record:** `{}` (uploaded as an artifact)\n",
+            p.display()
+        );
+    }
     let _ = writeln!(md, "`outcome={name}`\n");
 }
 
@@ -102,6 +125,7 @@ fn headline(name: &str) -> String {
         "pushed" => "fixed, branch pushed".into(),
         "needs_approval" => "a fix waits for approval".into(),
         "needs_review" => "a fix waits for review (draft pull request)".into(),
+        "vetoed" => "the fix was vetoed: no pull request".into(),
         "not_healed" => "no fix passed validation".into(),
         "nothing_found" => "nothing a code change fixes".into(),
         "flaky" => "flaky, not patched".into(),
@@ -263,6 +287,8 @@ mod tests {
                 note: None,
                 failures: &failures,
                 record: None,
+                record_path: None,
+                comment_url: None,
             },
             RunSummary {
                 run_id: 2,
@@ -272,12 +298,14 @@ mod tests {
                 note: None,
                 failures: &failures,
                 record: None,
+                record_path: None,
+                comment_url: None,
             },
         ];
         let out = outputs(&runs, Some("/tmp/s.sarif"));
         assert_eq!(
             out,
-            "outcome=needs_approval\noutcomes=needs_approval,pull_request\npr-url=https://github.com/o/r/pull/9\nsarif=/tmp/s.sarif\n"
+            "outcome=needs_approval\noutcomes=needs_approval,pull_request\npr-url=https://github.com/o/r/pull/9\nrecord=\nsarif=/tmp/s.sarif\n"
         );
         let none: [RunSummary<Fake>; 0] = [];
         assert!(outputs(&none, None).starts_with("outcome=nothing_found\n"));
@@ -294,6 +322,8 @@ mod tests {
             note: Some("a | pipe"),
             failures: &failures,
             record: None,
+            record_path: None,
+            comment_url: None,
         }];
         let md = step_summary(&runs);
         assert!(

@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 
 use serde_json::{Value, json};
 
-use super::scenario::{FakeJob, FakePull, FakeRun, Scenario};
+use super::scenario::{FakeApp, FakeComment, FakeJob, FakePull, FakeRun, Scenario};
 
 /// Where the contract files live (read at run time, so the binary does not carry them).
 pub fn contract_dir() -> PathBuf {
@@ -74,21 +74,46 @@ pub fn run(s: &Scenario, r: &FakeRun, api: &str) -> Value {
         ("jobs_url", json!(format!("{url}/jobs"))),
         ("logs_url", json!(format!("{url}/logs"))),
         ("url", json!(url)),
-        ("pull_requests", json!([])),
+        ("pull_requests", json!(run_pulls(s, r, api))),
     ];
     for (k, value) in fields {
         set(&mut v, k, value);
     }
-    let own = format!("{}/{}", s.owner, s.repo);
-    let head = r.head_repository.as_deref().unwrap_or(&own);
-    let (owner, name) = head.split_once('/').unwrap_or((head, head));
-    v["head_repository"]["full_name"] = json!(head);
-    v["head_repository"]["name"] = json!(name);
-    v["head_repository"]["owner"]["login"] = json!(owner);
-    v["repository"]["full_name"] = json!(own);
-    v["repository"]["name"] = json!(s.repo);
-    v["repository"]["owner"]["login"] = json!(s.owner);
+    // The commit's repository: this one, unless the run comes from a fork.
+    let this = format!("{}/{}", s.owner, s.repo);
+    let (full, id) = match &r.head_repository {
+        Some(fork) => (fork.clone(), 9_000_001),
+        None => (this.clone(), 1_296_269),
+    };
+    for (key, full, id) in [
+        ("repository", &this, 1_296_269),
+        ("head_repository", &full, id),
+    ] {
+        let repo = &mut v[key];
+        set(repo, "full_name", json!(full));
+        set(repo, "id", json!(id));
+        if let Some((owner, name)) = full.split_once('/') {
+            set(repo, "name", json!(name));
+            set(&mut repo["owner"], "login", json!(owner));
+        }
+    }
     v
+}
+
+/// `pull_requests[]` of a run (`pull-request-minimal`): GitHub lists only pull requests
+/// whose head is in this repository, so a fork's run has none.
+fn run_pulls(s: &Scenario, r: &FakeRun, api: &str) -> Vec<Value> {
+    let repo = json!({"id": 1296269, "url": format!("{api}/repos/{}/{}", s.owner, s.repo), "name": s.repo});
+    r.pull_requests
+        .iter()
+        .filter_map(|n| s.pulls.iter().find(|p| p.number == *n))
+        .map(|p| {
+            json!({"id": 1_000_000 + p.number, "number": p.number,
+                   "url": format!("{api}/repos/{}/{}/pulls/{}", s.owner, s.repo, p.number),
+                   "head": {"ref": p.head, "sha": p.head_sha, "repo": repo},
+                   "base": {"ref": p.base, "sha": r.head_sha, "repo": repo}})
+        })
+        .collect()
 }
 
 /// A job with steps (`job`). The example lacks the required `created_at`.
@@ -152,7 +177,7 @@ pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
     );
     let merged_at = p.merged.then_some("2026-11-21T10:00:00Z");
     let closed_at = (p.state == "closed").then_some("2026-11-21T10:00:00Z");
-    let labels: Vec<Value> = p.labels.iter().map(|l| label(l)).collect();
+    let labels: Vec<Value> = p.labels.iter().map(|l| label(s, l)).collect();
     let fields = [
         ("number", json!(p.number)),
         ("id", json!(1_000_000 + p.number)),
@@ -184,8 +209,10 @@ pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
         ("base", &p.base, &String::new()),
     ] {
         let b = &mut v[side];
+        // A fork's head is `owner:branch`.
+        let (owner, branch) = branch.split_once(':').unwrap_or((&s.owner, branch));
         set(b, "ref", json!(branch));
-        set(b, "label", json!(format!("{}:{branch}", s.owner)));
+        set(b, "label", json!(format!("{owner}:{branch}")));
         if !sha.is_empty() {
             set(b, "sha", json!(sha));
         }
@@ -193,11 +220,125 @@ pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
     v
 }
 
-/// A label as `issues/add-labels` returns it (not in the contract; shape from GitHub's docs).
-pub fn label(name: &str) -> Value {
-    json!({"id": 208045946, "node_id": "MDU6TGFiZWwyMDgwNDU5NDY=",
-           "url": format!("https://api.github.com/labels/{name}"), "name": name,
-           "description": "Opened by selfheal", "color": "ededed", "default": false})
+/// A label (`label`), as `issues/add-labels` and `issues/create-label` return it.
+pub fn label(s: &Scenario, name: &str) -> Value {
+    let mut v = example("issues.create-label.json", "201");
+    let n = s.labels.iter().position(|l| l == name).unwrap_or(0) as u64;
+    set(&mut v, "id", json!(208_045_946 + n));
+    set(&mut v, "name", json!(name));
+    set(&mut v, "default", json!(false));
+    set(
+        &mut v,
+        "url",
+        json!(format!(
+            "https://api.github.com/repos/{}/{}/labels/{name}",
+            s.owner, s.repo
+        )),
+    );
+    v
+}
+
+/// A comment (`issue-comment`).
+pub fn comment(s: &Scenario, c: &FakeComment, api: &str) -> Value {
+    let mut v = example("issues.create-comment.json", "201");
+    let issue_url = format!(
+        "{api}/repos/{}/{}/issues/{}",
+        s.owner, s.repo, c.issue_number
+    );
+    let fields = [
+        ("id", json!(c.id)),
+        ("body", json!(c.body)),
+        (
+            "url",
+            json!(format!(
+                "{api}/repos/{}/{}/issues/comments/{}",
+                s.owner, s.repo, c.id
+            )),
+        ),
+        ("issue_url", json!(issue_url)),
+        (
+            "html_url",
+            json!(format!(
+                "https://github.com/{}/{}/pull/{}#issuecomment-{}",
+                s.owner, s.repo, c.issue_number, c.id
+            )),
+        ),
+        (
+            "author_association",
+            json!(if c.user.ends_with("[bot]") {
+                "NONE"
+            } else {
+                "OWNER"
+            }),
+        ),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    set(&mut v["user"], "login", json!(c.user));
+    v
+}
+
+/// The App's installation on the repository (`installation`).
+pub fn installation(s: &Scenario, app: &FakeApp, api: &str) -> Value {
+    let mut v = example("apps.get-repo-installation.json", "200");
+    let fields = [
+        ("id", json!(app.installation_id)),
+        ("app_id", json!(app.app_id)),
+        ("app_slug", json!("selfheal")),
+        ("target_type", json!("Organization")),
+        (
+            "access_tokens_url",
+            json!(format!(
+                "{api}/app/installations/{}/access_tokens",
+                app.installation_id
+            )),
+        ),
+        (
+            "permissions",
+            json!({"actions": "write", "contents": "write", "issues": "write",
+                   "pull_requests": "write", "metadata": "read"}),
+        ),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    set(&mut v["account"], "login", json!(s.owner));
+    v
+}
+
+/// A new installation token (`installation-token`) expiring at `expires` (epoch seconds).
+pub fn installation_token(token: &str, expires: u64) -> Value {
+    let mut v = example("apps.create-installation-access-token.json", "201");
+    set(&mut v, "token", json!(token));
+    set(&mut v, "expires_at", json!(rfc3339(expires)));
+    set(
+        &mut v,
+        "permissions",
+        json!({"actions": "write", "contents": "write", "issues": "write", "pull_requests": "write"}),
+    );
+    set(&mut v, "repository_selection", json!("selected"));
+    v
+}
+
+/// `2026-12-05T13:00:00Z` for an epoch second (days to a civil date: Howard Hinnant's
+/// algorithm, as `pipeline::record` has it; `github` sits below `pipeline`).
+fn rfc3339(epoch: u64) -> String {
+    let (days, rem) = (epoch / 86_400, epoch % 86_400);
+    let z = days as i64 + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The repository (`full-repository`). The example (and its nested `source` / `parent`)
@@ -217,6 +358,12 @@ pub fn repository(s: &Scenario) -> Value {
     );
     set(&mut v, "default_branch", json!(s.default_branch));
     set(&mut v, "language", Value::Null);
+    // The scenario's token belongs to the owner: it may push.
+    set(
+        &mut v,
+        "permissions",
+        json!({"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}),
+    );
     set(&mut v["owner"], "login", json!(s.owner));
     v
 }
@@ -254,4 +401,13 @@ pub fn commit(sha: &str, message: &str, author: (&str, &str), committer: (&str, 
 /// `basic-error`.
 pub fn error(message: &str, status: u16) -> Value {
     json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string()})
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn expiry_times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_764_939_600), "2025-12-05T13:00:00Z");
+    }
 }
