@@ -477,13 +477,20 @@ fn triage_only_reports_the_root_cause_and_touches_nothing() {
         text(&out)
     );
     // `--format sarif`: stdout carries the SARIF only; the run's line goes to stderr.
-    let args = ["--run-id", "401", "--triage-only", "--format", "sarif"];
+    let args = [
+        "--run-id",
+        "401",
+        "--triage-only",
+        "--format",
+        "sarif",
+        "--force",
+    ];
     let out = run_cmd(&s, &gh, &llm, &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = s.actions.path().join("stdout.sarif");
     std::fs::write(&stdout, &out.stdout).unwrap();
     crate::sarif::assert_valid_sarif(std::slice::from_ref(&stdout));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("run 401 attempt 1: diagnosed"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run 401 attempt 1: triaged only"));
 }
 
 #[test]
