@@ -1,5 +1,6 @@
 //! `selfheal offline LOGS`: triage, then repair in the checkout, from a run-log ZIP, a job
-//! log, a cached run directory or stdin, with no GitHub access.
+//! log, a cached run directory, another CI's log (GitLab, Jenkins, plain output; `--from`)
+//! or stdin, with no GitHub access.
 
 use std::path::{Path, PathBuf};
 
@@ -92,6 +93,12 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
             .as_deref()
             .map(LogSource::from_arg)
             .transpose()?,
+        from: args
+            .from
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(Error::usage)?,
     };
     Ok(triage(&source, &opts)?)
 }

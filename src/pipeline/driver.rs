@@ -60,6 +60,8 @@ pub struct Driver<'a> {
     repo_root: PathBuf,
     /// Connected on first use: a run with nothing to repair never needs the engine.
     validator: OnceCell<Sandbox>,
+    /// Why the tests run on this machine unasked (no engine answered); said once.
+    sandbox_warning: std::sync::Mutex<Option<String>>,
     /// The failed job's own `container:` image, tried before the default images.
     job_image: Option<String>,
 }
@@ -70,6 +72,7 @@ impl<'a> Driver<'a> {
             config,
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
+            sandbox_warning: std::sync::Mutex::new(None),
             job_image: None,
         }
     }
@@ -84,11 +87,28 @@ impl<'a> Driver<'a> {
     /// The validator `validate.sandbox` names, chosen and connected once.
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
-            .get_or_try_init(|| {
-                Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone())
+            .get_or_try_init(|| async {
+                let chosen =
+                    Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone()).await?;
+                *self
+                    .sandbox_warning
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = chosen.warning;
+                Ok::<_, crate::validate::ValidateError>(chosen.sandbox)
             })
             .await
             .map_err(PipelineError::from)
+    }
+
+    /// The sandbox's warning, the first time it is asked for (one line per process).
+    pub fn take_sandbox_warning(&self) -> Option<String> {
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let w = self
+            .sandbox_warning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()?;
+        (!SAID.swap(true, std::sync::atomic::Ordering::Relaxed)).then_some(w)
     }
 
     /// Repairs the failures of `job.triage` in `job.repo`, saves the run record under
@@ -104,6 +124,18 @@ impl<'a> Driver<'a> {
         let failures = &job.triage.failures[..];
         let provider = provider(self.config, job.llm)?;
         let validator = self.validator().await?;
+        if let Some(w) = self.take_sandbox_warning() {
+            on_event(&Event::Warning(w));
+        }
+        static PRICE_SAID: std::sync::atomic::AtomicBool =
+            std::sync::atomic::AtomicBool::new(false);
+        if !job.mode.print_prompt
+            && job.llm.replay.is_none()
+            && let Some(w) = crate::llm::meter::unknown_price_warning(&self.config.llm)
+            && !PRICE_SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            on_event(&Event::Warning(w));
+        }
         let (remembered, similar) = recall(self.config, job, on_event);
         let repair_input = Repair {
             config: self.config,
