@@ -12,7 +12,7 @@ pub mod exit {
     pub const SUCCESS: i32 = 0;
     /// A runtime error: I/O, network, corrupt input, a stage that failed.
     pub const ERROR: i32 = 1;
-    /// The command line or the configuration is wrong, or the subcommand is not built yet.
+    /// The command line or the configuration is wrong.
     pub const USAGE: i32 = 2;
     /// The input held no failure to act on (a green log, no failed runs).
     pub const NOTHING_FOUND: i32 = 3;
@@ -38,7 +38,7 @@ pub mod exit {
         (
             USAGE,
             "usage",
-            "bad flags or configuration, or a subcommand that is not built yet",
+            "bad flags or configuration; the message names the flag or key",
         ),
         (
             NOTHING_FOUND,

@@ -163,8 +163,16 @@ fn a_failed_run_becomes_a_validated_pull_request_once() {
     let llm = rt.block_on(FakeLlm::start());
     llm.push(Scripted::ok(&fix_reply(&s.b)));
     let before = crate::heal::snapshot(s.b.dir.path());
-    let out = run_cmd(&s, &gh, &llm, &["--run-id", "101"]);
+    let sarif = s.actions.path().join("selfheal.sarif");
+    let sarif_arg = sarif.to_str().unwrap();
+    let out = run_cmd(
+        &s,
+        &gh,
+        &llm,
+        &["--run-id", "101", "--sarif-out", sarif_arg],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    crate::sarif::assert_valid_sarif(std::slice::from_ref(&sarif));
     // the user's working tree is untouched: the repair happened in a checkout of head_sha
     let mut after = crate::heal::snapshot(s.b.dir.path());
     after.retain(|k, _| !k.starts_with(".git/"));
@@ -205,10 +213,23 @@ fn a_failed_run_becomes_a_validated_pull_request_once() {
         text(&out)
     );
     let summary = std::fs::read_to_string(s.actions.path().join("summary.md")).unwrap();
-    assert!(summary.contains("| 101 | pull_request |"), "{summary}");
+    for part in [
+        "### Run 101 (attempt 1): fixed, pull request opened",
+        "- `src/stack.rs:",
+        "**Pull request:** http",
+        "1 file(s) changed",
+        "**Validation:** `",
+        "prompt +",
+        "`outcome=pull_request`",
+    ] {
+        assert!(summary.contains(part), "no {part:?} in:\n{summary}");
+    }
+    assert!(!summary.contains("PullRequest"), "{summary}");
     let outputs = std::fs::read_to_string(s.actions.path().join("output")).unwrap();
     assert!(
-        outputs.contains("outcome=pull_request") && outputs.contains("pr-url=http"),
+        outputs.contains("outcome=pull_request\n")
+            && outputs.contains("pr-url=http")
+            && outputs.contains(&format!("sarif={sarif_arg}\n")),
         "{outputs}"
     );
     // a second run does nothing new
@@ -402,4 +423,96 @@ fn the_last_green_run_is_fetched_cached_and_subtracted() {
     assert!(r.get("baseline").is_none(), "{r:#}");
     assert_eq!(r["failures"][0]["file"], site["file"]);
     gh.assert_verified();
+}
+
+/// The triage-only flow: `--triage-only`, or a run whose head repository is a fork. The
+/// diagnosis reaches the summary, the outputs and SARIF; no LLM call, no checkout of
+/// the run's code, no branch, no pull request.
+fn assert_triaged_only(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(0), "{}", text(out));
+    assert!(llm.requests().is_empty(), "an LLM call");
+    assert_eq!(gh.with_scenario(|sc| sc.pulls.len()), 0);
+    let bare = Repository::open_bare(&s.bare).unwrap();
+    let branches: Vec<String> = bare
+        .references()
+        .unwrap()
+        .flatten()
+        .filter_map(|r| r.name().ok().map(str::to_string))
+        .filter(|n| n.starts_with("refs/heads/selfheal/"))
+        .collect();
+    assert!(branches.is_empty(), "{branches:?}");
+    let state = s.b.dir.path().join(".selfheal");
+    assert!(
+        !state.join("worktrees").exists(),
+        "the run's code was checked out"
+    );
+    let summary = std::fs::read_to_string(s.actions.path().join("summary.md")).unwrap();
+    assert!(summary.contains("diagnosed (triage only)"), "{summary}");
+    assert!(summary.contains("**Root cause**"), "{summary}");
+    let outputs = std::fs::read_to_string(s.actions.path().join("output")).unwrap();
+    assert!(outputs.contains("outcome=triaged\n"), "{outputs}");
+    let sarif = s.actions.path().join("selfheal.sarif");
+    crate::sarif::assert_valid_sarif(std::slice::from_ref(&sarif));
+}
+
+#[test]
+fn triage_only_reports_the_root_cause_and_touches_nothing() {
+    let rt = runtime();
+    let s = setup("py-calc");
+    let gh = rt.block_on(FakeGithub::start(scenario(&s, &[401])));
+    let llm = rt.block_on(FakeLlm::start());
+    let sarif = s.actions.path().join("selfheal.sarif");
+    let args = [
+        "--run-id",
+        "401",
+        "--triage-only",
+        "--sarif-out",
+        sarif.to_str().unwrap(),
+    ];
+    let out = run_cmd(&s, &gh, &llm, &args);
+    assert_triaged_only(&s, &gh, &llm, &out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("--triage-only: the diagnosis only"),
+        "{}",
+        text(&out)
+    );
+    // `--format sarif`: stdout carries the SARIF only; the run's line goes to stderr.
+    let args = [
+        "--run-id",
+        "401",
+        "--triage-only",
+        "--format",
+        "sarif",
+        "--force",
+    ];
+    let out = run_cmd(&s, &gh, &llm, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = s.actions.path().join("stdout.sarif");
+    std::fs::write(&stdout, &out.stdout).unwrap();
+    crate::sarif::assert_valid_sarif(std::slice::from_ref(&stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run 401 attempt 1: triaged only"));
+}
+
+#[test]
+fn a_run_from_a_fork_is_triaged_only_whatever_the_flags() {
+    let rt = runtime();
+    let s = setup("py-calc");
+    let mut sc = scenario(&s, &[402]);
+    sc.runs[0].head_repository = Some("mallory/app".into());
+    let gh = rt.block_on(FakeGithub::start(sc));
+    let llm = rt.block_on(FakeLlm::start());
+    let sarif = s.actions.path().join("selfheal.sarif");
+    let out = run_cmd(
+        &s,
+        &gh,
+        &llm,
+        &["--run-id", "402", "--sarif-out", sarif.to_str().unwrap()],
+    );
+    assert_triaged_only(&s, &gh, &llm, &out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("the run's commit comes from the fork mallory/app"),
+        "{}",
+        text(&out)
+    );
 }

@@ -1,6 +1,6 @@
 //! The Docker sandbox against the real engine: pass, fail, hang, OOM, no network, writes
-//! that stay in the container, Ctrl-C, panics, the stale sweep, setup caching, and the
-//! top-level Dockerfile.
+//! that stay in the container, Ctrl-C, panics, the stale sweep and setup caching (the
+//! top-level Dockerfile is tests/dockerfile.rs).
 //!
 //! Without an engine (or without `selfheal-base:latest`, built by `selfheal sandbox build`) each
 //! test prints `SKIP …` and returns; with `CI=true` that skip is a failure instead.
@@ -718,64 +718,6 @@ async fn wait_for_running(engine: &Engine, run_id: &str, limit: Duration) -> boo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
-}
-
-#[tokio::test]
-async fn top_level_dockerfile_builds_without_a_pull_and_runs_selfheal() {
-    let engine = require_docker!("top_level_dockerfile_builds_without_a_pull_and_runs_selfheal");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let context = dockerfile_context(
-        &root.join("Dockerfile"),
-        Path::new(env!("CARGO_BIN_EXE_selfheal")),
-    );
-    // A fixed tag: the next build reuses the cached `apt-get install git` layer.
-    let tag = "selfheal-test-image:latest".to_string();
-    let started = Instant::now();
-    selfheal::sandbox::images::build_image(&engine, context, "Dockerfile", &tag, &|l| {
-        eprintln!("  build: {l}")
-    })
-    .await
-    .unwrap();
-    eprintln!(
-        "Dockerfile built in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    let mut container = Container::create(
-        &engine,
-        &spec(
-            &tag,
-            "selfheal --version && git --version && id -un",
-            &run_id("df"),
-        ),
-    )
-    .await
-    .unwrap();
-    let run = container.run(Duration::from_secs(60), None).await.unwrap();
-    container.remove().await.unwrap();
-    assert_eq!(run.exit_code, Some(0), "{}", run.tail);
-    assert!(
-        run.tail.contains("selfheal ") && run.tail.contains("git version"),
-        "{}",
-        run.tail
-    );
-    assert!(
-        run.tail.contains("selfheal\n"),
-        "runs as the selfheal user: {}",
-        run.tail
-    );
-}
-
-/// The Dockerfile plus the binary where its default `BIN` expects it.
-fn dockerfile_context(dockerfile: &Path, binary: &Path) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.sparse(false); // the classic builder rejects GNU sparse entries (type 'S')
-    builder
-        .append_path_with_name(dockerfile, "Dockerfile")
-        .unwrap();
-    builder
-        .append_path_with_name(binary, "target/release/selfheal")
-        .unwrap();
-    builder.into_inner().unwrap()
 }
 
 // ---- benchmarks (ignored; run by benches/validate_overhead.sh) ----

@@ -161,9 +161,13 @@ pub struct RepairArgs {
     /// Force this tool's parser instead of detecting it (pytest, cargo, go, tsc, …).
     #[arg(long, value_name = "TOOL")]
     pub tool: Option<String>,
-    /// Output format; `--json` is the same as `--format json`.
+    /// Output format; `--json` is the same as `--format json`; `sarif` prints the
+    /// failures as SARIF 2.1.0 (in `offline`, triage only, like --no-llm).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Also write the failures as SARIF 2.1.0 to PATH (for code scanning's upload-sarif).
+    #[arg(long, value_name = "PATH")]
+    pub sarif_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

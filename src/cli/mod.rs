@@ -86,15 +86,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-pub fn not_built(what: &str, instead: &str) -> Error {
-    Error::usage(format!(
-        "`selfheal {what}` is not built yet in this version"
-    ))
-    .with_hint(format!(
-        "use `{instead}` meanwhile; see README.md for what works today"
-    ))
-}
-
 /// Resolves config and terminal facts once for a subcommand.
 fn context(
     global: &GlobalArgs,

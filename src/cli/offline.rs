@@ -8,6 +8,7 @@ use crate::error::{Error, exit};
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
 use crate::pipeline::{Driver, RepairJob};
+use crate::report::sarif::{self, SarifOptions};
 use crate::report::{human, json};
 
 use super::args::{Format, OfflineArgs};
@@ -25,10 +26,15 @@ pub fn flags(args: &OfflineArgs) -> Vec<(String, toml::Value)> {
 
 pub fn run(ctx: &Ctx, args: &OfflineArgs) -> Result<i32, Error> {
     let t = triage_logs(ctx, args)?;
-    if args.no_llm {
-        return report_triage(ctx, args, &t);
+    if let Some(path) = &args.repair.sarif_out {
+        let opts = SarifOptions {
+            src_root: Some(&ctx.repo_root),
+            fallback_uri: None,
+        };
+        write_sarif(path, &sarif::to_string(&t.failures, &opts))?;
     }
-    if t.failures.is_empty() {
+    let sarif_stdout = args.repair.format == Some(Format::Sarif) && !ctx.json;
+    if args.no_llm || sarif_stdout || t.failures.is_empty() {
         return report_triage(ctx, args, &t);
     }
     if !ctx.json && !args.repair.print_prompt {
@@ -119,15 +125,32 @@ fn report_triage(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error
     let text = match format {
         Format::Json => json::to_string(&json::triage_report(t)),
         Format::Human => human::triage(t, &ctx.term),
-        Format::Sarif => {
-            return Err(Error::usage("--format sarif is not built yet")
-                .with_hint("use --json for machine-readable output"));
-        }
+        Format::Sarif => sarif::to_string(
+            &t.failures,
+            &SarifOptions {
+                src_root: Some(&ctx.repo_root),
+                fallback_uri: None,
+            },
+        ),
     };
     print_stdout(&text)?;
     Ok(if t.failures.is_empty() {
         exit::NOTHING_FOUND
     } else {
         exit::SUCCESS
+    })
+}
+
+/// Writes a SARIF file for `--sarif-out`, creating its directory.
+pub fn write_sarif(path: &Path, text: &str) -> Result<(), Error> {
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text)
+    };
+    write().map_err(|e| {
+        Error::runtime(format!("cannot write SARIF to {}: {e}", path.display()))
+            .with_hint("pass --sarif-out a path in a writable directory")
     })
 }

@@ -46,6 +46,9 @@ pub struct RunResult {
     /// The green run whose log was subtracted, and how many lines that dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
+    /// The run's workflow file, where SARIF places failures that name no file.
+    #[serde(skip)]
+    pub workflow_path: Option<String>,
     /// The run record on disk (`<state>/runs/<id>.json`): the workflow uploads it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_path: Option<PathBuf>,
@@ -114,7 +117,7 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
                         Some(why) => stopped(&run, why),
                         None => heal_and_remember(ctx, args, &gh, &repo, &store, &run).await,
                     };
-                    report_one(ctx, &result);
+                    report_one(ctx, args, &result);
                     all.push(result);
                 }
             }
@@ -134,7 +137,7 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         }
         tokio::time::sleep(every).await;
     }
-    finish(ctx, &all)
+    finish(ctx, args, &all)
 }
 
 /// The last listing, kept for `--watch`: its ETag (an unchanged page costs nothing), and
@@ -182,6 +185,7 @@ fn stopped(run: &Run, why: String) -> RunResult {
         record: None,
         flaky: None,
         baseline: None,
+        workflow_path: None,
         record_path: None,
         comment_url: None,
     }
@@ -349,6 +353,8 @@ async fn heal_and_remember(
         record: None,
         flaky: None,
         baseline: None,
+        workflow_path: Some(run.path.split('@').next().unwrap_or("").to_string())
+            .filter(|p| !p.is_empty()),
         record_path: None,
         comment_url: None,
     };
@@ -711,6 +717,15 @@ fn primary_signature(t: &Triage) -> String {
 /// sandbox or a pull request (its code is not ours to run with secrets), and
 /// `--triage-only` asks for the same.
 fn triage_only(args: &RunArgs, repo: &RepoSlug, run: &Run) -> Option<String> {
+    if run
+        .head_repository
+        .as_ref()
+        .and_then(|r| r.full_name.as_ref())
+        .is_none()
+    {
+        // A deleted fork leaves no head repository: its code is no more trusted.
+        return Some("the run names no head repository (a deleted fork?): triage only".into());
+    }
     if let Some(fork) = fork_of(repo, run) {
         return Some(format!(
             "the run's commit comes from the fork {fork}: triage only (no LLM, no sandbox, no secrets, no pull request)"
@@ -1104,7 +1119,11 @@ fn write_annotations(ctx: &Ctx, t: &Triage) {
     }
 }
 
-fn report_one(ctx: &Ctx, r: &RunResult) {
+fn sarif_stdout(ctx: &Ctx, args: &RunArgs) -> bool {
+    !ctx.json && args.repair.format == Some(super::args::Format::Sarif)
+}
+
+fn report_one(ctx: &Ctx, args: &RunArgs, r: &RunResult) {
     if ctx.json {
         return;
     }
@@ -1136,12 +1155,18 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-    let _ = print_stdout(&format!(
+    let line = format!(
         "run {} attempt {}: {what}{}{extra}\n",
         r.run_id,
         r.attempt,
         if extra.is_empty() { "" } else { " · " }
-    ));
+    );
+    // With --format sarif stdout carries the SARIF only.
+    if sarif_stdout(ctx, args) {
+        eprint!("{line}");
+    } else {
+        let _ = print_stdout(&line);
+    }
 }
 
 #[derive(Serialize)]
@@ -1150,17 +1175,23 @@ struct Report<'a> {
     runs: &'a [RunResult],
 }
 
-/// Prints `--json`, writes the step summary and outputs, and picks the exit code.
-fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
+/// Prints `--json` (or SARIF), writes the SARIF file, the step summary and the outputs,
+/// and picks the exit code.
+fn finish(ctx: &Ctx, args: &RunArgs, all: &[RunResult]) -> Result<i32, Error> {
     if ctx.json {
         print_stdout(&crate::report::json::to_string(&Report {
             schema: 1,
             runs: all,
         }))?;
+    } else if sarif_stdout(ctx, args) {
+        print_stdout(&sarif_text(ctx, all))?;
     } else if all.is_empty() {
         print_stdout("no failed run to heal\n")?;
     }
-    write_actions_files(ctx, all);
+    if let Some(path) = &args.repair.sarif_out {
+        super::offline::write_sarif(path, &sarif_text(ctx, all))?;
+    }
+    write_actions_files(ctx, args, all);
     let has = |o: Outcome| all.iter().any(|r| r.outcome == o);
     Ok(if has(Outcome::Error) {
         exit::ERROR
@@ -1180,101 +1211,66 @@ fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
     })
 }
 
-fn write_actions_files(ctx: &Ctx, all: &[RunResult]) {
-    use std::io::Write;
-    let append = |path: &Path, text: &str| {
-        let _ = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(text.as_bytes()));
+/// The failures of every run as one SARIF log; failures naming no repository file sit
+/// on the workflow file (one SARIF run: code scanning takes at most 20 per file).
+fn sarif_text(ctx: &Ctx, all: &[RunResult]) -> String {
+    use crate::report::sarif::{self, SarifOptions};
+    let failures: Vec<Failure> = all
+        .iter()
+        .flat_map(|r| {
+            r.failures.iter().cloned().map(|mut f| {
+                if !f.file.as_deref().is_some_and(sarif::is_repo_path) {
+                    f.file.clone_from(&r.workflow_path);
+                    f.line = None;
+                }
+                f
+            })
+        })
+        .collect();
+    let opts = SarifOptions {
+        src_root: Some(&ctx.repo_root),
+        fallback_uri: None,
     };
+    sarif::to_string(&failures, &opts)
+}
+
+/// Appends the step summary and the step outputs when running inside Actions.
+fn write_actions_files(ctx: &Ctx, args: &RunArgs, all: &[RunResult]) {
+    use crate::report::actions::{self, RunSummary};
+    let runs: Vec<RunSummary<Outcome>> = all
+        .iter()
+        .map(|r| RunSummary {
+            run_id: r.run_id,
+            attempt: r.attempt,
+            outcome: r.outcome,
+            pr_url: r.pr_url.as_deref(),
+            note: r.note.as_deref(),
+            failures: &r.failures,
+            record: r.record.as_ref(),
+            record_path: r.record_path.as_deref(),
+            comment_url: r.comment_url.as_deref(),
+        })
+        .collect();
     if let Some(path) = &ctx.config.env.github_step_summary {
-        append(path, &step_summary(all));
+        append(path, &actions::step_summary(&runs));
     }
     if let Some(path) = &ctx.config.env.github_output {
-        append(path, &outputs(all));
+        let sarif = args.repair.sarif_out.as_deref().and_then(|p| p.to_str());
+        append(path, &actions::outputs(&runs, sarif));
     }
 }
 
-/// `GITHUB_OUTPUT`: the first PR, the first run's outcome (its `--json` name) and the run
-/// record to upload as an artifact (a vetoed run's first).
-fn outputs(all: &[RunResult]) -> String {
-    let pr = all
-        .iter()
-        .find_map(|r| r.pr_url.clone())
-        .unwrap_or_default();
-    let outcome = all
-        .first()
-        .map(|r| r.outcome.as_str())
-        .unwrap_or("nothing_found");
-    let record = all
-        .iter()
-        .filter(|r| r.record_path.is_some())
-        .min_by_key(|r| r.outcome != Outcome::Vetoed)
-        .and_then(|r| r.record_path.as_ref())
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    format!("pr-url={pr}\noutcome={outcome}\nrecord={record}\n")
-}
-
-/// The step summary: one row per run, then per run the root cause, the veto and the record.
-fn step_summary(all: &[RunResult]) -> String {
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut md =
-        String::from("## selfheal\n\n| run | outcome | pull request | note |\n|---|---|---|---|\n");
-    for r in all {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            r.run_id,
-            r.outcome.as_str(),
-            r.pr_url.as_deref().unwrap_or(""),
-            cell(r.note.as_deref().unwrap_or(""))
-        ));
+/// Appends to a file Actions reads; a failure is a warning, not the run's failure.
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let res = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = res {
+        eprintln!("warning: cannot append to {}: {e}", path.display());
     }
-    for r in all {
-        md.push_str(&run_details(r));
-    }
-    md
-}
-
-fn run_details(r: &RunResult) -> String {
-    let mut md = format!("\n### run {} attempt {}\n\n", r.run_id, r.attempt);
-    for f in r.failures.iter().filter(|f| f.needs_code_change).take(3) {
-        let at = human::location(f).unwrap_or_else(|| "(no location)".into());
-        md.push_str(&format!(
-            "- root cause: `{at}`: {} ({}/{})\n",
-            f.message.lines().next().unwrap_or(""),
-            f.tool,
-            f.kind
-        ));
-    }
-    if let Some(risk) = r.record.as_ref().and_then(last_risk) {
-        md.push_str(&format!(
-            "- risk {}/100: {}\n",
-            risk.score,
-            risk.reasons.join("; ")
-        ));
-        for v in &risk.vetoes {
-            md.push_str(&format!(
-                "- **veto** `{}`: {} in `{}`\n",
-                v.rule, v.detail, v.path
-            ));
-        }
-        for d in &risk.dangers {
-            md.push_str(&format!(
-                "- **danger** `{}`: {} in `{}`\n",
-                d.rule, d.detail, d.path
-            ));
-        }
-    }
-    if let Some(p) = &r.record_path {
-        md.push_str(&format!("- run record: `{}`\n", p.display()));
-    }
-    if let Some(c) = &r.comment_url {
-        md.push_str(&format!("- comment on the pull request: {c}\n"));
-    }
-    md
 }
 
 /// Flag overrides for the config layer.

@@ -24,6 +24,16 @@ pub struct Fixer {
     pub argv: Vec<String>,
 }
 
+impl Fixer {
+    /// Whether the fixer executes the repository's own code: `cargo clippy --fix` builds
+    /// it (build scripts, proc macros), `eslint --fix` loads its JavaScript config and
+    /// plugins. Those never run outside the sandbox when the sandbox is Docker (CI): the
+    /// model gets the failure instead (README, "Security model").
+    pub fn runs_repo_code(&self) -> bool {
+        self.name.starts_with("cargo clippy") || self.name.starts_with("eslint")
+    }
+}
+
 /// A change a fixer made: repo-relative path, old and new contents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FixedFile {
@@ -316,6 +326,31 @@ mod tests {
             fixers_for(&[eslint])[0].argv,
             ["eslint", "--fix", "src/money.js"]
         );
+    }
+
+    #[test]
+    fn only_clippy_and_eslint_run_the_repositorys_code() {
+        let mut clippy = failure("clippy", Kind::Lint, Some("src/lib.rs"));
+        clippy.excerpt = "help: use `x`".into();
+        let mut eslint = failure("eslint", Kind::Lint, Some("a.js"));
+        eslint.excerpt = "✖ 1 problem (1 error, 0 warnings)\n1 error and 0 warnings potentially fixable with the `--fix` option.".into();
+        let mut ruff = failure("ruff", Kind::Lint, Some("a.py"));
+        ruff.excerpt = "F401 [*]".into();
+        let fx = fixers_for(&[
+            clippy,
+            eslint,
+            ruff,
+            failure("rustfmt", Kind::Format, Some("src/lib.rs")),
+            failure("gofmt", Kind::Format, Some("a.go")),
+            failure("black", Kind::Format, Some("a.py")),
+        ]);
+        let running: Vec<&str> = fx
+            .iter()
+            .filter(|f| f.runs_repo_code())
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(running, ["cargo clippy --fix", "eslint --fix"]);
+        assert_eq!(fx.len(), 6);
     }
 
     #[test]

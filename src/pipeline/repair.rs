@@ -290,6 +290,15 @@ impl Run<'_, '_> {
     ) -> Result<Option<Verdict>, PipelineError> {
         let timeout = Duration::from_secs(self.r.config.validate.timeout_secs);
         for fixer in fixers::fixers_for(targets) {
+            if fixer.runs_repo_code() && self.r.config.sandbox() == "docker" {
+                self.emit(Event::FixerFailed {
+                    name: fixer.name.into(),
+                    why: "it runs the repository's code, which runs only in the sandbox; \
+                          the model gets the failure instead"
+                        .into(),
+                });
+                continue;
+            }
             let files = match fixers::run_fixer(&fixer, self.r.repo, timeout) {
                 Ok(files) => files,
                 Err(e) => {

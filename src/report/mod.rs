@@ -1,7 +1,9 @@
 //! Rendering for people and programs: `term` (TTY, CI, colour facts), `human`
 //! (compiler-diagnostic style), `events` (the repair pipeline's progress and result),
-//! `json` (the stable `--json` schema).
+//! `json` (the stable `--json` schema), `sarif` (code scanning), `actions` (the step
+//! summary and outputs inside GitHub Actions).
 
+pub mod actions;
 pub mod events;
 pub mod human;
 pub mod json;
