@@ -2,22 +2,23 @@
 //! runs, jobs, log downloads, refs and pull requests. Knows nothing of log contents, the
 //! LLM or git.
 //!
-//! The contract is shared/github-api (copied under `contract/`); `fake` serves it on
-//! 127.0.0.1 for tests, built from the contract's own examples and checked against its
-//! schemas by `schema`.
+//! The contract is shared/github-api (copied under `tests/contract/github-api/`); `fake`
+//! serves it on 127.0.0.1 for tests, built from the contract's own examples and checked
+//! against its schemas by `schema`. Both are test support: compiled only for tests and
+//! with the `test-support` feature, never into the product.
 
 mod api;
 mod client;
 mod clock;
 mod error;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod fetch;
 mod logs;
 mod pages;
 mod ratelimit;
 mod repo;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod schema;
 mod select;
 mod types;

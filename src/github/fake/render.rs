@@ -1,19 +1,44 @@
-//! The fake's JSON bodies: GitHub's own examples from the contract (`../contract/*.json`)
-//! with the scenario's values put in, so every field a real answer has is there. Where an
-//! official example fails its own schema (contract README), the gap is filled here.
+//! The fake's JSON bodies: GitHub's own examples from the contract
+//! (`tests/contract/github-api/*.json`) with the scenario's values put in, so every field a
+//! real answer has is there. Where an official example fails its own schema (contract
+//! README), the gap is filled here.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
 use serde_json::{Value, json};
 
 use super::scenario::{FakeJob, FakePull, FakeRun, Scenario};
 
-/// Where the contract files live (read at run time, so the binary does not carry them).
-pub fn contract_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/github/contract")
+/// One contract file, compiled into the test build (no path of the build machine is kept).
+macro_rules! contract_file {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../tests/contract/github-api/", $name)),
+        )
+    };
 }
+
+/// Every operation file of the contract, by file name.
+const CONTRACT: &[(&str, &str)] = &[
+    contract_file!("actions.download-job-logs-for-workflow-run.json"),
+    contract_file!("actions.download-workflow-run-logs.json"),
+    contract_file!("actions.get-job-for-workflow-run.json"),
+    contract_file!("actions.get-workflow-run.json"),
+    contract_file!("actions.list-jobs-for-workflow-run.json"),
+    contract_file!("actions.list-workflow-runs-for-repo.json"),
+    contract_file!("actions.list-workflow-runs.json"),
+    contract_file!("git.create-ref.json"),
+    contract_file!("git.get-ref.json"),
+    contract_file!("index.json"),
+    contract_file!("pulls.create.json"),
+    contract_file!("pulls.list.json"),
+    contract_file!("rate-limit.get.json"),
+    contract_file!("rate-limits.json"),
+    contract_file!("repos.get-commit.json"),
+    contract_file!("repos.get.json"),
+];
 
 static FILES: LazyLock<Mutex<HashMap<String, Value>>> = LazyLock::new(Default::default);
 
@@ -23,12 +48,19 @@ pub fn contract(file: &str) -> Value {
     cache
         .entry(file.to_string())
         .or_insert_with(|| {
-            let path = contract_dir().join(file);
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("fake GitHub: cannot read {}: {e}", path.display()));
-            serde_json::from_str(&text).expect("contract file is JSON")
+            let text = CONTRACT
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(_, text)| *text)
+                .unwrap_or_else(|| panic!("fake GitHub: no contract file {file}"));
+            serde_json::from_str(text).expect("contract file is JSON")
         })
         .clone()
+}
+
+/// The names of the contract's operation files.
+pub fn contract_files() -> impl Iterator<Item = &'static str> {
+    CONTRACT.iter().map(|(name, _)| *name)
 }
 
 /// The example of `status` in `file`, the array's first item when it is a list.
@@ -245,4 +277,27 @@ pub fn commit(sha: &str, message: &str, author: (&str, &str), committer: (&str, 
 /// `basic-error`.
 pub fn error(message: &str, status: u16) -> Value {
     json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string()})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_contract_file_is_compiled_in() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract/github-api");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+        on_disk.sort();
+        let compiled: Vec<&str> = contract_files().collect();
+        assert_eq!(on_disk, compiled, "add the new file to CONTRACT");
+        for op in contract("index.json")["operations"].as_array().unwrap() {
+            let file = op["file"].as_str().unwrap();
+            assert!(contract(file)["responses"].is_object(), "{file}");
+        }
+    }
 }
