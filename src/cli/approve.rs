@@ -238,8 +238,7 @@ impl approval::web::Actions for WebActions {
 
 /// Serves the review page until Ctrl-C.
 fn web(ctx: &Ctx, state: &std::path::Path, port: u16) -> Result<i32, Error> {
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     let actions = std::sync::Arc::new(WebActions {
         ctx: ctx.clone(),
         state: state.to_path_buf(),
@@ -285,8 +284,7 @@ fn revalidate(
         Duration::from_secs(ctx.config.validate.timeout_secs),
         p.meta.id.clone(),
     );
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         let validator = super::heal::validator(ctx).await?;
         validator.validate(&req).await.map_err(Error::from)

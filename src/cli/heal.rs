@@ -28,10 +28,7 @@ pub fn heal(ctx: &Ctx, args: &RepairArgs, repo: &Path, t: &Triage) -> Result<i32
     crate::llm::init_tls();
     let state_dir = ctx.config.state_dir(repo);
     recover_journal(ctx, repo, &state_dir)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         tokio::select! {
             res = heal_async(ctx, args, repo, &state_dir, t) => res,

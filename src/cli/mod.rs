@@ -1,12 +1,13 @@
 //! Command-line interface: parses flags, resolves the configuration once, and hands
-//! each subcommand to its own file, which wires the stages in order. The only module
-//! that uses `anyhow`-style catch-alls is this one; stages return typed errors.
+//! each subcommand to its own file, which wires the stages in order. Stages return typed
+//! errors; here they become [`Error`]s, each with its exit code and hint.
 
 pub mod approve;
 pub mod args;
 pub mod check;
 pub mod heal;
 pub mod history;
+pub mod logging;
 pub mod offline;
 pub mod run;
 
@@ -43,6 +44,7 @@ pub fn main() -> i32 {
             };
         }
     };
+    logging::install(cli.global.verbose, cli.global.color);
     let json = cli.global.json;
     match dispatch(cli) {
         Ok(code) => code,
@@ -140,6 +142,14 @@ fn report_error(e: &Error, json: bool) -> i32 {
         let _ = print_stdout(&crate::report::json::to_string(&report));
     }
     e.code
+}
+
+/// The async runtime every subcommand runs its stages on (the one place it is built).
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))
 }
 
 /// Writes to stdout; a closed pipe (`selfheal … | head`) is not an error (ripgrep does the same).

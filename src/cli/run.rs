@@ -54,10 +54,7 @@ pub struct Baseline {
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     crate::llm::init_tls();
     crate::github::init_tls();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         tokio::select! {
             res = run_async(ctx, args) => res,
@@ -176,9 +173,7 @@ fn since_date(raw: &str) -> Result<String, Error> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let day = (now.saturating_sub(secs) / 86_400) as i64;
-    let (y, m, d) = crate::pipeline::record::civil_from_days(day);
-    Ok(format!("{y:04}-{m:02}-{d:02}"))
+    Ok(crate::date::Utc::from_epoch_secs(now.saturating_sub(secs)).date())
 }
 
 fn note(ctx: &Ctx, text: &str) {
