@@ -2,6 +2,7 @@
 //!
 //! `cargo run --example dump_steps -- PATH`
 
+use selfheal::error::Hint;
 use selfheal::logs::archive::{Limits, LogSource, read_run};
 
 fn main() {

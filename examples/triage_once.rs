@@ -4,6 +4,7 @@
 //! `cargo run --release --example triage_once -- PATH [--read-only]` prints a JSON summary:
 //! steps, failures, stats, warnings.
 
+use selfheal::error::Hint;
 use selfheal::logs::archive::{self, Limits, LogSource};
 use selfheal::logs::triage::{TriageOptions, triage};
 

@@ -72,6 +72,21 @@ pub mod exit {
     }
 }
 
+/// What the user should do next. Every stage error implements it, so the one conversion
+/// into [`Error`] ([`Error::from_stage`]) gives every error its hint the same way.
+/// An empty hint means the message itself ends with the next step.
+pub trait Hint: std::error::Error + Send + Sync + 'static {
+    fn hint(&self) -> String;
+
+    /// The message and the hint on one line, for warnings and notes.
+    fn with_hint(&self) -> String {
+        match self.hint() {
+            h if h.is_empty() => self.to_string(),
+            h => format!("{self} (hint: {h})"),
+        }
+    }
+}
+
 /// An error that knows its exit code and, where we can tell, what the user should do next.
 #[derive(Debug)]
 pub struct Error {
@@ -96,6 +111,19 @@ impl Error {
     pub fn runtime(message: impl Into<String>) -> Self {
         Error::new(exit::ERROR, message)
     }
+    /// A stage error as the top-level error: its text is the headline, its [`Hint`] the
+    /// hint, and it stays the source, so `Caused by:` lists what it wraps (and never the
+    /// headline again, see [`Error::render`]).
+    pub fn from_stage(code: i32, e: impl Hint) -> Self {
+        let hint = e.hint();
+        let out = Error::new(code, e.to_string());
+        let out = if hint.is_empty() {
+            out
+        } else {
+            out.with_hint(hint)
+        };
+        out.with_source(e)
+    }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -110,15 +138,31 @@ impl Error {
         if let Some(hint) = &self.hint {
             out.push_str(&format!("(hint: {hint})\n"));
         }
+        let causes = self.causes();
+        if !causes.is_empty() {
+            out.push_str("Caused by:\n");
+        }
+        for c in causes {
+            out.push_str(&format!("  {c}\n"));
+        }
+        out
+    }
+
+    /// The source chain as text, leaving out what the lines above already say: a stage
+    /// error whose text is the headline, or a cause its wrapper quotes (`…: {source}`).
+    fn causes(&self) -> Vec<String> {
+        let mut shown = vec![self.message.clone()];
+        let mut out = Vec::new();
         let mut cause: Option<&(dyn std::error::Error + 'static)> = self
             .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static));
-        if cause.is_some() {
-            out.push_str("Caused by:\n");
-        }
         while let Some(c) = cause {
-            out.push_str(&format!("  {c}\n"));
+            let text = c.to_string();
+            if !text.is_empty() && !shown.iter().any(|s| s.contains(&text)) {
+                out.push(text.clone());
+            }
+            shown.push(text);
             cause = c.source();
         }
         out

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
+use selfheal::error::Hint;
 use selfheal::github::fake::{FakeGithub, FakeJob, FakePull, FakeRun, Scenario, Scripted};
 use selfheal::github::{
     Client, ClientOptions, FakeClock, GithubError, NewPull, Polled, PullFilter, RepoSlug,
@@ -618,7 +619,7 @@ async fn fetch_run_caches_the_offline_layout_and_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = selfheal::store::Store::open(&dir.path().join(".selfheal")).unwrap();
     let run = c.get_run(&slug(), 105).await.unwrap();
-    let got = selfheal::github::fetch_run(&c, &slug(), &run, &store)
+    let got = selfheal::fetch::fetch_run(&c, &slug(), &run, &store)
         .await
         .unwrap();
     assert!(!got.from_cache);
@@ -627,7 +628,7 @@ async fn fetch_run_caches_the_offline_layout_and_reuses_it() {
         assert!(got.dir.join(f).is_file(), "{f} missing");
     }
     assert_eq!(std::fs::read(got.dir.join("logs.zip")).unwrap(), log_zip());
-    let again = selfheal::github::fetch_run(&c, &slug(), &run, &store)
+    let again = selfheal::fetch::fetch_run(&c, &slug(), &run, &store)
         .await
         .unwrap();
     assert!(again.from_cache);
@@ -647,7 +648,7 @@ async fn fetch_run_without_a_zip_falls_back_to_job_logs() {
     let dir = tempfile::tempdir().unwrap();
     let store = selfheal::store::Store::open(dir.path()).unwrap();
     let run = c.get_run(&slug(), 105).await.unwrap();
-    let got = selfheal::github::fetch_run(&c, &slug(), &run, &store)
+    let got = selfheal::fetch::fetch_run(&c, &slug(), &run, &store)
         .await
         .unwrap();
     assert_eq!(got.logs_zip, None);
@@ -790,7 +791,7 @@ async fn the_green_run_comes_from_the_branch_else_the_default_branch_and_is_cach
     let failed = c.get_run(&slug(), 300).await.unwrap();
 
     // Nothing green on feature/x: the default branch's last green run (99, on main).
-    let green = selfheal::github::fetch_green(&c, &slug(), &failed, &["test".into()], &store)
+    let green = selfheal::fetch::fetch_green(&c, &slug(), &failed, &["test".into()], &store)
         .await
         .unwrap()
         .expect("a green run on main");
@@ -817,7 +818,7 @@ async fn the_green_run_comes_from_the_branch_else_the_default_branch_and_is_cach
             .count()
     };
     assert_eq!(downloads(&fake), 1);
-    selfheal::github::fetch_green(&c, &slug(), &failed, &["test".into()], &store)
+    selfheal::fetch::fetch_green(&c, &slug(), &failed, &["test".into()], &store)
         .await
         .unwrap();
     assert_eq!(downloads(&fake), 1, "not downloaded twice");
@@ -834,7 +835,7 @@ async fn no_green_run_anywhere_is_none() {
     let state = tempfile::tempdir().unwrap();
     let store = selfheal::store::Store::open(state.path()).unwrap();
     let failed = c.get_run(&slug(), 105).await.unwrap();
-    let green = selfheal::github::fetch_green(&c, &slug(), &failed, &[], &store)
+    let green = selfheal::fetch::fetch_green(&c, &slug(), &failed, &[], &store)
         .await
         .unwrap();
     assert!(green.is_none());

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use git2::{Oid, Repository, Signature};
 use secrecy::SecretString;
 use selfheal::config::Config;
+use selfheal::error::Hint;
 use selfheal::github::fake::{FakeGithub, FakePull, Scenario, Scripted};
 use selfheal::github::{Client, ClientOptions, FakeClock, RepoSlug};
 use selfheal::publish::{FileChange, Fix, FixReport, Published, Publisher, Skip, signature_marker};

@@ -12,6 +12,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use selfheal::error::Hint;
 use selfheal::sandbox::container::{LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN_ID, hostname};
 use selfheal::sandbox::engine::docker_host_from_env;
 use selfheal::sandbox::images::{BASE_IMAGE, image_id};
@@ -200,9 +201,9 @@ async fn validate_exclude_leaves_out_the_same_paths_in_both_sandboxes() {
     let dir = project(EXCLUDE_TREE);
     let exclude: Vec<String> = EXCLUDES.iter().map(|s| s.to_string()).collect();
 
-    let staged = selfheal::pipeline::stage::stage(dir.path(), &[], &exclude).unwrap();
+    let copy = selfheal::workcopy::WorkCopy::create(dir.path(), &[], &exclude).unwrap();
     let local = LocalValidator::new()
-        .validate(&request(staged.path(), LIST, 30, &run_id("exclude-local")))
+        .validate(&request(copy.path(), LIST, 30, &run_id("exclude-local")))
         .await
         .unwrap();
     assert!(local.passed, "{local:?}");
@@ -516,7 +517,9 @@ async fn failing_setup_says_so() {
         .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("exit code 4") && text.contains("cannot-install") && text.contains("hint:"),
+        text.contains("exit code 4")
+            && text.contains("cannot-install")
+            && err.hint().contains("setup command"),
         "{text}"
     );
 }
@@ -530,13 +533,7 @@ async fn missing_image_is_an_error_not_a_pull() {
         .validate(&request(dir.path(), "true", 10, &run_id("noimg")))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ValidateError::Sandbox(SandboxError::ImageMissing { .. })
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, SandboxError::ImageMissing { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -554,7 +551,7 @@ async fn unreachable_engine_is_an_error_with_a_hint() {
         text.contains("Docker engine not reachable at unix:///nonexistent/docker.sock"),
         "{text}"
     );
-    assert!(text.contains("--sandbox local"), "{text}");
+    assert!(err.hint().contains("--sandbox local"), "{text}");
 }
 
 #[tokio::test]
@@ -682,7 +679,7 @@ async fn ctrl_c_child() {
         .validate(&request(dir.path(), "sleep 600", 300, &id))
         .await
     {
-        Err(ValidateError::Interrupted) => println!("CHILD: interrupted"),
+        Err(SandboxError::Interrupted) => println!("CHILD: interrupted"),
         other => println!("CHILD: unexpected {other:?}"),
     }
 }

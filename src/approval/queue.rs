@@ -41,7 +41,7 @@ pub enum QueueError {
         path: PathBuf,
         source: io::Error,
     },
-    #[error("no pending patch {id}; list the queue with `selfheal approve`")]
+    #[error("no pending patch {id}")]
     NotFound { id: String },
     #[error("{} is corrupt: {why}; reject the patch or delete its directory", path.display())]
     Corrupt { path: PathBuf, why: String },
@@ -49,6 +49,27 @@ pub enum QueueError {
     Version { path: PathBuf, found: u32 },
     #[error("pending patch {id} is being handled by process {pid}; wait for it to finish")]
     Locked { id: String, pid: u32 },
+}
+
+impl crate::error::Hint for QueueError {
+    fn hint(&self) -> String {
+        match self {
+            QueueError::Io { .. } => {
+                "check that the state directory ([state] dir, --state-dir) is writable".into()
+            }
+            QueueError::NotFound { .. } => {
+                "run `selfheal approve` to list the pending patches".into()
+            }
+            // The other messages end with the next step.
+            _ => String::new(),
+        }
+    }
+}
+
+impl From<QueueError> for crate::error::Error {
+    fn from(e: QueueError) -> Self {
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
+    }
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> QueueError + 'a {

@@ -4,14 +4,12 @@
 //! per entry keeps two processes from applying the same patch twice.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::approval::{self, Decision, Pending, PendingMeta};
 use crate::error::{Error, exit};
-use crate::pipeline::stage;
-use crate::validate::{ValidationRequest, Validator, resolve_command};
+use crate::pipeline::Driver;
 
 use super::args::ApproveArgs;
 use super::{Ctx, print_stdout};
@@ -42,7 +40,7 @@ struct Listing<'a> {
 }
 
 fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
-    let pending = approval::list_pending(state).map_err(queue_error)?;
+    let pending = approval::list_pending(state)?;
     if ctx.json {
         print_stdout(&crate::report::json::to_string(&Listing {
             schema: 1,
@@ -71,8 +69,7 @@ fn list(ctx: &Ctx, state: &std::path::Path) -> Result<i32, Error> {
 }
 
 fn load(state: &std::path::Path, id: &str) -> Result<Pending, Error> {
-    approval::load_pending(state, id)
-        .map_err(|e| queue_error(e).with_hint("run `selfheal approve` to list the pending patches"))
+    Ok(approval::load_pending(state, id)?)
 }
 
 fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> {
@@ -107,8 +104,8 @@ fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> 
 }
 
 fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<i32, Error> {
-    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
-    approval::mark_rejected(state, id, reason).map_err(queue_error)?;
+    let _lock = approval::lock_pending(state, id)?;
+    approval::mark_rejected(state, id, reason)?;
     if !ctx.json {
         print_stdout(&format!(
             "rejected {id}{}\n",
@@ -122,9 +119,9 @@ fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<
     Ok(exit::SUCCESS)
 }
 
-/// Lock, reload, check the tree, ask, prove on a staged copy, apply, record.
+/// Lock, reload, check the tree, ask, prove on a work copy, apply, record.
 fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32, Error> {
-    let _lock = approval::lock_pending(state, id).map_err(queue_error)?;
+    let _lock = approval::lock_pending(state, id)?;
     let p = load(state, id)?;
     let repo = PathBuf::from(&p.meta.repo);
     let moved = p.tree_moved(&repo);
@@ -164,12 +161,9 @@ fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32,
             "reject it with `selfheal approve --reject {id}` and run the repair again"
         )));
     }
-    let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)
-        .map_err(|e| Error::runtime(e.to_string()))?;
-    applied
-        .commit()
-        .map_err(|e| Error::runtime(e.to_string()))?;
-    approval::mark_applied(state, id).map_err(queue_error)?;
+    let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)?;
+    applied.commit()?;
+    approval::mark_applied(state, id)?;
     if ctx.json {
         return Ok(exit::SUCCESS);
     }
@@ -256,41 +250,20 @@ fn web(ctx: &Ctx, state: &std::path::Path, port: u16) -> Result<i32, Error> {
             server.url
         ))?;
         server
-            .serve(async { crate::validate::interrupted().await })
+            .serve(async { crate::interrupt::interrupted().await })
             .await
             .map_err(|e| Error::runtime("the review page stopped").with_source(e))?;
         Ok(exit::SUCCESS)
     })
 }
 
-/// The tests, again, on a staged copy of the current tree with the patch over it.
+/// The tests, again, on a work copy of the current tree with the patch over it.
 fn revalidate(
     ctx: &Ctx,
     repo: &std::path::Path,
     p: &Pending,
 ) -> Result<crate::validate::Outcome, Error> {
-    let files: Vec<(String, Option<String>)> = p
-        .patch
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), f.new.clone()))
-        .collect();
-    let staged = stage::stage(repo, &files, &ctx.config.validate.exclude)
-        .map_err(|e| Error::runtime("cannot stage a copy for validation").with_source(e))?;
-    let command = resolve_command(&ctx.config.validate.command, repo).map_err(Error::from)?;
-    let req = ValidationRequest::new(
-        staged.path(),
-        command,
-        Duration::from_secs(ctx.config.validate.timeout_secs),
-        p.meta.id.clone(),
-    );
     let rt = super::runtime()?;
-    rt.block_on(async {
-        let validator = super::heal::validator(ctx).await?;
-        validator.validate(&req).await.map_err(Error::from)
-    })
-}
-
-fn queue_error(e: approval::QueueError) -> Error {
-    Error::runtime(e.to_string())
+    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    Ok(rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?)
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, exit};
+use crate::error::{Error, Hint, exit};
 use crate::github::{Client, RepoHints, RepoSlug, RunFilter, resolve_repo};
 use crate::llm::{ChatRequest, ClientOptions, OpenAiClient, Provider, prompts::Prompts};
 

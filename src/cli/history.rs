@@ -8,11 +8,8 @@ use super::args::HistoryArgs;
 use super::{Ctx, print_stdout};
 
 pub fn run(ctx: &Ctx, args: &HistoryArgs) -> Result<i32, Error> {
-    let memory = Memory::open(&ctx.config.state_dir(&ctx.repo_root))
-        .map_err(|e| Error::runtime(e.to_string()))?;
-    let h = memory
-        .history(args.limit)
-        .map_err(|e| Error::runtime(e.to_string()))?;
+    let memory = Memory::open(&ctx.config.state_dir(&ctx.repo_root))?;
+    let h = memory.history(args.limit)?;
     if ctx.json {
         print_stdout(&crate::report::json::to_string(&h))?;
     } else if h.recent.is_empty() {

@@ -1,15 +1,17 @@
 //! Command-line interface: parses flags, resolves the configuration once, and hands
-//! each subcommand to its own file, which wires the stages in order. Stages return typed
-//! errors; here they become [`Error`]s, each with its exit code and hint.
+//! each subcommand to its own file, which calls the pipeline (or a stage) and renders
+//! the result with `report`. Subcommands never call each other; what the repairing
+//! ones share is in [`wiring`]. Stages return typed errors, converted into [`Error`]
+//! with their hint and cause chain.
 
 pub mod approve;
 pub mod args;
 pub mod check;
-pub mod heal;
 pub mod history;
 pub mod logging;
 pub mod offline;
 pub mod run;
+pub mod wiring;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,15 +1,16 @@
-//! `selfheal offline LOGS`: triage (and, later, repair) from a run-log ZIP, a job log,
-//! a cached run directory or stdin, with no GitHub access.
+//! `selfheal offline LOGS`: triage, then repair in the checkout, from a run-log ZIP, a job
+//! log, a cached run directory or stdin, with no GitHub access.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, exit};
-use crate::logs::archive::{LogError, LogSource};
+use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
+use crate::pipeline::{Driver, RepairJob};
 use crate::report::{human, json};
 
 use super::args::{Format, OfflineArgs};
-use super::{Ctx, print_stdout};
+use super::{Ctx, print_stdout, wiring};
 
 /// The repository the logs belong to: `--repo-dir`, else the current directory.
 pub fn repo_root(args: &OfflineArgs) -> PathBuf {
@@ -18,29 +19,7 @@ pub fn repo_root(args: &OfflineArgs) -> PathBuf {
 
 /// Flag overrides for the config layer.
 pub fn flags(args: &OfflineArgs) -> Vec<(String, toml::Value)> {
-    repair_flags(&args.repair)
-}
-
-/// Flag overrides shared by every subcommand that repairs.
-pub fn repair_flags(repair: &super::args::RepairArgs) -> Vec<(String, toml::Value)> {
-    let mut flags = Vec::new();
-    if let Some(n) = repair.max_attempts {
-        flags.push((
-            "validate.max_attempts".into(),
-            toml::Value::Integer(n.into()),
-        ));
-    }
-    if let Some(m) = &repair.model {
-        flags.push(("llm.model".into(), m.clone().into()));
-    }
-    if let Some(s) = repair.sandbox {
-        let v = match s {
-            super::args::SandboxKind::Docker => "docker",
-            super::args::SandboxKind::Local => "local",
-        };
-        flags.push(("validate.sandbox".into(), v.into()));
-    }
-    flags
+    wiring::repair_flags(&args.repair)
 }
 
 pub fn run(ctx: &Ctx, args: &OfflineArgs) -> Result<i32, Error> {
@@ -54,7 +33,35 @@ pub fn run(ctx: &Ctx, args: &OfflineArgs) -> Result<i32, Error> {
     if !ctx.json && !args.repair.print_prompt {
         eprint!("{}", human::triage(&t, &ctx.term));
     }
-    super::heal::heal(ctx, &args.repair, &ctx.repo_root, &t)
+    repair(ctx, args, &t)
+}
+
+/// Repairs the triaged failures in the checkout and prints the result; returns the exit code.
+fn repair(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error> {
+    crate::llm::init_tls();
+    let repo = &ctx.repo_root;
+    let state_dir = ctx.config.state_dir(repo);
+    wiring::recover(ctx, repo, &state_dir)?;
+    let rt = super::runtime()?;
+    let driver = Driver::new(&ctx.config, repo);
+    let llm = wiring::llm_source(&args.repair);
+    let job = RepairJob {
+        repo,
+        state_dir: &state_dir,
+        triage: t,
+        llm: &llm,
+        mode: wiring::mode(ctx, &args.repair),
+    };
+    rt.block_on(async {
+        tokio::select! {
+            res = wiring::repair(ctx, &driver, &job) => {
+                let record = res?;
+                wiring::print_result(ctx, &record)?;
+                Ok(record.verdict.exit_code())
+            }
+            _ = crate::interrupt::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; nothing was applied to the working tree")),
+        }
+    })
 }
 
 /// Reads and triages the logs named on the command line.
@@ -66,19 +73,18 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
                 .with_hint(format!("use one of: {}", known.join(", "))));
         }
     }
-    let source = LogSource::from_arg(&args.logs).map_err(log_error)?;
+    let source = LogSource::from_arg(&args.logs)?;
     let opts = TriageOptions {
         tool: args.repair.tool.clone(),
         repo_dir: repo_dir_for_paths(args, &ctx.repo_root),
-        limits: ctx.config.log_limits(),
+        limits: Limits::from_config(&ctx.config.logs),
         baseline: args
             .baseline
             .as_deref()
             .map(LogSource::from_arg)
-            .transpose()
-            .map_err(log_error)?,
+            .transpose()?,
     };
-    triage(&source, &opts).map_err(log_error)
+    Ok(triage(&source, &opts)?)
 }
 
 /// Paths are checked against the repo only when it is one (`--repo-dir`, or a git checkout).
@@ -110,9 +116,4 @@ fn report_triage(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error
     } else {
         exit::SUCCESS
     })
-}
-
-pub fn log_error(e: LogError) -> Error {
-    let hint = e.hint();
-    Error::runtime(e.to_string()).with_hint(hint).with_source(e)
 }

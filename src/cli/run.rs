@@ -8,22 +8,22 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, exit};
+use crate::error::{Error, Hint, exit};
+use crate::fetch::{FetchedRun, GreenRun, fetch_green, fetch_run};
 use crate::flaky::{Assessment, Judgment};
 use crate::github::{
-    Client, ClientOptions, FetchedRun, GreenRun, RepoHints, RepoSlug, Run, RunFilter, exclusion,
-    fetch_green, fetch_run, resolve_repo,
+    Client, ClientOptions, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo,
 };
 use crate::logs::Failure;
-use crate::logs::archive::LogSource;
+use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
-use crate::pipeline::{RunRecord, Verdict};
+use crate::pipeline::{Driver, RepairJob, RunRecord, Verdict};
 use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
 use crate::report::human;
 use crate::store::{HandledRun, Outcome, Store};
 
 use super::args::RunArgs;
-use super::{Ctx, print_stdout};
+use super::{Ctx, print_stdout, wiring};
 
 /// What happened to one run, for the report, `--json` and `GITHUB_OUTPUT`.
 #[derive(Clone, Debug, Serialize)]
@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     rt.block_on(async {
         tokio::select! {
             res = run_async(ctx, args) => res,
-            _ = crate::validate::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; the working tree was not touched")),
+            _ = crate::interrupt::interrupted() => Err(Error::new(exit::INTERRUPTED, "interrupted; the working tree was not touched")),
         }
     })
 }
@@ -79,7 +79,7 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     loop {
         let runs = candidate_runs(ctx, args, &gh, &repo, &store, &mut etag).await?;
         for run in runs {
-            let result = handle_run(ctx, args, &gh, &repo, &store, &run).await;
+            let result = heal_and_remember(ctx, args, &gh, &repo, &store, &run).await;
             report_one(ctx, &result);
             all.push(result);
         }
@@ -182,8 +182,8 @@ fn note(ctx: &Ctx, text: &str) {
     }
 }
 
-/// Fetch, triage, repair, publish, remember: one run. Errors become an `Error` outcome.
-async fn handle_run(
+/// One run healed ([`heal`]) and remembered as handled. Errors become an `Error` outcome.
+async fn heal_and_remember(
     ctx: &Ctx,
     args: &RunArgs,
     gh: &Client,
@@ -202,7 +202,7 @@ async fn handle_run(
         flaky: None,
         baseline: None,
     };
-    match heal_run(ctx, args, gh, repo, store, run, &mut result).await {
+    match heal(ctx, args, gh, repo, store, run, &mut result).await {
         Ok(outcome) => result.outcome = outcome,
         Err(e) => {
             result.outcome = Outcome::Error;
@@ -234,7 +234,8 @@ async fn handle_run(
     result
 }
 
-async fn heal_run(
+/// Fetch, triage, judge flakiness, repair in a checkout of the run's commit, publish.
+async fn heal(
     ctx: &Ctx,
     args: &RunArgs,
     gh: &Client,
@@ -263,7 +264,7 @@ async fn heal_run(
         return Ok(Outcome::NothingFound);
     }
     let memory = crate::memory::Memory::open(store.root())
-        .map_err(|e| note(ctx, &format!("run {}: {e}", run.id)))
+        .map_err(|e| note(ctx, &format!("run {}: {}", run.id, e.with_hint())))
         .ok();
     let assessment = assess(ctx, gh, repo, run, memory.as_ref(), &t).await;
     result.flaky = Some(assessment.clone());
@@ -291,7 +292,16 @@ async fn heal_run(
     }
     let worktree = checkout(ctx, gh, repo, run, store)?;
     let state = ctx.config.state_dir(&ctx.repo_root);
-    let record = super::heal::repair_in(ctx, &args.repair, &worktree, &state, &t).await?;
+    let llm = wiring::llm_source(&args.repair);
+    let job = RepairJob {
+        repo: &worktree,
+        state_dir: &state,
+        triage: &t,
+        llm: &llm,
+        mode: wiring::mode(ctx, &args.repair),
+    };
+    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    let record = wiring::repair(ctx, &driver, &job).await?;
     result.note = record.note.clone();
     let outcome = match record.verdict {
         Verdict::Healed if args.no_pr || args.repair.dry_run => Outcome::Skipped,
@@ -316,7 +326,7 @@ fn triage_run(
     let opts = TriageOptions {
         tool: args.repair.tool.clone(),
         repo_dir: Some(ctx.repo_root.clone()),
-        limits: ctx.config.log_limits(),
+        limits: Limits::from_config(&ctx.config.logs),
         baseline: green.map(|g| LogSource::Dir(g.dir.clone())),
     };
     match triage(&LogSource::Dir(dir.to_path_buf()), &opts) {
@@ -328,7 +338,7 @@ fn triage_run(
             );
             triage_run(ctx, args, dir, None)
         }
-        other => other.map_err(super::offline::log_error),
+        other => other.map_err(Error::from),
     }
 }
 
@@ -409,7 +419,7 @@ fn remember_flaky(memory: &crate::memory::Memory, t: &Triage, a: &Assessment) {
         .filter(|f| f.needs_code_change && a.flaky_jobs.contains(&f.job));
     for f in flaky {
         if let Err(e) = memory.record(&crate::memory::Outcome::judged_flaky(f, &a.summary())) {
-            eprintln!("warning: {e}");
+            eprintln!("warning: {}", e.with_hint());
         }
     }
 }
@@ -671,7 +681,7 @@ fn write_actions_files(ctx: &Ctx, all: &[RunResult]) {
 
 /// Flag overrides for the config layer.
 pub fn flags(args: &RunArgs) -> Vec<(String, toml::Value)> {
-    let mut flags = super::offline::repair_flags(&args.repair);
+    let mut flags = wiring::repair_flags(&args.repair);
     if let Some(url) = &args.api_url {
         flags.push(("github.api_url".into(), url.clone().into()));
     }

@@ -288,16 +288,6 @@ impl Config {
     pub fn state_dir(&self, base: &Path) -> PathBuf {
         base.join(&self.state.dir)
     }
-
-    /// Caps for the log reader.
-    pub fn log_limits(&self) -> crate::logs::archive::Limits {
-        crate::logs::archive::Limits {
-            max_inflated_bytes: self.logs.max_inflated_bytes,
-            max_ratio: self.logs.max_ratio,
-            tail_lines: self.logs.tail_lines,
-            max_line_bytes: self.logs.max_line_bytes,
-        }
-    }
 }
 
 fn config_file(opts: &LoadOptions) -> Result<Option<PathBuf>, Error> {

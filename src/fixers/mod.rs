@@ -1,6 +1,6 @@
 //! Deterministic fixers: repairs that need no LLM because the tool that complained can
 //! fix its own complaint (`cargo fmt`, `gofmt -w`, `ruff format`, `ruff check --fix`,
-//! `black`, `eslint --fix`, `cargo clippy --fix`). Each runs on a staged copy of the
+//! `black`, `eslint --fix`, `cargo clippy --fix`). Each runs on a work copy of the
 //! tree; what it changed becomes an ordinary patch that goes through the same diff,
 //! approval, apply and validation path as an LLM patch.
 
@@ -13,14 +13,14 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::logs::{Failure, Kind};
-use crate::pipeline::stage;
+use crate::workcopy::{self, WorkCopy};
 
 /// A tool invocation that fixes one kind of failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fixer {
     /// Short name for reports: `cargo fmt`, `ruff format`, …
     pub name: &'static str,
-    /// Program and arguments, run in the staged copy's root.
+    /// Program and arguments, run in the work copy's root.
     pub argv: Vec<String>,
 }
 
@@ -147,21 +147,35 @@ pub enum FixError {
     NoChange(String),
 }
 
-/// Runs `fixer` on a staged copy of `repo` and returns the files it changed. The
+impl crate::error::Hint for FixError {
+    fn hint(&self) -> String {
+        match self {
+            FixError::Missing(tool) => {
+                format!("install `{tool}` to let selfheal fix this without the model")
+            }
+            FixError::Stage { .. } => {
+                "check that the temporary directory (TMPDIR) is writable and has room".into()
+            }
+            FixError::Failed { .. } | FixError::NoChange(_) => String::new(),
+        }
+    }
+}
+
+/// Runs `fixer` on a work copy of `repo` and returns the files it changed. The
 /// user's tree is never touched.
 pub fn run_fixer(
     fixer: &Fixer,
     repo: &Path,
     timeout: Duration,
 ) -> Result<Vec<FixedFile>, FixError> {
-    let staged = stage::stage(repo, &[], &[]).map_err(|e| FixError::Stage {
+    let copy = WorkCopy::create(repo, &[], &[]).map_err(|e| FixError::Stage {
         name: fixer.name.into(),
         source: e,
     })?;
-    let before = snapshot(staged.path());
+    let before = snapshot(copy.path());
     let mut cmd = Command::new(&fixer.argv[0]);
-    cmd.args(&fixer.argv[1..]).current_dir(staged.path());
-    for (k, v) in stage::cache_env(repo) {
+    cmd.args(&fixer.argv[1..]).current_dir(copy.path());
+    for (k, v) in workcopy::cache_env(repo) {
         cmd.env(k, v);
     }
     let output = run_with_timeout(cmd, timeout).map_err(|e| match e.kind() {
@@ -172,7 +186,7 @@ pub fn run_fixer(
             tail: e.to_string(),
         },
     })?;
-    let changed = diff_snapshots(&before, &snapshot(staged.path()));
+    let changed = diff_snapshots(&before, &snapshot(copy.path()));
     if changed.is_empty() {
         if !output.status.success() {
             let tail = String::from_utf8_lossy(&output.stderr)
@@ -232,7 +246,7 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
         };
         let path = entry.path();
         if kind.is_dir()
-            && !stage::EXCLUDED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
+            && !workcopy::EXCLUDED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
         {
             walk(root, &path, out);
         } else if kind.is_file()

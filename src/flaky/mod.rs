@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::logs::Failure;
 use crate::logs::archive::same_job_name;
+use crate::memory::Remembered;
 
 /// One fact that bears on "flaky or real".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -133,13 +134,6 @@ pub struct Sibling {
     pub run_id: u64,
     pub event: String,
     pub jobs: Vec<JobResult>,
-}
-
-/// What the failure memory says of one signature.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Remembered {
-    pub flaky: u32,
-    pub healed: u32,
 }
 
 /// Everything [`judge`] looks at.

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 /// Everything that can go wrong talking to GitHub.
+use crate::error::Hint;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {
     #[error("no GitHub token for {what}")]
@@ -69,9 +71,8 @@ pub enum GithubError {
     },
 }
 
-impl GithubError {
-    /// What the user should do next.
-    pub fn hint(&self) -> String {
+impl Hint for GithubError {
+    fn hint(&self) -> String {
         match self {
             GithubError::MissingToken { .. } => {
                 "set GH_TOKEN or GITHUB_TOKEN to a token that can read Actions (or [github] token in self-heal.toml)".into()
@@ -120,10 +121,7 @@ impl GithubError {
 
 impl From<GithubError> for crate::error::Error {
     fn from(e: GithubError) -> Self {
-        let hint = e.hint();
-        crate::error::Error::runtime(e.to_string())
-            .with_hint(hint)
-            .with_source(e)
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 

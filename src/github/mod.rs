@@ -10,11 +10,10 @@
 mod api;
 mod client;
 mod clock;
+mod download;
 mod error;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
-mod fetch;
-mod logs;
 mod pages;
 mod ratelimit;
 mod repo;
@@ -26,11 +25,8 @@ mod types;
 pub use api::{Polled, PullFilter, RunFilter};
 pub use client::{API_VERSION, Client, ClientOptions, DEFAULT_API_URL, init_tls};
 pub use clock::{Clock, FakeClock, Sleep, SystemClock};
+pub use download::{ZIP_MAGIC, is_missing_log};
 pub use error::GithubError;
-pub use fetch::{
-    FetchError, FetchedRun, GreenRun, MAX_JOB_LOG_FETCHES, fetch_green, fetch_run, last_green_run,
-};
-pub use logs::{ZIP_MAGIC, is_missing_log};
 pub use pages::{link_with_rel, next_link};
 pub use ratelimit::{Verdict, classify, is_secondary_message};
 pub use repo::{RepoHints, RepoSlug, origin_url, parse_remote_url, resolve_repo};

@@ -134,6 +134,7 @@ pub fn parse_remote_url(url: &str) -> Option<(String, RepoSlug)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Hint;
 
     fn slug(s: &str) -> RepoSlug {
         s.parse().unwrap()

@@ -247,6 +247,7 @@ fn trim_blank_tail<'a, 'b>(v: &'a [&'b str]) -> &'a [&'b str] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Hint;
     use crate::llm::fake::{FakeLlm, Scripted};
     use crate::llm::{ClientOptions, OpenAiClient, RetryPolicy};
     use std::time::Duration;

@@ -350,6 +350,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Hint;
     use crate::llm::fake::{FakeLlm, Scripted};
     use crate::llm::retry::RecordingSleeper;
     use std::time::{SystemTime, UNIX_EPOCH};

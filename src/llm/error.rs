@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-/// Everything that can go wrong asking the model. [`LlmError::hint`] says what to do next;
+use crate::error::Hint;
+
+/// Everything that can go wrong asking the model. Its [`Hint`] says what to do next;
 /// [`LlmError::Budget`] is the clean stop when the run's token or cost cap is reached.
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
@@ -53,8 +55,15 @@ pub enum LlmError {
 }
 
 impl LlmError {
-    /// What the user should do next.
-    pub fn hint(&self) -> String {
+    /// True for the errors worth another try after a wait: 429, 5xx, connection trouble.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, LlmError::Connect { .. })
+            || matches!(self, LlmError::Http { status, .. } if *status == 429 || *status >= 500)
+    }
+}
+
+impl Hint for LlmError {
+    fn hint(&self) -> String {
         match self {
             LlmError::Connect { .. } => {
                 "check that the server runs and set OPENAI_BASE_URL (or [llm] base_url) to its /v1 URL".into()
@@ -88,17 +97,10 @@ impl LlmError {
             LlmError::Prompt { .. } => "fix the template in [llm] prompts_dir, or unset it to use the built-in one".into(),
         }
     }
-
-    /// True for the errors worth another try after a wait: 429, 5xx, connection trouble.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, LlmError::Connect { .. })
-            || matches!(self, LlmError::Http { status, .. } if *status == 429 || *status >= 500)
-    }
 }
 
 impl From<LlmError> for crate::error::Error {
     fn from(e: LlmError) -> Self {
-        let hint = e.hint();
-        crate::error::Error::runtime(e.to_string()).with_hint(hint)
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }

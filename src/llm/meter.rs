@@ -178,6 +178,7 @@ impl<P: Provider> Provider for MeteredProvider<P> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::error::Hint;
     use crate::llm::Usage;
 
     /// Answers every request with a fixed usage.

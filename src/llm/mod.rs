@@ -13,8 +13,6 @@ mod error;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 pub mod language;
-#[cfg(test)]
-mod live_tests;
 pub mod meter;
 pub mod prompts;
 pub mod retry;

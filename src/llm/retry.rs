@@ -155,6 +155,7 @@ fn duration_from_secs(secs: f64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Hint;
     use reqwest::header::{HeaderMap, HeaderValue};
     use std::time::UNIX_EPOCH;
 

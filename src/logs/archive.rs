@@ -8,7 +8,7 @@
 //! or an unsafe name becomes a warning; only a total failure or a zip bomb is an error.
 //!
 //! Parts: `sniff` (what a file is), `zipread` (entries, inflating, bomb caps), `names` and
-//! `plan` (which entries to read and what to call them), `reader` (threads), `scan` (lines
+//! `selection` (which entries to read and what to call them), `reader` (threads), `scan` (lines
 //! to bounded steps), `cached` (cached run directories).
 //!
 //! Kept lines: see [`scan`]. Marker lines are kept as the runner wrote them
@@ -16,9 +16,9 @@
 
 mod cached;
 mod names;
-mod plan;
 mod reader;
 pub mod scan;
+mod selection;
 mod sniff;
 mod zipread;
 
@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::StepLog;
+use crate::error::Hint;
 use cached::read_dir;
 use reader::read_zip;
 use scan::{ScanLimits, Scanner, StepMeta};
@@ -92,6 +93,24 @@ pub struct Limits {
     pub max_line_bytes: usize,
 }
 
+impl From<LogError> for crate::error::Error {
+    fn from(e: LogError) -> Self {
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
+    }
+}
+
+impl Limits {
+    /// The caps `[logs]` sets.
+    pub fn from_config(logs: &crate::config::LogsConfig) -> Limits {
+        Limits {
+            max_inflated_bytes: logs.max_inflated_bytes,
+            max_ratio: logs.max_ratio,
+            tail_lines: logs.tail_lines,
+            max_line_bytes: logs.max_line_bytes,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -139,10 +158,9 @@ pub enum LogError {
     Bomb { path: String, what: String },
 }
 
-impl LogError {
-    /// What the user should do next.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for LogError {
+    fn hint(&self) -> String {
+        let hint = match self {
             LogError::Io { .. } => "check the path and that you may read it",
             LogError::NotALog { .. } => {
                 "download the run's logs again (`gh run view RUN --log` or the Actions page's 'Download log archive')"
@@ -151,7 +169,8 @@ impl LogError {
             LogError::Bomb { .. } => {
                 "raise [logs] max_inflated_bytes / max_ratio in self-heal.toml if this archive is genuine"
             }
-        }
+        };
+        hint.into()
     }
 }
 

@@ -45,9 +45,8 @@ pub struct Triage {
     pub stats: Stats,
     pub warnings: Vec<String>,
     /// The steps that were parsed (failed ones, or all when none was marked failed).
+    /// The repair pipeline asks `risk` whether they address the model.
     pub steps: Vec<StepLog>,
-    /// Lines of those steps that address an LLM (possible prompt injection).
-    pub injection: Vec<crate::risk::injection::Suspect>,
 }
 
 /// Reads `source` and finds its failures.
@@ -93,10 +92,6 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
         }
     }
     let files = rank_files(&failures, repo_dir);
-    let injection = chosen
-        .iter()
-        .flat_map(|s| crate::risk::injection::scan(&s.lines.join("\n")))
-        .collect();
     Triage {
         stats: Stats {
             steps: total_steps,
@@ -108,7 +103,6 @@ pub fn triage_steps(steps: Vec<StepLog>, opts: &TriageOptions) -> Triage {
         files,
         warnings: Vec::new(),
         steps: chosen,
-        injection,
     }
 }
 

@@ -24,9 +24,7 @@ pub const FILE_NAME: &str = "memory.sqlite";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
-    #[error(
-        "cannot use the failure memory {path}: {source} (hint: check that the state dir is writable, or delete the file to start afresh)"
-    )]
+    #[error("cannot use the failure memory {path}: {source}")]
     Db {
         path: PathBuf,
         #[source]
@@ -36,6 +34,23 @@ pub enum MemoryError {
         "the failure memory {path} was written by a newer selfheal (schema {found}); upgrade selfheal"
     )]
     Newer { path: PathBuf, found: i64 },
+}
+
+impl crate::error::Hint for MemoryError {
+    fn hint(&self) -> String {
+        match self {
+            MemoryError::Db { .. } => {
+                "check that the state dir is writable, or delete the file to start afresh".into()
+            }
+            MemoryError::Newer { .. } => String::new(),
+        }
+    }
+}
+
+impl From<MemoryError> for crate::error::Error {
+    fn from(e: MemoryError) -> Self {
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
+    }
 }
 
 /// One repair outcome.
@@ -87,6 +102,13 @@ impl Outcome {
             llm_calls_saved: 0,
         }
     }
+}
+
+/// What the failure memory says of one signature (the flaky judge reads it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Remembered {
+    pub flaky: u32,
+    pub healed: u32,
 }
 
 pub struct Memory {
@@ -166,14 +188,14 @@ impl Memory {
     }
 
     /// How often `signature` was judged flaky, and healed by a validated code fix.
-    pub fn seen(&self, signature: &str) -> Result<crate::flaky::Remembered, MemoryError> {
+    pub fn seen(&self, signature: &str) -> Result<Remembered, MemoryError> {
         self.conn
             .query_row(
                 "SELECT COALESCE(SUM(verdict = 'flaky'), 0), COALESCE(SUM(verdict = 'healed' AND validated = 1), 0)
                  FROM outcomes WHERE signature = ?1",
                 params![signature],
                 |r| {
-                    Ok(crate::flaky::Remembered {
+                    Ok(Remembered {
                         flaky: r.get::<_, i64>(0)? as u32,
                         healed: r.get::<_, i64>(1)? as u32,
                     })
@@ -355,7 +377,7 @@ mod tests {
     fn seen_counts_flaky_judgments_and_validated_fixes_and_history_leaves_flaky_out() {
         let dir = tempfile::tempdir().unwrap();
         let m = Memory::open(dir.path()).unwrap();
-        assert_eq!(m.seen("s1").unwrap(), crate::flaky::Remembered::default());
+        assert_eq!(m.seen("s1").unwrap(), Remembered::default());
         m.record(&outcome("s1", false, "flaky")).unwrap();
         m.record(&outcome("s1", false, "flaky")).unwrap();
         m.record(&outcome("s1", false, "healed")).unwrap();

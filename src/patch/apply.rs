@@ -54,6 +54,24 @@ pub enum ApplyError {
     BadJournal { path: PathBuf, why: String },
 }
 
+impl crate::error::Hint for ApplyError {
+    fn hint(&self) -> String {
+        match self {
+            ApplyError::BadJournal { .. } => {
+                "check the files it names by hand, then delete the journal directory".into()
+            }
+            // Every other message ends with the next step.
+            _ => String::new(),
+        }
+    }
+}
+
+impl From<ApplyError> for crate::error::Error {
+    fn from(e: ApplyError) -> Self {
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
+    }
+}
+
 /// What the journal records about one file, enough to undo the change without the patch.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct JournalFile {

@@ -62,6 +62,26 @@ pub enum GuardError {
     Io { path: String, source: io::Error },
 }
 
+impl crate::error::Hint for GuardError {
+    fn hint(&self) -> String {
+        match self {
+            GuardError::Repo { .. } => "check the repository path (--repo-dir)".into(),
+            GuardError::Io { .. } => "check that the file is readable".into(),
+            GuardError::Workflow { .. } => {
+                "set policy.allow_workflow_edits = true to let patches edit workflows".into()
+            }
+            GuardError::Denied { .. } | GuardError::NotAllowed { .. } => {
+                "change policy.denied_paths / policy.allowed_paths in self-heal.toml if the file \
+                 should be editable"
+                    .into()
+            }
+            GuardError::TooLarge { .. } => "raise policy.max_file_bytes in self-heal.toml".into(),
+            // The other refusals protect the repository; there is nothing to change.
+            _ => String::new(),
+        }
+    }
+}
+
 /// The rules for one repository, built once from the policy.
 #[derive(Debug, Clone)]
 pub struct Guard {

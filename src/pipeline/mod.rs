@@ -1,20 +1,23 @@
 //! The repair loop: choose the failures to fix, try the deterministic fixers, build the
 //! context, ask the model for a patch, check it (parse, guard, risk), get approval,
-//! prove it on a staged copy of the tree, and only then apply it to the working tree;
-//! on a failed proof, retry with what the tests said. Emits [`Event`]s for the
-//! reporters; prints nothing itself.
+//! prove it on a work copy of the tree, and only then apply it to the working tree;
+//! on a failed proof, retry with what the tests said ([`repair`]). [`Driver`] is the one
+//! entry point the subcommands call: it wires the provider, the validator, the failure
+//! memory and the approval queue around the loop. Emits [`Event`]s for the reporters
+//! (`report::events`); prints nothing itself.
 
+pub mod driver;
 pub mod record;
 pub mod repair;
-pub mod stage;
 
+pub use driver::{Driver, LlmSource, RepairJob, recover};
 pub use record::{AttemptRecord, RunRecord, Verdict};
-pub use repair::{Approver, Decision, Mode, Proposal, Repair, repair};
+pub use repair::{Approver, Decision, Mode, PipelineError, Proposal, Repair, repair};
 
 use crate::llm::Usage;
 use crate::validate::Outcome;
 
-/// What happened, as it happens. `report::human` renders these on stderr.
+/// What happened, as it happens. `report::events` renders these for the CLI.
 #[derive(Clone, Debug)]
 pub enum Event {
     Started {
@@ -70,6 +73,8 @@ pub enum Event {
         system: String,
         user: String,
     },
+    /// Trouble that does not stop the repair (the failure memory, the run record).
+    Warning(String),
 }
 
 /// Where a proposal came from.

@@ -1,5 +1,5 @@
 //! The repair loop itself. Order per attempt: propose (fixer or model) → check (parse,
-//! plan under the guard, risk) → approve → prove on a staged copy → apply. The working
+//! plan under the guard, risk) → approve → prove on a work copy → apply. The working
 //! tree is written only after a patch is approved AND proven, through the journaled
 //! all-or-nothing apply; everything before that happens on copies.
 
@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::record::{AttemptRecord, RunRecord, SCHEMA, Verdict};
-use super::{Event, Source, stage};
+use super::{Event, Source};
 use crate::config::Config;
 use crate::context;
+use crate::error::Hint;
 use crate::fixers;
 use crate::llm::language::Language;
 use crate::llm::{ChatRequest, LlmError, Provider, Usage, prompts::Prompts};
@@ -18,7 +19,10 @@ use crate::memory::examples::{Budget as ExampleBudget, Shown, render_examples};
 use crate::patch::guard::Guard;
 use crate::patch::{self, Patch};
 use crate::risk::{self, Change, Risk};
-use crate::validate::{Outcome, ValidationRequest, Validator, resolve_command, validate_scoped};
+use crate::validate::{
+    Outcome, ValidateError, ValidationRequest, Validator, resolve_command, validate_scoped,
+};
+use crate::workcopy::WorkCopy;
 
 /// How the user wants the repair to go.
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,6 +68,21 @@ pub struct Proposal {
     pub validation: Option<Outcome>,
 }
 
+impl Proposal {
+    /// The risk score, its reasons, and one `mark`ed line per veto or danger.
+    pub fn risk_text(&self, mark: &str) -> String {
+        let mut s = format!(
+            "\nrisk {}/100: {}",
+            self.risk.score,
+            self.risk.reasons.join("; ")
+        );
+        for v in self.risk.vetoes.iter().chain(&self.risk.dangers) {
+            s.push_str(&format!("\n{mark} {}: {} ({})", v.rule, v.detail, v.path));
+        }
+        s
+    }
+}
+
 pub use crate::approval::prompt::Decision;
 
 /// Asks a person about a proposal, or keeps it for later.
@@ -79,16 +98,54 @@ pub enum PipelineError {
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error(transparent)]
-    Validate(#[from] crate::validate::ValidateError),
+    Validate(#[from] ValidateError),
     #[error(transparent)]
     Apply(#[from] patch::apply::ApplyError),
     #[error(transparent)]
     Guard(#[from] patch::guard::GuardError),
     #[error("could not stage a copy of {repo} for validation: {source}")]
-    Stage {
+    WorkCopy {
         repo: PathBuf,
         source: std::io::Error,
     },
+    /// The apply journal of a killed run could not be replayed.
+    #[error(transparent)]
+    Recover(patch::apply::ApplyError),
+}
+
+impl Hint for PipelineError {
+    fn hint(&self) -> String {
+        match self {
+            PipelineError::Llm(e) => e.hint(),
+            PipelineError::Validate(e) => e.hint(),
+            PipelineError::Apply(e) => e.hint(),
+            PipelineError::Guard(e) => e.hint(),
+            PipelineError::WorkCopy { .. } => {
+                "check that the temporary directory (TMPDIR) is writable and has room".into()
+            }
+            PipelineError::Recover(_) => {
+                "restore the files named above by hand, then run again".into()
+            }
+        }
+    }
+}
+
+impl PipelineError {
+    /// The exit code: 130 when Ctrl-C or SIGTERM stopped a validation, else 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PipelineError::Validate(crate::validate::ValidateError::Interrupted) => {
+                crate::error::exit::INTERRUPTED
+            }
+            _ => crate::error::exit::ERROR,
+        }
+    }
+}
+
+impl From<PipelineError> for crate::error::Error {
+    fn from(e: PipelineError) -> Self {
+        crate::error::Error::from_stage(e.exit_code(), e)
+    }
 }
 
 /// Mutable state of one repair.
@@ -100,7 +157,7 @@ struct Run<'a, 'b> {
 }
 
 /// Runs the whole loop and returns the record (also when nothing healed).
-pub async fn repair<V: Validator + Sync>(
+pub async fn repair<V: Validator<Error = ValidateError> + Sync>(
     r: &Repair<'_>,
     provider: &dyn Provider,
     validator: &V,
@@ -184,7 +241,7 @@ impl Run<'_, '_> {
 
     /// A fix that healed this failure before, offered again (and validated again) when
     /// every file it touches still holds what it expects.
-    async fn try_remembered<V: Validator + Sync>(
+    async fn try_remembered<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         targets: &[Failure],
         validator: &V,
@@ -217,7 +274,7 @@ impl Run<'_, '_> {
     }
 
     /// Deterministic fixers first: a validated fixer patch saves the LLM call.
-    async fn try_fixers<V: Validator + Sync>(
+    async fn try_fixers<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         targets: &[Failure],
         guard: &Guard,
@@ -265,7 +322,7 @@ impl Run<'_, '_> {
         Ok(None)
     }
 
-    async fn llm_loop<V: Validator + Sync>(
+    async fn llm_loop<V: Validator<Error = ValidateError> + Sync>(
         mut self,
         targets: &[Failure],
         guard: &Guard,
@@ -481,7 +538,7 @@ impl Run<'_, '_> {
 
     /// Approval, proof and apply for one proposal. `Some(verdict)` ends the repair;
     /// `None` with an outcome means "failed validation, retry".
-    async fn decide_and_prove<V: Validator + Sync>(
+    async fn decide_and_prove<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         mut p: Proposal,
         targets: &[Failure],
@@ -545,8 +602,8 @@ impl Run<'_, '_> {
         });
     }
 
-    /// Runs the tests on a staged copy with the patch written over it.
-    async fn prove<V: Validator + Sync>(
+    /// Runs the tests on a work copy with the patch written over it.
+    async fn prove<V: Validator<Error = ValidateError> + Sync>(
         &mut self,
         p: &Proposal,
         targets: &[Failure],
@@ -559,11 +616,12 @@ impl Run<'_, '_> {
             .iter()
             .map(|f| (f.path.clone(), f.new.clone()))
             .collect();
-        let staged =
-            stage::stage(self.r.repo, &files, &cfg.exclude).map_err(|e| PipelineError::Stage {
+        let staged = WorkCopy::create(self.r.repo, &files, &cfg.exclude).map_err(|e| {
+            PipelineError::WorkCopy {
                 repo: self.r.repo.to_path_buf(),
                 source: e,
-            })?;
+            }
+        })?;
         let command = resolve_command(&cfg.command, self.r.repo)?;
         self.emit(Event::Validating {
             attempt: p.attempt,

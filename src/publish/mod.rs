@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 
 use crate::config::PublishConfig;
+use crate::error::Hint;
 use crate::github::{Client, GithubError, NewPull, PullFilter, PullRequest, RepoSlug};
 
 pub use body::{FixReport, commit_message, pr_body, pr_title, signature_in, signature_marker};
@@ -53,9 +54,8 @@ pub enum PublishError {
     Github(#[from] GithubError),
 }
 
-impl PublishError {
-    /// What the user should do next.
-    pub fn hint(&self) -> String {
+impl Hint for PublishError {
+    fn hint(&self) -> String {
         match self {
             PublishError::Git { .. } | PublishError::PushRejected { .. } => {
                 "check that the token may push (contents: write) and that the remote URL is right".into()
@@ -74,10 +74,7 @@ impl PublishError {
 
 impl From<PublishError> for crate::error::Error {
     fn from(e: PublishError) -> Self {
-        let hint = e.hint();
-        crate::error::Error::runtime(e.to_string())
-            .with_hint(hint)
-            .with_source(e)
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 
@@ -282,7 +279,7 @@ impl Publisher<'_> {
             .await
         {
             Ok(()) => Vec::new(),
-            Err(e) => vec![format!("{e} (hint: {})", e.hint())],
+            Err(e) => vec![e.with_hint()],
         };
         Ok(Published::Opened {
             pr,

@@ -1,6 +1,8 @@
 //! Rendering for people and programs: `term` (TTY, CI, colour facts), `human`
-//! (compiler-diagnostic style), `json` (the stable `--json` schema).
+//! (compiler-diagnostic style), `events` (the repair pipeline's progress and result),
+//! `json` (the stable `--json` schema).
 
+pub mod events;
 pub mod human;
 pub mod json;
 pub mod sarif;

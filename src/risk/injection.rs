@@ -46,6 +46,14 @@ pub fn scan(text: &str) -> Vec<Suspect> {
         .collect()
 }
 
+/// The lines of triaged step logs that address the model (line numbers per step).
+pub fn scan_steps(steps: &[crate::logs::StepLog]) -> Vec<Suspect> {
+    steps
+        .iter()
+        .flat_map(|s| scan(&s.lines.join("\n")))
+        .collect()
+}
+
 /// Wraps untrusted text so the model sees it as data: a fence it cannot close (the
 /// fence grows past any backtick run inside) and a label saying not to follow it.
 pub fn quote_untrusted(label: &str, text: &str) -> String {

@@ -19,7 +19,8 @@ use futures_util::StreamExt;
 use super::engine::Engine;
 use super::error::SandboxError;
 use super::tree::{TreeFilter, TreeStats, tar_stream};
-use crate::validate::{OutputSink, Tail, interrupted};
+use crate::interrupt::interrupted;
+use crate::testrun::{OutputSink, Tail};
 
 /// Where the tree is copied and the command runs.
 pub const WORKDIR: &str = "/workspace";

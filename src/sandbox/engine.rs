@@ -104,6 +104,7 @@ pub fn docker_host_from_env() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Hint;
 
     #[test]
     fn socket_paths() {
@@ -127,7 +128,7 @@ mod tests {
             text.starts_with("Docker engine not reachable at unix:///nonexistent/docker.sock"),
             "{text}"
         );
-        assert!(text.contains("--sandbox local"), "{text}");
+        assert!(err.hint().contains("--sandbox local"), "{text}");
     }
 
     #[tokio::test]

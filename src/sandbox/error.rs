@@ -2,17 +2,18 @@
 
 use std::path::PathBuf;
 
+use crate::error::Hint;
+
 /// The hint shown whenever the engine cannot be used. Local runs are never automatic.
 pub const ENGINE_HINT: &str = "start it with `sudo systemctl start docker` or `dockerd`, \
      or pass --sandbox local to run the tests on this machine";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
-    #[error("Docker engine not reachable at {host}: {reason} (hint: {ENGINE_HINT})")]
+    #[error("Docker engine not reachable at {host}: {reason}")]
     EngineUnreachable { host: String, reason: String },
     #[error(
-        "DOCKER_HOST={host} is not supported: selfheal talks to Docker over a unix socket only \
-         (hint: set DOCKER_HOST=unix:///path/to/docker.sock, or pass --sandbox local)"
+        "DOCKER_HOST={host} is not supported: selfheal talks to Docker over a unix socket only"
     )]
     UnsupportedHost { host: String },
     #[error("Docker {action} failed: {source}")]
@@ -21,37 +22,25 @@ pub enum SandboxError {
         #[source]
         source: bollard::errors::Error,
     },
-    #[error(
-        "image {image} is not on this machine and cannot be pulled here (hint: build or `docker load` it, or clear validate.image to use selfheal's default image)"
-    )]
+    #[error("image {image} is not on this machine and cannot be pulled here")]
     ImageMissing { image: String },
-    #[error(
-        "the sandbox base image {image} is missing (hint: build it once with `sudo .ci/images.sh` from the selfheal repository; it needs debootstrap and Docker)"
-    )]
+    #[error("the sandbox base image {image} is missing")]
     BaseImageMissing { image: String },
-    #[error(
-        "no sandbox image for {dir}: the language is not recognised (hint: set validate.image or validate.dockerfile in self-heal.toml)"
-    )]
+    #[error("no sandbox image for {dir}: the language is not recognised")]
     NoImage { dir: PathBuf },
-    #[error(
-        "building image {tag} failed: {message}\n{tail}(hint: fix the Dockerfile, or set validate.image to an image that exists)"
-    )]
+    #[error("building image {tag} failed: {message}\n{tail}")]
     BuildFailed {
         tag: String,
         message: String,
         tail: String,
     },
-    #[error(
-        "validate.setup `{command}` failed with exit code {code}:\n{tail}(hint: fix the setup command in self-heal.toml; it runs once with the network on)"
-    )]
+    #[error("validate.setup `{command}` failed with exit code {code}:\n{tail}")]
     SetupFailed {
         command: String,
         code: i64,
         tail: String,
     },
-    #[error(
-        "validate.setup `{command}` timed out after {secs} s (hint: raise validate.timeout_secs or make the setup lighter)"
-    )]
+    #[error("validate.setup `{command}` timed out after {secs} s")]
     SetupTimedOut { command: String, secs: u64 },
     #[error("reading {path} for the sandbox failed: {source}")]
     Tree {
@@ -63,6 +52,46 @@ pub enum SandboxError {
     BadPattern { pattern: String, reason: String },
     #[error("interrupted by Ctrl-C or SIGTERM; the container was removed")]
     Interrupted,
+}
+
+impl Hint for SandboxError {
+    fn hint(&self) -> String {
+        match self {
+            SandboxError::EngineUnreachable { .. } => ENGINE_HINT.into(),
+            SandboxError::UnsupportedHost { .. } => {
+                "set DOCKER_HOST=unix:///path/to/docker.sock, or pass --sandbox local".into()
+            }
+            SandboxError::Docker { .. } => {
+                format!("check the engine with `docker info`; {ENGINE_HINT}")
+            }
+            SandboxError::ImageMissing { .. } => {
+                "build or `docker load` it, or clear validate.image to use selfheal's default image"
+                    .into()
+            }
+            SandboxError::BaseImageMissing { .. } => {
+                "build it once with `sudo .ci/images.sh` from the selfheal repository; it needs \
+                 debootstrap and Docker"
+                    .into()
+            }
+            SandboxError::NoImage { .. } => {
+                "set validate.image or validate.dockerfile in self-heal.toml".into()
+            }
+            SandboxError::BuildFailed { .. } => {
+                "fix the Dockerfile, or set validate.image to an image that exists".into()
+            }
+            SandboxError::SetupFailed { .. } => {
+                "fix the setup command in self-heal.toml; it runs once with the network on".into()
+            }
+            SandboxError::SetupTimedOut { .. } => {
+                "raise validate.timeout_secs or make the setup lighter".into()
+            }
+            SandboxError::Tree { .. } => {
+                "check that the repository's files are readable, or leave them out with validate.exclude".into()
+            }
+            SandboxError::BadPattern { .. } => "fix the pattern in validate.exclude".into(),
+            SandboxError::Interrupted => String::new(),
+        }
+    }
 }
 
 impl SandboxError {

@@ -18,7 +18,7 @@ use super::container::{Container, ContainerSpec, Limits};
 use super::engine::Engine;
 use super::error::SandboxError;
 use super::tree::{TreeFilter, tar_to_vec};
-use crate::validate::{Lang, Tail};
+use crate::testrun::{Lang, Tail};
 
 /// The imported Debian base every default image starts from.
 pub const BASE_IMAGE: &str = "selfheal-base:latest";

@@ -28,10 +28,8 @@ pub use sweep::{SweepPolicy, sweep_stale};
 pub use tree::TreeFilter;
 
 use crate::config::ValidateConfig;
-use crate::validate::{
-    Lang, Outcome, OutputSink, ValidateError, ValidationRequest, Validator, detect_lang,
-    interrupted,
-};
+use crate::interrupt::interrupted;
+use crate::testrun::{Lang, Outcome, OutputSink, ValidationRequest, Validator, detect_lang};
 
 /// Environment of every sandboxed command.
 pub const SANDBOX_ENV: &[&str] = &["CI=true", "SELFHEAL_SANDBOX=docker"];
@@ -294,16 +292,18 @@ fn outcome(req: &ValidationRequest, run: RunResult) -> Outcome {
 }
 
 impl Validator for DockerValidator {
+    type Error = SandboxError;
+
     /// Ctrl-C or SIGTERM at any point drops the work in progress; the container's drop
-    /// guard removes it, and the error is [`ValidateError::Interrupted`].
-    async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
+    /// guard removes it, and the error is [`SandboxError::Interrupted`].
+    async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, SandboxError> {
         let work = async {
             let ready = self.prepare(&req.repo_dir, &req.command).await?;
             self.run_in(&ready, req).await
         };
         tokio::select! {
-            result = work => Ok(result?),
-            _ = interrupted() => Err(ValidateError::Interrupted),
+            result = work => result,
+            _ = interrupted() => Err(SandboxError::Interrupted),
         }
     }
 }

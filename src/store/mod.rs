@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::github::{Job, JobList, Run};
+use crate::error::Hint;
 
 mod atomic;
 pub use atomic::{write_atomic, write_atomic_mode};
@@ -50,10 +50,9 @@ pub enum StoreError {
     Busy { path: PathBuf },
 }
 
-impl StoreError {
-    /// What the user should do next.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for StoreError {
+    fn hint(&self) -> String {
+        let hint = match self {
             StoreError::Io { .. } => {
                 "check that the state directory ([state] dir, --state-dir) is writable"
             }
@@ -66,16 +65,14 @@ impl StoreError {
             StoreError::Busy { .. } => {
                 "wait for the other run to finish, or use another --state-dir"
             }
-        }
+        };
+        hint.into()
     }
 }
 
 impl From<StoreError> for crate::error::Error {
     fn from(e: StoreError) -> Self {
-        let hint = e.hint();
-        crate::error::Error::runtime(e.to_string())
-            .with_hint(hint)
-            .with_source(e)
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 
@@ -228,33 +225,26 @@ impl Store {
         p.is_file().then_some(p)
     }
 
-    /// Writes `run.json` (GitHub's field names).
-    pub fn save_run(&self, run: &Run) -> Result<PathBuf, StoreError> {
-        let path = self.run_dir(run.id).join("run.json");
-        write_json(&path, run)?;
+    /// Writes `name` (`run.json`, `jobs.json`) in the run's cache directory, atomically.
+    /// What goes in is the caller's (`crate::fetch` keeps GitHub's own shapes there).
+    pub fn save_cached<T: Serialize>(
+        &self,
+        run_id: u64,
+        name: &str,
+        value: &T,
+    ) -> Result<PathBuf, StoreError> {
+        let path = self.run_dir(run_id).join(name);
+        write_json(&path, value)?;
         Ok(path)
     }
 
-    /// Writes `jobs.json` as `{total_count, jobs}`, the shape of GitHub's answer.
-    pub fn save_jobs(&self, run_id: u64, jobs: &[Job]) -> Result<PathBuf, StoreError> {
-        let path = self.run_dir(run_id).join("jobs.json");
-        let list = JobList {
-            total_count: jobs.len() as u64,
-            jobs: jobs.to_vec(),
-        };
-        write_json(&path, &list)?;
-        Ok(path)
-    }
-
-    /// The cached run, if any.
-    pub fn load_run(&self, run_id: u64) -> Result<Option<Run>, StoreError> {
-        read_json(&self.run_dir(run_id).join("run.json"))
-    }
-
-    /// The cached jobs, if any.
-    pub fn load_jobs(&self, run_id: u64) -> Result<Option<Vec<Job>>, StoreError> {
-        let list: Option<JobList> = read_json(&self.run_dir(run_id).join("jobs.json"))?;
-        Ok(list.map(|l| l.jobs))
+    /// `name` from the run's cache directory, if it was saved.
+    pub fn load_cached<T: serde::de::DeserializeOwned>(
+        &self,
+        run_id: u64,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        read_json(&self.run_dir(run_id).join(name))
     }
 
     /// Takes the run lock, or fails at once if another `selfheal run` holds it.
@@ -360,15 +350,6 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, S
 mod tests {
     use super::*;
 
-    fn run(id: u64) -> Run {
-        serde_json::from_value(serde_json::json!({
-            "id": id, "name": null, "head_branch": "main", "head_sha": "abc", "event": "push",
-            "status": "completed", "conclusion": "failure", "run_attempt": 2,
-            "path": ".github/workflows/ci.yml"
-        }))
-        .unwrap()
-    }
-
     fn record(run_id: u64, attempt: u32, sig: &str) -> HandledRun {
         HandledRun {
             run_id,
@@ -383,27 +364,20 @@ mod tests {
     }
 
     #[test]
-    fn run_and_jobs_round_trip_in_the_offline_layout() {
+    fn cached_files_round_trip_in_the_offline_layout() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join(".selfheal")).unwrap();
-        let r = run(42);
-        store.save_run(&r).unwrap();
-        let jobs: Vec<Job> = serde_json::from_str(
-            r#"[{"id":7,"name":"test","steps":[{"name":"Run","number":3,"conclusion":"failure"}]}]"#,
-        )
-        .unwrap();
-        store.save_jobs(42, &jobs).unwrap();
-        assert_eq!(store.load_run(42).unwrap(), Some(r));
-        assert_eq!(store.load_jobs(42).unwrap(), Some(jobs));
+        let run = serde_json::json!({"id": 42, "run_attempt": 2});
+        store.save_cached(42, "run.json", &run).unwrap();
+        let got: Option<serde_json::Value> = store.load_cached(42, "run.json").unwrap();
+        assert_eq!(got, Some(run));
         let d = store.run_dir(42);
         assert!(d.ends_with("cache/runs/42"));
-        assert!(d.join("run.json").is_file() && d.join("jobs.json").is_file());
-        let raw: serde_json::Value =
-            serde_json::from_slice(&fs::read(d.join("jobs.json")).unwrap()).unwrap();
-        assert_eq!(raw["total_count"], 1);
+        assert!(d.join("run.json").is_file());
         assert_eq!(store.job_log_path(42, 7), d.join("jobs/7.txt"));
         assert_eq!(store.cached_logs(42), None);
-        assert_eq!(store.load_run(1).unwrap(), None);
+        let none: Option<serde_json::Value> = store.load_cached(1, "run.json").unwrap();
+        assert_eq!(none, None);
     }
 
     #[test]

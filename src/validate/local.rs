@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-use super::{Outcome, OutputSink, Tail, ValidateError, ValidationRequest, Validator, interrupted};
+use super::ValidateError;
+use crate::interrupt::interrupted;
+use crate::testrun::{Outcome, OutputSink, Tail, ValidationRequest, Validator};
 
 /// Runs tests with `sh -c` on the host.
 #[derive(Clone, Default)]
@@ -61,6 +63,8 @@ impl LocalValidator {
 }
 
 impl Validator for LocalValidator {
+    type Error = ValidateError;
+
     async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
         let start = Instant::now();
         let mut child = self.spawn(req)?;

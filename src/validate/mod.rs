@@ -1,116 +1,33 @@
-//! Validation: proves a patched tree by running the project's tests, and says how it went.
+//! Validation, the stage: proves a patched tree by running the project's tests in the
+//! sandbox the configuration names, and says how it went.
 //!
-//! The repair loop builds a [`ValidationRequest`] and hands it to a [`Validator`]:
 //! [`LocalValidator`] runs the command on this machine (in the copy the caller points it
 //! at), [`crate::sandbox::DockerValidator`] runs it in a locked-down container on a tar
-//! copy of the tree. [`Sandbox`] holds either, so callers pick once from
-//! `Config::sandbox()`. [`validate_scoped`] runs the failing tests first, then the suite.
-//! Local execution is never a silent fallback for Docker: the caller chooses.
+//! copy of the tree. [`Sandbox`] holds either, chosen once from `Config::sandbox()`; its
+//! errors are [`ValidateError`], which keeps a [`SandboxError`] typed. Local execution is
+//! never a silent fallback for Docker: the caller chooses. The request, outcome and
+//! validator trait live in [`crate::testrun`], below both validators.
 
-pub mod detect;
 pub mod local;
-pub mod tail;
 
-use std::future::Future;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-pub use detect::{Lang, detect_command, detect_lang, scoped_command, shell_quote};
+pub use crate::testrun::{
+    Lang, Outcome, OutputSink, Tail, ValidationRequest, Validator, detect_command, detect_lang,
+    scoped_command, shell_quote, validate_scoped,
+};
 pub use local::LocalValidator;
-pub use tail::Tail;
 
-use crate::error::{Error, exit};
-use crate::sandbox::{DockerValidator, SandboxError};
-
-/// One validation to run.
-#[derive(Clone, Debug)]
-pub struct ValidationRequest {
-    /// The tree to test: a copy with the patch applied, never the user's working tree.
-    pub repo_dir: PathBuf,
-    /// Run with `sh -c`.
-    pub command: String,
-    /// After this the command (or container) is killed and the outcome is `timed_out`.
-    pub timeout: Duration,
-    /// Test ids from triage, used by [`validate_scoped`] to run those first.
-    pub failing_tests: Vec<String>,
-    /// The pipeline run this belongs to; labels containers for cleanup.
-    pub run_id: String,
-}
-
-impl ValidationRequest {
-    pub fn new(
-        repo_dir: impl Into<PathBuf>,
-        command: impl Into<String>,
-        timeout: Duration,
-        run_id: impl Into<String>,
-    ) -> Self {
-        ValidationRequest {
-            repo_dir: repo_dir.into(),
-            command: command.into(),
-            timeout,
-            failing_tests: Vec::new(),
-            run_id: run_id.into(),
-        }
-    }
-}
-
-/// How a validation went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// Exit code 0 within the time limit.
-    pub passed: bool,
-    /// `None` when the process was killed before it reported one (timeout).
-    pub exit_code: Option<i64>,
-    pub timed_out: bool,
-    /// The kernel's OOM killer stopped it (Docker's `State.OOMKilled`).
-    pub oom_killed: bool,
-    #[serde(serialize_with = "serialize_secs")]
-    pub duration: Duration,
-    /// The last ~200 lines / 64 KiB of stdout and stderr, interleaved as they came.
-    pub tail: String,
-    /// The command that ran.
-    pub command: String,
-}
-
-fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
-
-impl Outcome {
-    /// One line for reports: `passed in 3.2 s`, `failed (exit 1) in 2.0 s`, `timed out after 600 s`.
-    pub fn summary(&self) -> String {
-        let secs = self.duration.as_secs_f64();
-        if self.timed_out {
-            format!("timed out after {secs:.0} s")
-        } else if self.oom_killed {
-            format!("killed: out of memory after {secs:.1} s")
-        } else if self.passed {
-            format!("passed in {secs:.1} s")
-        } else {
-            match self.exit_code {
-                Some(code) => format!("failed (exit {code}) in {secs:.1} s"),
-                None => format!("failed in {secs:.1} s"),
-            }
-        }
-    }
-}
-
-/// Where streamed output goes as it arrives (a progress display, a log file).
-pub type OutputSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
+use crate::config::Config;
+use crate::error::{Error, Hint, exit};
+use crate::sandbox::{DockerOptions, DockerValidator, SandboxError};
 
 /// Errors of the validation stage. Test failures are not errors: they are [`Outcome`]s.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
-    #[error(
-        "no test command found for {dir} (hint: set validate.command in self-heal.toml, e.g. `command = \"make test\"`)"
-    )]
+    #[error("no test command found for {dir}")]
     NoCommand { dir: PathBuf },
-    #[error(
-        "could not start `sh -c {command}` in {dir}: {source} (hint: check that the directory exists and `sh` is on PATH)"
-    )]
+    #[error("could not start `sh -c {command}` in {dir}: {source}")]
     Spawn {
         command: String,
         dir: PathBuf,
@@ -138,6 +55,24 @@ impl From<SandboxError> for ValidateError {
     }
 }
 
+impl Hint for ValidateError {
+    fn hint(&self) -> String {
+        match self {
+            ValidateError::NoCommand { .. } => {
+                "set validate.command in self-heal.toml, e.g. `command = \"make test\"`".into()
+            }
+            ValidateError::Spawn { .. } => {
+                "check that the directory exists and `sh` is on PATH".into()
+            }
+            ValidateError::Wait { .. } => {
+                "run again; if it repeats, run the command by hand".into()
+            }
+            ValidateError::Interrupted => String::new(),
+            ValidateError::Sandbox(e) => e.hint(),
+        }
+    }
+}
+
 impl From<ValidateError> for Error {
     fn from(e: ValidateError) -> Self {
         let code = if matches!(e, ValidateError::Interrupted) {
@@ -145,16 +80,8 @@ impl From<ValidateError> for Error {
         } else {
             exit::ERROR
         };
-        Error::new(code, e.to_string())
+        Error::from_stage(code, e)
     }
-}
-
-/// Runs a [`ValidationRequest`] somewhere and reports the [`Outcome`].
-pub trait Validator {
-    fn validate(
-        &self,
-        req: &ValidationRequest,
-    ) -> impl Future<Output = Result<Outcome, ValidateError>> + Send;
 }
 
 /// The validator chosen from `validate.sandbox` (`local` or `docker`).
@@ -165,17 +92,24 @@ pub enum Sandbox {
 
 impl Sandbox {
     /// The validator `config.sandbox()` names: `docker` connects to the engine (an error if
-    /// it is not reachable, never a quiet switch to local), `local` runs on this machine.
-    pub async fn from_config(config: &crate::config::Config) -> Result<Sandbox, ValidateError> {
+    /// it is not reachable, never a quiet switch to local), `local` runs on this machine
+    /// with the build caches of `repo_root` (see [`crate::workcopy::cache_env`]).
+    pub async fn from_config(config: &Config, repo_root: &Path) -> Result<Sandbox, ValidateError> {
         match config.sandbox() {
             "docker" => {
                 let host = config.env.docker_host.clone();
-                let opts = crate::sandbox::DockerOptions::from_config(&config.validate, host);
+                let opts = DockerOptions::from_config(&config.validate, host);
                 Ok(Sandbox::Docker(Box::new(
                     DockerValidator::connect(opts).await?,
                 )))
             }
-            _ => Ok(Sandbox::Local(LocalValidator::new())),
+            _ => {
+                let mut local = LocalValidator::new();
+                for (k, v) in crate::workcopy::cache_env(repo_root) {
+                    local = local.with_env(k, v);
+                }
+                Ok(Sandbox::Local(local))
+            }
         }
     }
 
@@ -189,41 +123,18 @@ impl Sandbox {
 }
 
 impl Validator for Sandbox {
+    type Error = ValidateError;
+
     async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
         match self {
             Sandbox::Local(v) => v.validate(req).await,
-            Sandbox::Docker(v) => v.validate(req).await,
+            Sandbox::Docker(v) => Ok(v.validate(req).await?),
         }
     }
-}
-
-/// Runs the failing tests alone first (fast feedback), then, if they pass, the whole suite.
-///
-/// Returns the first outcome that failed, or the full suite's outcome. When the command
-/// cannot be narrowed (no ids, unknown tool) only the full suite runs.
-pub async fn validate_scoped<V: Validator + Sync>(
-    v: &V,
-    req: &ValidationRequest,
-) -> Result<Outcome, ValidateError> {
-    if let Some(scoped) = scoped_command(&req.command, &req.failing_tests) {
-        let first = v
-            .validate(&ValidationRequest {
-                command: scoped,
-                ..req.clone()
-            })
-            .await?;
-        if !first.passed {
-            return Ok(first);
-        }
-    }
-    v.validate(req).await
 }
 
 /// The test command: `validate.command` when set, else the one detected in `repo_dir`.
-pub fn resolve_command(
-    configured: &str,
-    repo_dir: &std::path::Path,
-) -> Result<String, ValidateError> {
+pub fn resolve_command(configured: &str, repo_dir: &Path) -> Result<String, ValidateError> {
     if !configured.trim().is_empty() {
         return Ok(configured.trim().to_string());
     }
@@ -232,102 +143,9 @@ pub fn resolve_command(
     })
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn interrupted() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    /// Records the commands it was asked to run; fails those containing "fail".
-    struct Recorder(Mutex<Vec<String>>);
-
-    impl Validator for Recorder {
-        async fn validate(&self, req: &ValidationRequest) -> Result<Outcome, ValidateError> {
-            self.0.lock().unwrap().push(req.command.clone());
-            let passed = !req.command.contains("fail");
-            Ok(Outcome {
-                passed,
-                exit_code: Some(if passed { 0 } else { 1 }),
-                timed_out: false,
-                oom_killed: false,
-                duration: Duration::from_millis(5),
-                tail: String::new(),
-                command: req.command.clone(),
-            })
-        }
-    }
-
-    fn request(ids: &[&str]) -> ValidationRequest {
-        let mut r =
-            ValidationRequest::new("/tmp", "python3 -m pytest -q", Duration::from_secs(5), "r1");
-        r.failing_tests = ids.iter().map(|s| s.to_string()).collect();
-        r
-    }
-
-    #[tokio::test]
-    async fn scoped_then_full() {
-        let rec = Recorder(Mutex::new(vec![]));
-        let out = validate_scoped(&rec, &request(&["t.py::test_a"]))
-            .await
-            .unwrap();
-        assert!(out.passed);
-        assert_eq!(
-            *rec.0.lock().unwrap(),
-            vec!["python3 -m pytest -q t.py::test_a", "python3 -m pytest -q"]
-        );
-    }
-
-    #[tokio::test]
-    async fn scoped_failure_stops_early() {
-        let rec = Recorder(Mutex::new(vec![]));
-        let out = validate_scoped(&rec, &request(&["t.py::test_fail"]))
-            .await
-            .unwrap();
-        assert!(!out.passed);
-        assert_eq!(rec.0.lock().unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn no_ids_runs_full_suite_only() {
-        let rec = Recorder(Mutex::new(vec![]));
-        validate_scoped(&rec, &request(&[])).await.unwrap();
-        assert_eq!(*rec.0.lock().unwrap(), vec!["python3 -m pytest -q"]);
-    }
-
-    #[test]
-    fn summaries() {
-        let mut o = Outcome {
-            passed: false,
-            exit_code: Some(2),
-            timed_out: false,
-            oom_killed: false,
-            duration: Duration::from_millis(1500),
-            tail: String::new(),
-            command: "x".into(),
-        };
-        assert_eq!(o.summary(), "failed (exit 2) in 1.5 s");
-        o.oom_killed = true;
-        assert_eq!(o.summary(), "killed: out of memory after 1.5 s");
-        o.timed_out = true;
-        assert_eq!(o.summary(), "timed out after 2 s");
-        let json = serde_json::to_value(&o).unwrap();
-        assert_eq!(json["duration"], 1.5);
-    }
 
     #[test]
     fn resolve_command_prefers_config() {
@@ -337,7 +155,7 @@ mod tests {
             "make test"
         );
         let err = resolve_command("", dir.path()).unwrap_err();
-        assert!(err.to_string().contains("validate.command"), "{err}");
+        assert!(err.hint().contains("validate.command"), "{err}");
         std::fs::write(dir.path().join("go.mod"), "module x").unwrap();
         assert_eq!(resolve_command("", dir.path()).unwrap(), "go test ./...");
     }

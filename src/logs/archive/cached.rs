@@ -6,8 +6,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::plan::{ApiRun, is_failure};
 use super::scan::StepMeta;
+use super::selection::{ApiRun, is_failure};
 use super::{
     Limits, LogError, ReadOutcome, StepLog, io_err, merge, read_head, read_text, read_zip, sniff,
 };

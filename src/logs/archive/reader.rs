@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use super::plan::{ApiRun, Task, plan};
 use super::scan::{Scanner, StepMeta};
+use super::selection::{ApiRun, Task, plan};
 use super::zipread::{self, Budget, CHUNK, EntryMeta, InflateError, Inflater};
 use super::{Limits, LogError, ReadOutcome, StepLog, io_err, names, rename_job, scan_limits};
 

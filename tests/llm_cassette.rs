@@ -1,4 +1,5 @@
-//! One real exchange with a local model, recorded as a cassette and replayed offline.
+//! One real exchange with a local model, recorded as a cassette and replayed offline
+//! (the prompt is built end to end: failure → context → prompt template).
 //!
 //! `record_against_a_live_server` is opt-in (`--ignored`, as gh keeps its acceptance tests
 //! behind a tag): with `OPENAI_BASE_URL` pointing at `tools/local-llm.sh start`, it sends the
@@ -9,13 +10,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{
-    ChatRequest, ClientOptions, OpenAiClient, Provider, RecordingProvider, ReplayProvider,
+use selfheal::config::Config;
+use selfheal::context;
+use selfheal::llm::cassette::Exchange;
+use selfheal::llm::{
+    Budget, ChatRequest, ClientOptions, Meter, MeteredProvider, OpenAiClient, Prompts, Provider,
+    RecordingProvider, ReplayProvider,
 };
-use crate::config::Config;
-use crate::context;
-use crate::llm::{Meter, MeteredProvider, Prompts};
-use crate::logs::{Failure, Frame, Kind};
+use selfheal::logs::{Failure, Frame, Kind};
 
 const STATS: &str = "def average(xs):\n    \"\"\"Return the arithmetic mean of a non-empty list.\"\"\"\n    total = 0\n    for x in xs:\n        total += x\n    return total / (len(xs) - 1)\n";
 const TEST_STATS: &str =
@@ -68,7 +70,7 @@ async fn record_against_a_live_server() {
     c.model = std::env::var("SELFHEAL_MODEL").unwrap_or_else(|_| "local".into());
     c.timeout_secs = 300;
     let client = OpenAiClient::new(ClientOptions::from_config(&c)).unwrap();
-    let meter = Arc::new(Meter::new(super::Budget::from_config(&c)));
+    let meter = Arc::new(Meter::new(Budget::from_config(&c)));
     let recorder =
         RecordingProvider::new(MeteredProvider::new(client, meter.clone()), &cassette_dir())
             .unwrap();
@@ -91,7 +93,7 @@ async fn recorded_exchange_replays_byte_for_byte() {
     let dir = cassette_dir();
     let recorded = std::fs::read_to_string(dir.join("001-patch.json"))
         .expect("cassette recorded by the ignored test");
-    let exchange: super::cassette::Exchange = serde_json::from_str(&recorded).unwrap();
+    let exchange: Exchange = serde_json::from_str(&recorded).unwrap();
     let repo = tempfile::tempdir().unwrap();
     let req = fixture_request(repo.path());
     let replay = ReplayProvider::open(&dir).unwrap();

@@ -1,15 +1,16 @@
-//! Fetching one failed run into the state dir's cache: `run.json`, `jobs.json`, `logs.zip`,
-//! and, when the ZIP is missing or lacks a failed job, that job's own log
-//! (`jobs/<job_id>.txt`), as gh does (LOGS.md §2; cli/cli#10853, up to 25 jobs).
+//! Fetching a run and caching it: orchestration above `github` (which downloads) and
+//! `store` (which keeps files). One failed run goes into the state dir's cache as
+//! `run.json`, `jobs.json`, `logs.zip`, and, when the ZIP is missing or lacks a failed
+//! job, that job's own log (`jobs/<job_id>.txt`), as gh does (LOGS.md §2; cli/cli#10853,
+//! up to 25 jobs). The last green run of the same workflow is fetched the same way, for
+//! triage to subtract.
 //!
 //! A run whose ZIP is already cached for the same attempt is not downloaded again.
 
 use std::path::PathBuf;
 
-use super::client::Client;
-use super::error::GithubError;
-use super::repo::RepoSlug;
-use super::types::{Job, Run};
+use crate::error::Hint;
+use crate::github::{Client, GithubError, Job, JobList, RepoSlug, Run, RunFilter};
 use crate::store::{Store, StoreError};
 
 /// gh's `maxAPILogFetchers`: beyond this many per-job downloads, give up on the rest.
@@ -23,12 +24,18 @@ pub enum FetchError {
     Store(#[from] StoreError),
 }
 
+impl Hint for FetchError {
+    fn hint(&self) -> String {
+        match self {
+            FetchError::Github(e) => e.hint(),
+            FetchError::Store(e) => e.hint(),
+        }
+    }
+}
+
 impl From<FetchError> for crate::error::Error {
     fn from(e: FetchError) -> Self {
-        match e {
-            FetchError::Github(e) => e.into(),
-            FetchError::Store(e) => e.into(),
-        }
+        crate::error::Error::from_stage(crate::error::exit::ERROR, e)
     }
 }
 
@@ -48,6 +55,29 @@ pub struct FetchedRun {
     pub warnings: Vec<String>,
 }
 
+/// Writes `run.json` (GitHub's field names) and `jobs.json` as `{total_count, jobs}`, the
+/// shape of GitHub's answer, so `selfheal offline` reads the directory as it would a ZIP.
+pub fn save_run(store: &Store, run: &Run, jobs: &[Job]) -> Result<(), StoreError> {
+    store.save_cached(run.id, "run.json", run)?;
+    let list = JobList {
+        total_count: jobs.len() as u64,
+        jobs: jobs.to_vec(),
+    };
+    store.save_cached(run.id, "jobs.json", &list)?;
+    Ok(())
+}
+
+/// The cached run, if any.
+pub fn load_run(store: &Store, run_id: u64) -> Result<Option<Run>, StoreError> {
+    store.load_cached(run_id, "run.json")
+}
+
+/// The cached jobs, if any.
+pub fn load_jobs(store: &Store, run_id: u64) -> Result<Option<Vec<Job>>, StoreError> {
+    let list: Option<JobList> = store.load_cached(run_id, "jobs.json")?;
+    Ok(list.map(|l| l.jobs))
+}
+
 /// Caches `run` (jobs, ZIP, missing job logs) in `store`.
 pub async fn fetch_run(
     client: &Client,
@@ -55,12 +85,10 @@ pub async fn fetch_run(
     run: &Run,
     store: &Store,
 ) -> Result<FetchedRun, FetchError> {
-    let cached_same_attempt = store
-        .load_run(run.id)?
-        .is_some_and(|old| old.run_attempt == run.run_attempt);
+    let cached_same_attempt =
+        load_run(store, run.id)?.is_some_and(|old| old.run_attempt == run.run_attempt);
     let jobs = client.list_jobs(repo, run.id).await?;
-    store.save_run(run)?;
-    store.save_jobs(run.id, &jobs)?;
+    save_run(store, run, &jobs)?;
     let mut out = FetchedRun {
         dir: store.run_dir(run.id),
         run: run.clone(),
@@ -172,13 +200,13 @@ pub async fn last_green_run(
     failed: &Run,
     branch: &str,
 ) -> Result<Option<Run>, GithubError> {
-    let filter = super::RunFilter {
+    let filter = RunFilter {
         status: Some("success".into()),
         branch: Some(branch.to_string()),
         workflow: Some(workflow_key(failed)),
         per_page: 5,
         limit: 5,
-        ..super::RunFilter::default()
+        ..RunFilter::default()
     };
     let runs = client.list_runs(repo, &filter).await?;
     Ok(runs
@@ -216,8 +244,7 @@ pub async fn fetch_green(
     }
     let Some(run) = green else { return Ok(None) };
     let jobs = client.list_jobs(repo, run.id).await?;
-    store.save_run(&run)?;
-    store.save_jobs(run.id, &jobs)?;
+    save_run(store, &run, &jobs)?;
     if store.cached_logs(run.id).is_none() {
         let dest = store.logs_zip_path(run.id);
         match client.download_run_logs(repo, run.id, None, &dest).await {
@@ -253,4 +280,34 @@ async fn fetch_named_job_logs(
     });
     download_job_logs(client, repo, run_id, wanted, store).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_and_jobs_round_trip_in_the_offline_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(".selfheal")).unwrap();
+        let run: Run = serde_json::from_value(serde_json::json!({
+            "id": 42, "name": null, "head_branch": "main", "head_sha": "abc", "event": "push",
+            "status": "completed", "conclusion": "failure", "run_attempt": 2,
+            "path": ".github/workflows/ci.yml"
+        }))
+        .unwrap();
+        let jobs: Vec<Job> = serde_json::from_str(
+            r#"[{"id":7,"name":"test","steps":[{"name":"Run","number":3,"conclusion":"failure"}]}]"#,
+        )
+        .unwrap();
+        save_run(&store, &run, &jobs).unwrap();
+        assert_eq!(load_run(&store, 42).unwrap(), Some(run));
+        assert_eq!(load_jobs(&store, 42).unwrap(), Some(jobs));
+        let d = store.run_dir(42);
+        assert!(d.join("run.json").is_file() && d.join("jobs.json").is_file());
+        let raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("jobs.json")).unwrap()).unwrap();
+        assert_eq!(raw["total_count"], 1);
+        assert_eq!(load_run(&store, 1).unwrap(), None);
+    }
 }

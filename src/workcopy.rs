@@ -1,7 +1,8 @@
-//! A patched copy of the repository for validation, so a candidate patch is proven
-//! without touching the user's working tree: the tree is copied (leaving out `.git`,
-//! build output, dependency folders and the state dir) and the patch's files are
-//! written over the copy. Heavy caches are linked back, not copied.
+//! The work copy: a throwaway copy of the repository where a candidate patch (or a fixer)
+//! runs, so nothing is proven or tried on the user's working tree. The tree is copied
+//! (leaving out `.git`, build output, dependency folders and the state dir) and the
+//! patch's files are written over the copy. Heavy caches are linked back, not copied.
+//! The repair pipeline, `selfheal approve` and the fixers all work in one.
 
 use std::fs;
 use std::io;
@@ -30,39 +31,45 @@ pub const EXCLUDED_DIRS: &[&str] = &[
 /// Folders that are linked into the copy (read-mostly caches the tests may need).
 const LINKED_DIRS: &[&str] = &["node_modules", ".venv", "venv"];
 
-/// A staged copy; removed when dropped.
-pub struct Staged {
+/// A copy of the tree in a temp dir; removed when dropped.
+pub struct WorkCopy {
     dir: tempfile::TempDir,
 }
 
-impl Staged {
+impl WorkCopy {
+    /// Copies `repo` into a fresh temp dir and writes `files` (repo-relative path, new
+    /// content or `None` to delete) over it. `extra_excludes` are the `validate.exclude`
+    /// globs ([`crate::glob`], which the Docker sandbox's tree copy obeys alike); an
+    /// invalid one is an `InvalidInput` error.
+    pub fn create(
+        repo: &Path,
+        files: &[(String, Option<String>)],
+        extra_excludes: &[String],
+    ) -> io::Result<WorkCopy> {
+        let extra = GlobSet::new(extra_excludes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("[validate] exclude: {e}"),
+            )
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("selfheal-workcopy-")
+            .tempdir()?;
+        copy_tree(repo, dir.path(), "", &extra)?;
+        link_caches(repo, dir.path())?;
+        overlay(dir.path(), files)?;
+        Ok(WorkCopy { dir })
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 }
 
-/// Copies `repo` into a fresh temp dir and writes `files` (repo-relative path, new
-/// content or `None` to delete) over it. `extra_excludes` are the `validate.exclude`
-/// globs ([`crate::glob`], as the Docker sandbox's copy obeys them); an invalid one is an
-/// `InvalidInput` error.
-pub fn stage(
-    repo: &Path,
-    files: &[(String, Option<String>)],
-    extra_excludes: &[String],
-) -> io::Result<Staged> {
-    let extra = GlobSet::new(extra_excludes).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("[validate] exclude: {e}"),
-        )
-    })?;
-    let dir = tempfile::Builder::new()
-        .prefix("selfheal-stage-")
-        .tempdir()?;
-    copy_tree(repo, dir.path(), "", &extra)?;
-    link_caches(repo, dir.path())?;
+/// Writes `files` over the copy in `dir`: new content, or `None` to delete.
+fn overlay(dir: &Path, files: &[(String, Option<String>)]) -> io::Result<()> {
     for (path, content) in files {
-        let target = dir.path().join(path);
+        let target = dir.join(path);
         match content {
             Some(text) => {
                 if let Some(parent) = target.parent() {
@@ -76,7 +83,7 @@ pub fn stage(
             },
         }
     }
-    Ok(Staged { dir })
+    Ok(())
 }
 
 /// Recursive copy of regular files and folders; symlinks are recreated as links
@@ -112,17 +119,17 @@ fn copy_tree(from: &Path, to: &Path, rel: &str, extra: &GlobSet) -> io::Result<(
 }
 
 /// Links dependency folders back so tests find them without a reinstall.
-fn link_caches(repo: &Path, staged: &Path) -> io::Result<()> {
+fn link_caches(repo: &Path, copy: &Path) -> io::Result<()> {
     for name in LINKED_DIRS {
         let src: PathBuf = repo.join(name);
         if src.is_dir() {
-            std::os::unix::fs::symlink(&src, staged.join(name))?;
+            std::os::unix::fs::symlink(&src, copy.join(name))?;
         }
     }
     Ok(())
 }
 
-/// Environment for local validation in a staged copy: reuse the repo's build cache
+/// Environment for local validation in a work copy: reuse the repo's build cache
 /// (cargo fingerprints the copy's path, so only the crate itself rebuilds).
 pub fn cache_env(repo: &Path) -> Vec<(String, String)> {
     let mut env = Vec::new();
@@ -160,8 +167,8 @@ mod tests {
             ("src/new/b.py".to_string(), Some("b\n".to_string())),
             ("src/gone.py".to_string(), None),
         ];
-        let staged = stage(r, &files, &[]).unwrap();
-        let s = staged.path();
+        let copy = WorkCopy::create(r, &files, &[]).unwrap();
+        let s = copy.path();
         assert_eq!(fs::read_to_string(s.join("src/a.py")).unwrap(), "new\n");
         assert_eq!(fs::read_to_string(s.join("src/new/b.py")).unwrap(), "b\n");
         assert!(!s.join("src/gone.py").exists());
@@ -170,8 +177,8 @@ mod tests {
         assert_eq!(fs::read_to_string(r.join("src/a.py")).unwrap(), "old\n");
         assert!(r.join("src/gone.py").exists());
         let path = s.to_path_buf();
-        drop(staged);
-        assert!(!path.exists(), "staged copy is removed on drop");
+        drop(copy);
+        assert!(!path.exists(), "the work copy is removed on drop");
     }
 
     #[test]
@@ -181,8 +188,8 @@ mod tests {
         fs::write(outside.path().join("secret"), "s").unwrap();
         std::os::unix::fs::symlink(outside.path(), repo.path().join("escape")).unwrap();
         fs::create_dir_all(repo.path().join("node_modules/x")).unwrap();
-        let staged = stage(repo.path(), &[], &[]).unwrap();
-        let link = staged.path().join("escape");
+        let copy = WorkCopy::create(repo.path(), &[], &[]).unwrap();
+        let link = copy.path().join("escape");
         assert!(
             fs::symlink_metadata(&link)
                 .unwrap()
@@ -190,7 +197,7 @@ mod tests {
                 .is_symlink()
         );
         assert!(
-            fs::symlink_metadata(staged.path().join("node_modules"))
+            fs::symlink_metadata(copy.path().join("node_modules"))
                 .unwrap()
                 .file_type()
                 .is_symlink()
@@ -212,12 +219,12 @@ mod tests {
             fs::write(r.join(f), "x").unwrap();
         }
         let excludes = ["fixtures".to_string(), "*.log".into(), "data/".into()];
-        let staged = stage(r, &[], &excludes).unwrap();
-        let s = staged.path();
-        assert!(s.join("src/a.py").is_file() && s.join("data").is_file());
-        assert!(!s.join("tests/fixtures").exists() && s.join("tests").is_dir());
-        assert!(!s.join("logs/run.log").exists() && !s.join("lib/data").exists());
-        let bad = stage(r, &[], &["*".repeat(200_000)]);
+        let copy = WorkCopy::create(r, &[], &excludes).unwrap();
+        let c = copy.path();
+        assert!(c.join("src/a.py").is_file() && c.join("data").is_file());
+        assert!(!c.join("tests/fixtures").exists() && c.join("tests").is_dir());
+        assert!(!c.join("logs/run.log").exists() && !c.join("lib/data").exists());
+        let bad = WorkCopy::create(r, &[], &["*".repeat(200_000)]);
         assert_eq!(
             bad.err().map(|e| e.kind()),
             Some(io::ErrorKind::InvalidInput)

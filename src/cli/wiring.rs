@@ -1,0 +1,107 @@
+//! What the repairing subcommands (`offline`, `run`) share: the `RepairArgs` flags as
+//! config overrides, the pipeline's [`Mode`] and [`LlmSource`] from them, and how a
+//! repair is shown on this terminal (events through `report::events`, the y/N question,
+//! the result). Subcommands never call each other; they call this and the pipeline.
+
+use crate::approval::prompt;
+use crate::error::Error;
+use crate::pipeline::{Driver, Event, LlmSource, Mode, RepairJob, RunRecord};
+use crate::report::events::{self, Output};
+
+use super::args::{RepairArgs, SandboxKind};
+use super::{Ctx, print_stdout};
+
+/// Flag overrides shared by every subcommand that repairs.
+pub fn repair_flags(repair: &RepairArgs) -> Vec<(String, toml::Value)> {
+    let mut flags = Vec::new();
+    if let Some(n) = repair.max_attempts {
+        flags.push((
+            "validate.max_attempts".into(),
+            toml::Value::Integer(n.into()),
+        ));
+    }
+    if let Some(m) = &repair.model {
+        flags.push(("llm.model".into(), m.clone().into()));
+    }
+    if let Some(s) = repair.sandbox {
+        let v = match s {
+            SandboxKind::Docker => "docker",
+            SandboxKind::Local => "local",
+        };
+        flags.push(("validate.sandbox".into(), v.into()));
+    }
+    flags
+}
+
+/// How the user wants the repair to go, from the flags and the terminal.
+pub fn mode(ctx: &Ctx, args: &RepairArgs) -> Mode {
+    Mode {
+        yes: args.yes,
+        dry_run: args.dry_run,
+        print_prompt: args.print_prompt,
+        interactive: ctx.term.interactive(),
+    }
+}
+
+/// `--record` / `--replay`.
+pub fn llm_source(args: &RepairArgs) -> LlmSource {
+    LlmSource {
+        replay: args.replay.clone(),
+        record: args.record.clone(),
+    }
+}
+
+/// Runs one repair through `driver`, showing its progress on this terminal.
+pub async fn repair(
+    ctx: &Ctx,
+    driver: &Driver<'_>,
+    job: &RepairJob<'_>,
+) -> Result<RunRecord, Error> {
+    let term = ctx.term;
+    let quiet = ctx.json;
+    let mut ask = |p: &crate::pipeline::Proposal| {
+        let (diagnosis, diff) = events::question(p, &term);
+        prompt::ask(&diagnosis, &diff, term.interactive())
+    };
+    let mut on_event = |e: &Event| show(events::render(e, &term, quiet));
+    Ok(driver.repair(job, &mut ask, &mut on_event).await?)
+}
+
+/// Writes a rendered event where it belongs.
+fn show(out: Option<Output>) {
+    match out {
+        Some(Output::Stderr(line)) => eprintln!("{line}"),
+        Some(Output::Stdout(text)) => {
+            let _ = print_stdout(&text);
+        }
+        None => {}
+    }
+}
+
+/// The result of a repair on stdout: the run record with `--json`, else a summary.
+pub fn print_result(ctx: &Ctx, record: &RunRecord) -> Result<(), Error> {
+    if ctx.json {
+        return print_stdout(&crate::report::json::to_string(record));
+    }
+    match events::result(record, &ctx.term) {
+        Some(text) => print_stdout(&text),
+        None => Ok(()),
+    }
+}
+
+/// Restores files a killed run left half-written, before anything else touches `repo`.
+pub fn recover(
+    ctx: &Ctx,
+    repo: &std::path::Path,
+    state_dir: &std::path::Path,
+) -> Result<(), Error> {
+    let restored = crate::pipeline::recover(repo, state_dir)?;
+    if !restored.is_empty() && !ctx.json {
+        eprintln!(
+            "{}: restored {} after an interrupted run",
+            ctx.term.yellow("note"),
+            restored.join(", ")
+        );
+    }
+    Ok(())
+}
