@@ -189,10 +189,10 @@ const EXCLUDE_TREE: &[(&str, &str)] = &[
     ("vendor/library.c", "int y;\n"),
 ];
 const EXCLUDES: &[&str] = &["fixtures", "*.log", "data/", "docs/**/*.png", "/vendor/lib"];
-const KEPT: &str = "./data ./docs ./docs/a ./docs/a/b ./docs/readme.md ./lib ./src ./src/app.py \
-                    ./vendor ./vendor/library.c";
-/// Lists what the sandbox sees (dirs too: an emptied `docs/a/b` stays, `lib/data` does not).
-const LIST: &str = "find . -mindepth 1 | LC_ALL=C sort | tr '\\n' ' '";
+const KEPT: &str = "./data ./deep ./deep/er ./docs ./docs/a ./docs/a/b ./docs/readme.md ./lib \
+                    ./src ./src/app.py ./tests ./vendor ./vendor/library.c";
+/// Lists what the sandbox sees, folders too: an emptied `docs/a/b` stays, `lib/data` does not.
+const LIST: &str = "find . -mindepth 1 | LC_ALL=C sort | tr '\\n' ' '; echo";
 
 /// `[validate] exclude` is one set of globs (`selfheal::glob`): the local work copy and the
 /// Docker tree copy leave out exactly the same paths.
