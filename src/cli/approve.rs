@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::approval::{self, Decision, Pending, PendingMeta};
 use crate::error::{Error, exit};
-use crate::pipeline::Driver;
 
 use super::args::ApproveArgs;
 use super::{Ctx, print_stdout};
@@ -264,6 +263,6 @@ fn revalidate(
     p: &Pending,
 ) -> Result<crate::validate::Outcome, Error> {
     let rt = super::runtime()?;
-    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    let driver = super::wiring::driver(ctx, &ctx.repo_root);
     Ok(rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?)
 }

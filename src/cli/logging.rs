@@ -58,7 +58,7 @@ pub fn install(verbose: u8, color: Option<ColorWhen>) {
     };
 }
 
-/// stderr, one whole message per write.
+/// stderr, one whole message per write, around any progress bar on screen.
 #[derive(Clone, Copy)]
 struct Stderr;
 
@@ -71,7 +71,7 @@ impl<'a> MakeWriter<'a> for Stderr {
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        std::io::stderr().write_all(buf)?;
+        crate::report::progress::suspend(|| std::io::stderr().write_all(buf))?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

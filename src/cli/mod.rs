@@ -20,7 +20,7 @@ use clap::Parser;
 
 use crate::config::{Config, Env, LoadOptions};
 use crate::error::{Error, exit};
-use crate::report::Term;
+use crate::report::{Progress, Term, progress};
 use args::{Cli, ColorWhen, Command, GlobalArgs};
 
 /// What every subcommand gets: the resolved config, the terminal facts, output mode.
@@ -31,6 +31,8 @@ pub struct Ctx {
     pub json: bool,
     /// The repository root subcommands work in (flags, else the current directory).
     pub repo_root: PathBuf,
+    /// Bars and spinners for the long steps; draws nothing off a terminal, in CI or with `--json`.
+    pub progress: Progress,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -122,6 +124,7 @@ fn context(
         term,
         json: global.json,
         repo_root: repo_root.to_path_buf(),
+        progress: Progress::stderr(progress::enabled(&term, global.json)),
     })
 }
 

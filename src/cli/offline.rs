@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, exit};
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
-use crate::pipeline::{Driver, RepairJob};
+use crate::pipeline::RepairJob;
 use crate::report::{human, json};
 
 use super::args::{Format, OfflineArgs};
@@ -43,7 +43,7 @@ fn repair(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error> {
     let state_dir = ctx.config.state_dir(repo);
     wiring::recover(ctx, repo, &state_dir)?;
     let rt = super::runtime()?;
-    let driver = Driver::new(&ctx.config, repo);
+    let driver = wiring::driver(ctx, repo);
     let llm = wiring::llm_source(&args.repair);
     let job = RepairJob {
         repo,

@@ -17,7 +17,7 @@ use crate::github::{
 use crate::logs::Failure;
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
-use crate::pipeline::{Driver, RepairJob, RunRecord, Verdict};
+use crate::pipeline::{RepairJob, RunRecord, Verdict};
 use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
 use crate::report::human;
 use crate::store::{HandledRun, Outcome, Store};
@@ -71,7 +71,9 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         config: Some(&cfg.github.repo),
         repo_dir: Some(&ctx.repo_root),
     })?;
-    let gh = Client::from_config(&cfg.github, args.api_url.as_deref())?;
+    let shown = ctx.progress.clone();
+    let gh = Client::from_config(&cfg.github, args.api_url.as_deref())?
+        .with_transfer_progress(move |t| shown.download(t.what, t.bytes, t.total, t.done));
     let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
     let _lock = store.lock_run()?;
     let mut all = Vec::new();
@@ -300,7 +302,7 @@ async fn heal(
         llm: &llm,
         mode: wiring::mode(ctx, &args.repair),
     };
-    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    let driver = wiring::driver(ctx, &ctx.repo_root);
     let record = wiring::repair(ctx, &driver, &job).await?;
     result.note = record.note.clone();
     let outcome = match record.verdict {

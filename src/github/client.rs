@@ -58,6 +58,20 @@ impl ClientOptions {
     }
 }
 
+/// How a log download goes, for a progress display: bytes so far, the size when the
+/// server sent one, and `done` once (success or not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transfer<'a> {
+    /// What is downloaded, e.g. `the logs of run 7 of octo/app`.
+    pub what: &'a str,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    pub done: bool,
+}
+
+/// Receives [`Transfer`]s; set with [`Client::with_transfer_progress`].
+pub type TransferFn = Arc<dyn Fn(&Transfer<'_>) + Send + Sync>;
+
 /// A GitHub REST client bound to one API base URL.
 #[derive(Clone)]
 pub struct Client {
@@ -73,6 +87,7 @@ pub struct Client {
     /// Epoch second before which the primary limit is spent (an answer said
     /// `x-ratelimit-remaining: 0`); requests wait for it instead of earning a 403.
     spent_until: Arc<std::sync::Mutex<u64>>,
+    pub(super) transfer: Option<TransferFn>,
 }
 
 impl std::fmt::Debug for Client {
@@ -167,7 +182,17 @@ impl Client {
             max_wait_secs: opts.max_wait_secs,
             max_retries: opts.max_retries,
             spent_until: Arc::default(),
+            transfer: None,
         })
+    }
+
+    /// Tells `progress` how each log download goes (the client itself draws nothing).
+    pub fn with_transfer_progress(
+        mut self,
+        progress: impl Fn(&Transfer<'_>) + Send + Sync + 'static,
+    ) -> Client {
+        self.transfer = Some(Arc::new(progress));
+        self
     }
 
     /// The API base URL, without a trailing slash.

@@ -23,7 +23,9 @@ mod select;
 mod types;
 
 pub use api::{Polled, PullFilter, RunFilter};
-pub use client::{API_VERSION, Client, ClientOptions, DEFAULT_API_URL, init_tls};
+pub use client::{
+    API_VERSION, Client, ClientOptions, DEFAULT_API_URL, Transfer, TransferFn, init_tls,
+};
 pub use clock::{Clock, FakeClock, Sleep, SystemClock};
 pub use download::{ZIP_MAGIC, is_missing_log};
 pub use error::GithubError;

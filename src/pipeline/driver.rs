@@ -59,7 +59,12 @@ pub struct Driver<'a> {
     repo_root: PathBuf,
     /// Connected on first use: a run with nothing to repair never needs the engine.
     validator: OnceCell<Sandbox>,
+    /// Where sandbox image build lines go, when the caller shows them.
+    sandbox_progress: Option<SandboxProgress>,
 }
+
+/// Receives sandbox image build and setup lines (see [`Driver::with_sandbox_progress`]).
+pub type SandboxProgress = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl<'a> Driver<'a> {
     pub fn new(config: &'a Config, repo_root: &Path) -> Self {
@@ -67,13 +72,27 @@ impl<'a> Driver<'a> {
             config,
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
+            sandbox_progress: None,
         }
+    }
+
+    /// Sends the sandbox's image build and setup lines to `progress` (by default they go
+    /// to `tracing` at info level).
+    pub fn with_sandbox_progress(mut self, progress: SandboxProgress) -> Self {
+        self.sandbox_progress = Some(progress);
+        self
     }
 
     /// The validator `validate.sandbox` names, chosen and connected once.
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
-            .get_or_try_init(|| Sandbox::from_config(self.config, &self.repo_root))
+            .get_or_try_init(|| async {
+                let sandbox = Sandbox::from_config(self.config, &self.repo_root).await?;
+                Ok::<_, crate::validate::ValidateError>(match self.sandbox_progress.clone() {
+                    Some(progress) => sandbox.with_progress(move |line| progress(line)),
+                    None => sandbox,
+                })
+            })
             .await
             .map_err(PipelineError::from)
     }
