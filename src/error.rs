@@ -207,4 +207,40 @@ mod tests {
             "error: could not read logs.zip\n(hint: pass a run-log ZIP)\nCaused by:\n  disk on fire"
         ));
     }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot write {path}: {source}")]
+    struct Quoting {
+        path: String,
+        source: std::io::Error,
+    }
+
+    impl Hint for Quoting {
+        fn hint(&self) -> String {
+            "free some space".into()
+        }
+    }
+
+    #[test]
+    fn caused_by_leaves_out_what_the_headline_already_says() {
+        let e = Error::from_stage(
+            exit::ERROR,
+            Quoting {
+                path: "a.py".into(),
+                source: std::io::Error::other("disk full"),
+            },
+        );
+        assert_eq!(
+            e.render(),
+            "error: cannot write a.py: disk full\n(hint: free some space)\n"
+        );
+        let wrapped = Error::runtime("could not save").with_source(Quoting {
+            path: "a.py".into(),
+            source: std::io::Error::other("disk full"),
+        });
+        assert_eq!(
+            wrapped.render(),
+            "error: could not save\nCaused by:\n  cannot write a.py: disk full\n"
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! selfheal: heals failed CI runs.
 //!
 //! The binary (`src/main.rs`) is a thin adapter over [`cli::main`]. Each stage lives in a
-//! module named after what it owns; see README.md for the pipeline.
+//! module named after what it owns; see README.md for the pipeline. Dependencies run one
+//! way: `cli` → `report` → `pipeline`, `fetch` → the stages → `testrun`, `workcopy`,
+//! `interrupt` → `config`, `store`, `error`; `tests/layering.rs` holds the exact table.
 
 pub mod approval;
 pub mod cli;

@@ -131,8 +131,8 @@ fn eslint_fixes_all(excerpt: &str) -> bool {
 pub enum FixError {
     #[error("`{0}` is not installed here")]
     Missing(String),
-    #[error("could not stage a copy of the repository for `{name}`")]
-    Stage {
+    #[error("could not copy the repository for `{name}`")]
+    WorkCopy {
         name: String,
         #[source]
         source: std::io::Error,
@@ -153,7 +153,7 @@ impl crate::error::Hint for FixError {
             FixError::Missing(tool) => {
                 format!("install `{tool}` to let selfheal fix this without the model")
             }
-            FixError::Stage { .. } => {
+            FixError::WorkCopy { .. } => {
                 "check that the temporary directory (TMPDIR) is writable and has room".into()
             }
             FixError::Failed { .. } | FixError::NoChange(_) => String::new(),
@@ -168,7 +168,7 @@ pub fn run_fixer(
     repo: &Path,
     timeout: Duration,
 ) -> Result<Vec<FixedFile>, FixError> {
-    let copy = WorkCopy::create(repo, &[], &[]).map_err(|e| FixError::Stage {
+    let copy = WorkCopy::create(repo, &[], &[]).map_err(|e| FixError::WorkCopy {
         name: fixer.name.into(),
         source: e,
     })?;

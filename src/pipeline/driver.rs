@@ -15,7 +15,9 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::record::{RunRecord, new_run_id};
-use super::repair::{Approver, Decision, Mode, PipelineError, Proposal, Repair, repair};
+use super::repair::{
+    Approver, Decision, Mode, PipelineError, Proposal, Repair, patched_copy, repair,
+};
 use super::{Event, Source};
 use crate::approval::queue;
 use crate::config::Config;
@@ -29,7 +31,6 @@ use crate::logs::triage::Triage;
 use crate::memory::{Example, Memory, Query};
 use crate::patch::Patch;
 use crate::validate::{Outcome, Sandbox, ValidationRequest, Validator, resolve_command};
-use crate::workcopy::WorkCopy;
 
 /// Where the model's replies come from: the configured server, optionally recorded as a
 /// cassette, or a recorded cassette replayed with no network.
@@ -157,17 +158,7 @@ impl<'a> Driver<'a> {
         run_id: &str,
     ) -> Result<Outcome, PipelineError> {
         let cfg = &self.config.validate;
-        let files: Vec<(String, Option<String>)> = patch
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.new.clone()))
-            .collect();
-        let copy = WorkCopy::create(repo, &files, &cfg.exclude).map_err(|source| {
-            PipelineError::WorkCopy {
-                repo: repo.to_path_buf(),
-                source,
-            }
-        })?;
+        let copy = patched_copy(repo, patch, &cfg.exclude)?;
         let command = resolve_command(&cfg.command, repo)?;
         let req = ValidationRequest::new(
             copy.path(),

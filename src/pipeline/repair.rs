@@ -103,7 +103,7 @@ pub enum PipelineError {
     Apply(#[from] patch::apply::ApplyError),
     #[error(transparent)]
     Guard(#[from] patch::guard::GuardError),
-    #[error("could not stage a copy of {repo} for validation: {source}")]
+    #[error("could not copy {repo} for validation: {source}")]
     WorkCopy {
         repo: PathBuf,
         source: std::io::Error,
@@ -610,25 +610,14 @@ impl Run<'_, '_> {
         validator: &V,
     ) -> Result<Outcome, PipelineError> {
         let cfg = &self.r.config.validate;
-        let files: Vec<(String, Option<String>)> = p
-            .patch
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.new.clone()))
-            .collect();
-        let staged = WorkCopy::create(self.r.repo, &files, &cfg.exclude).map_err(|e| {
-            PipelineError::WorkCopy {
-                repo: self.r.repo.to_path_buf(),
-                source: e,
-            }
-        })?;
+        let copy = patched_copy(self.r.repo, &p.patch, &cfg.exclude)?;
         let command = resolve_command(&cfg.command, self.r.repo)?;
         self.emit(Event::Validating {
             attempt: p.attempt,
             command: command.clone(),
         });
         let mut req = ValidationRequest::new(
-            staged.path(),
+            copy.path(),
             command,
             Duration::from_secs(cfg.timeout_secs),
             self.r.run_id.clone(),
@@ -654,6 +643,23 @@ impl Run<'_, '_> {
         self.emit(Event::Applied { paths });
         Ok(())
     }
+}
+
+/// A work copy of `repo` with `patch` written over it, for validation.
+pub(super) fn patched_copy(
+    repo: &Path,
+    patch: &Patch,
+    exclude: &[String],
+) -> Result<WorkCopy, PipelineError> {
+    let files: Vec<(String, Option<String>)> = patch
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.new.clone()))
+        .collect();
+    WorkCopy::create(repo, &files, exclude).map_err(|source| PipelineError::WorkCopy {
+        repo: repo.to_path_buf(),
+        source,
+    })
 }
 
 fn fixer_patch(files: Vec<fixers::FixedFile>, guard: &Guard) -> Result<Patch, PipelineError> {
