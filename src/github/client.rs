@@ -233,7 +233,7 @@ impl Client {
                 }
                 Ok(resp) => self.judge(req, resp, attempt, waited).await?,
             };
-            tracing::debug!(what = %req.what, wait, attempt, "retrying GitHub request");
+            tracing::info!(what = %req.what, wait_secs = wait, attempt, "retrying a GitHub request");
             self.clock.sleep(Duration::from_secs(wait)).await;
             waited += wait;
             attempt += 1;
@@ -286,7 +286,7 @@ impl Client {
                 max_secs: self.max_wait_secs,
             });
         }
-        tracing::debug!(what = %req.what, wait, "primary rate limit spent; waiting for the reset");
+        tracing::warn!(what = %req.what, wait_secs = wait, "GitHub's rate limit is spent; waiting for its reset");
         self.clock.sleep(Duration::from_secs(wait)).await;
         Ok(wait)
     }

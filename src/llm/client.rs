@@ -193,6 +193,13 @@ impl OpenAiClient {
             max_completion_tokens: compat.completion_tokens.then_some(req.max_tokens),
             stream: false,
         };
+        tracing::debug!(
+            url = %self.url(),
+            model = %self.opts.model,
+            purpose = %req.purpose,
+            max_tokens = req.max_tokens,
+            "asking the LLM"
+        );
         let mut builder = self.http.post(self.url()).json(&body);
         if !self.opts.api_key.is_empty() {
             builder = builder.bearer_auth(&self.opts.api_key);
