@@ -514,6 +514,7 @@ async fn labels_and_pull_listing() {
     let open = PullFilter {
         state: "open".into(),
         head_branch: None,
+        head_owner: None,
         limit: 10,
     };
     assert!(c.list_pulls(&slug(), &open).await.unwrap().is_empty());
@@ -583,6 +584,7 @@ async fn every_body_the_fake_sends_matches_the_contract_schemas() {
     let all = PullFilter {
         state: "all".into(),
         head_branch: Some("selfheal/run-105-1".into()),
+        head_owner: None,
         limit: 5,
     };
     c.list_pulls(&r, &all).await.unwrap();
@@ -704,6 +706,7 @@ async fn a_next_link_to_another_origin_is_refused() {
     let filter = PullFilter {
         state: "open".into(),
         head_branch: None,
+        head_owner: None,
         limit: 10,
     };
     let e = c.list_pulls(&slug(), &filter).await.unwrap_err();

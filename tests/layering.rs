@@ -38,7 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sandbox", &["config", "glob", "interrupt", "testrun"]),
     ("risk", &["logs"]),
     ("llm", &["config", "date", "logs", "store"]),
-    ("github", &["config"]),
+    ("github", &["config", "date"]),
     ("patch", &["config", "glob", "store"]),
     ("logs", &["config"]),
     // Building blocks below the stages that share them.

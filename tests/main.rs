@@ -3,11 +3,13 @@
 
 mod approve;
 mod check;
+mod ci_flow;
 mod cli;
 mod corpus;
 mod fixers;
 mod github;
 mod heal;
+mod images;
 mod layering;
 mod llm_cassette;
 mod local_llm;

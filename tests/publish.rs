@@ -101,6 +101,7 @@ pub fn fix(repos: &Repos, run_id: u64, content: &str) -> Fix {
             cost_usd: 0.0004,
             model: "gpt-4o-mini".into(),
             run_url: format!("https://github.com/acme/api/actions/runs/{run_id}"),
+            review: String::new(),
         },
         force: false,
     }
@@ -493,7 +494,7 @@ async fn without_pr_the_branch_is_only_pushed_and_selfheal_branches_are_skipped(
 
 /// `git http-backend` behind a loopback HTTP bridge that demands Basic auth, so pushes go
 /// through the same credentials callback as against GitHub (CRATES.md, git2 notes).
-mod http_remote {
+pub mod http_remote {
     use std::path::PathBuf;
     use std::process::Stdio;
     use std::sync::{Arc, Mutex};
@@ -509,11 +510,38 @@ mod http_remote {
     /// `(request URI, Authorization header)` of each request.
     type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
+    /// Which passwords (tokens) the bridge lets in for the user `x-access-token`.
+    pub type TokenCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
     #[derive(Clone)]
     struct Bridge {
         root: PathBuf,
-        expected: String,
+        accepts: TokenCheck,
         seen: Seen,
+    }
+
+    /// The token of a `Basic` header for `x-access-token`, if it is one.
+    fn basic_token(header: &str) -> Option<String> {
+        let encoded = header.strip_prefix("Basic ")?;
+        let decoded = unbase64(encoded)?;
+        decoded.strip_prefix("x-access-token:").map(str::to_string)
+    }
+
+    fn unbase64(input: &str) -> Option<String> {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bits = 0u32;
+        let mut n = 0;
+        let mut out = Vec::new();
+        for c in input.trim_end_matches('=').bytes() {
+            let v = ABC.iter().position(|&a| a == c)? as u32;
+            bits = bits << 6 | v;
+            n += 6;
+            if n >= 8 {
+                n -= 8;
+                out.push((bits >> n & 0xff) as u8);
+            }
+        }
+        String::from_utf8(out).ok()
     }
 
     fn base64(input: &[u8]) -> String {
@@ -549,7 +577,8 @@ mod http_remote {
             .and_then(|v| v.to_str().ok())
             .map(String::from);
         b.seen.lock().unwrap().push((uri.to_string(), auth.clone()));
-        if auth.as_deref() != Some(b.expected.as_str()) {
+        let token = auth.as_deref().and_then(basic_token);
+        if !token.is_some_and(|t| (b.accepts)(&t)) {
             return Response::builder()
                 .status(StatusCode::UNAUTHORIZED)
                 .header("www-authenticate", "Basic realm=\"git\"")
@@ -609,12 +638,19 @@ mod http_remote {
         root: PathBuf,
         token: &str,
     ) -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+        let token = token.to_string();
+        serve_checked(root, Arc::new(move |t: &str| t == token)).await
+    }
+
+    /// Serves the bare repositories under `root` on 127.0.0.1, letting in the tokens
+    /// `accepts` approves; returns the base URL and every request seen.
+    pub async fn serve_checked(
+        root: PathBuf,
+        accepts: TokenCheck,
+    ) -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
         let bridge = Bridge {
             root,
-            expected: format!(
-                "Basic {}",
-                base64(format!("x-access-token:{token}").as_bytes())
-            ),
+            accepts,
             seen: Arc::default(),
         };
         let seen = bridge.seen.clone();
@@ -629,6 +665,11 @@ mod http_remote {
 
     #[test]
     fn base64_matches_rfc4648() {
+        assert_eq!(unbase64("Zm9vYmE=").as_deref(), Some("fooba"));
+        assert_eq!(
+            basic_token(&format!("Basic {}", base64(b"x-access-token:t0k"))).as_deref(),
+            Some("t0k")
+        );
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(b"fooba"), "Zm9vYmE=");
         assert_eq!(base64(b"foob"), "Zm9vYg==");

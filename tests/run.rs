@@ -13,19 +13,19 @@ use selfheal::llm::fake::{FakeLlm, Scripted};
 use crate::cli::selfheal;
 use crate::heal::{Broken, broken, fix_reply, runtime};
 
-const TOKEN: &str = "ghs_run_test_token_0123456789";
+pub const TOKEN: &str = "ghs_run_test_token_0123456789";
 
 /// The broken sample committed on `main` of a clone whose origin is a bare repo.
-struct Setup {
-    b: Broken,
-    bare: PathBuf,
+pub struct Setup {
+    pub b: Broken,
+    pub bare: PathBuf,
     _bare_dir: tempfile::TempDir,
-    sha: String,
+    pub sha: String,
     /// GITHUB_STEP_SUMMARY and GITHUB_OUTPUT, as a runner provides them.
-    actions: tempfile::TempDir,
+    pub actions: tempfile::TempDir,
 }
 
-fn setup(sample: &str) -> Setup {
+pub fn setup(sample: &str) -> Setup {
     let b = broken(sample);
     let repo = Repository::init(b.dir.path()).unwrap();
     let mut index = repo.index().unwrap();
@@ -99,7 +99,7 @@ fn job_from_zip(zip: &Path, id: u64) -> FakeJob {
     }
 }
 
-fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
+pub fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
     let mut sc = Scenario::new("acme", "app", TOKEN);
     sc.git_dir = Some(s.bare.clone());
     for &id in run_ids {
@@ -114,6 +114,17 @@ fn scenario(s: &Setup, run_ids: &[u64]) -> Scenario {
 }
 
 fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::process::Output {
+    run_cmd_env(s, gh, llm, extra, &[])
+}
+
+/// `run_cmd` with more environment; a value of `""` removes the variable.
+pub fn run_cmd_env(
+    s: &Setup,
+    gh: &FakeGithub,
+    llm: &FakeLlm,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut cmd = selfheal();
     cmd.current_dir(s.b.dir.path())
         .env("GITHUB_API_URL", gh.api_url())
@@ -126,10 +137,17 @@ fn run_cmd(s: &Setup, gh: &FakeGithub, llm: &FakeLlm, extra: &[&str]) -> std::pr
         .env("GITHUB_OUTPUT", s.actions.path().join("output"))
         .args(["run", "--repo", "acme/app", "--sandbox", "local", "--yes"])
         .args(extra);
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
     cmd.output().unwrap()
 }
 
-fn text(out: &std::process::Output) -> String {
+pub fn text(out: &std::process::Output) -> String {
     format!(
         "stdout:\n{}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -187,10 +205,10 @@ fn a_failed_run_becomes_a_validated_pull_request_once() {
         text(&out)
     );
     let summary = std::fs::read_to_string(s.actions.path().join("summary.md")).unwrap();
-    assert!(summary.contains("| 101 | PullRequest |"), "{summary}");
+    assert!(summary.contains("| 101 | pull_request |"), "{summary}");
     let outputs = std::fs::read_to_string(s.actions.path().join("output")).unwrap();
     assert!(
-        outputs.contains("outcome=pullrequest") && outputs.contains("pr-url=http"),
+        outputs.contains("outcome=pull_request") && outputs.contains("pr-url=http"),
         "{outputs}"
     );
     // a second run does nothing new
@@ -225,14 +243,14 @@ fn a_fix_that_fails_validation_opens_no_pull_request() {
 }
 
 /// `run --json` parsed, with the first run's result.
-fn first_result(out: &std::process::Output) -> serde_json::Value {
+pub fn first_result(out: &std::process::Output) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("--json is not JSON ({e}): {}", text(out)));
     v["runs"][0].clone()
 }
 
 /// The sample's green log as a successful run `id` of the same workflow on `sha`.
-fn add_green_run(sc: &mut Scenario, s: &Setup, id: u64, sha: &str, event: &str) {
+pub fn add_green_run(sc: &mut Scenario, s: &Setup, id: u64, sha: &str, event: &str) {
     let green_zip = s.b.zip.with_file_name("green.zip");
     sc.runs.push(FakeRun {
         head_sha: sha.into(),

@@ -2,7 +2,7 @@
 //! that stay in the container, Ctrl-C, panics, the stale sweep, setup caching, and the
 //! top-level Dockerfile.
 //!
-//! Without an engine (or without `selfheal-base:latest`, built by `.ci/images.sh`) each
+//! Without an engine (or without `selfheal-base:latest`, built by `selfheal sandbox build`) each
 //! test prints `SKIP …` and returns; with `CI=true` that skip is a failure instead.
 //! The `bench_*` tests are ignored benchmarks (`benches/validate_overhead.sh` runs them).
 
@@ -31,11 +31,11 @@ const BASE: &str = BASE_IMAGE;
 
 /// Connects to the engine and checks the base image, or says why the test is skipped.
 /// With CI=true a skip is a failure: CI must exercise the sandbox.
-async fn engine_or_skip(test: &str) -> Option<Engine> {
+pub(crate) async fn engine_or_skip(test: &str) -> Option<Engine> {
     let reason = match Engine::connect(docker_host_from_env().as_deref()).await {
         Ok(engine) => match image_id(&engine, BASE).await {
             Ok(Some(_)) => return Some(engine),
-            Ok(None) => format!("{BASE} is missing (build it with `sudo .ci/images.sh`)"),
+            Ok(None) => format!("{BASE} is missing (build it with `sudo selfheal sandbox build`)"),
             Err(e) => e.to_string(),
         },
         Err(e) => e.to_string(),
@@ -57,7 +57,7 @@ macro_rules! require_docker {
 }
 
 /// The Python image, built once per test binary (shared by the tests that need pytest).
-async fn python_image(engine: &Engine) -> String {
+pub(crate) async fn python_image(engine: &Engine) -> String {
     static IMAGE: OnceCell<String> = OnceCell::const_new();
     IMAGE
         .get_or_init(|| async {
@@ -75,7 +75,7 @@ async fn python_image(engine: &Engine) -> String {
         .clone()
 }
 
-fn project(files: &[(&str, &str)]) -> TempDir {
+pub(crate) fn project(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, body) in files {
         let path = dir.path().join(name);
@@ -96,11 +96,16 @@ async fn validator(options: DockerOptions) -> DockerValidator {
     DockerValidator::connect(options).await.unwrap()
 }
 
-fn request(dir: &Path, command: &str, timeout_secs: u64, run_id: &str) -> ValidationRequest {
+pub(crate) fn request(
+    dir: &Path,
+    command: &str,
+    timeout_secs: u64,
+    run_id: &str,
+) -> ValidationRequest {
     ValidationRequest::new(dir, command, Duration::from_secs(timeout_secs), run_id)
 }
 
-fn run_id(test: &str) -> String {
+pub(crate) fn run_id(test: &str) -> String {
     format!("test-{test}-{}", std::process::id())
 }
 
@@ -528,12 +533,30 @@ async fn failing_setup_says_so() {
 async fn missing_image_is_an_error_not_a_pull() {
     let _engine = require_docker!("missing_image_is_an_error_not_a_pull");
     let dir = project(&[("x.txt", "x")]);
-    let v = validator(opts("selfheal-no-such-image:1")).await;
+    // validate.pull = false: a missing image is an error, nothing is pulled.
+    let v = validator(DockerOptions {
+        pull: false,
+        ..opts("selfheal-no-such-image:1")
+    })
+    .await;
     let err = v
         .validate(&request(dir.path(), "true", 10, &run_id("noimg")))
         .await
         .unwrap_err();
     assert!(matches!(err, SandboxError::ImageMissing { .. }), "{err}");
+    // With pulls on (the default) an image no registry has is a pull failure naming it.
+    let v = validator(opts("127.0.0.1:9/selfheal-no-such-image:1")).await;
+    let err = v
+        .validate(&request(dir.path(), "true", 10, &run_id("noimg-pull")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            SandboxError::PullFailed { image, .. } if image == "127.0.0.1:9/selfheal-no-such-image:1"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]

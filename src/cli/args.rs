@@ -80,6 +80,34 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Recent repairs, success rates per tool and kind, tokens, cost, LLM calls saved.
     History(HistoryArgs),
+    /// Sandbox images: `build` makes selfheal's Debian images where no registry answers.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub action: SandboxAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Build the Debian base image from the recipe in this binary (debootstrap, no registry;
+    /// needs root), then the language images [default: the language of the current directory].
+    Build(SandboxBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxBuildArgs {
+    /// Also build the image for this language (repeatable).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Vec<crate::validate::Lang>,
+    /// Build the images of every language selfheal knows.
+    #[arg(long, conflicts_with = "lang")]
+    pub all: bool,
+    /// Build only the base image (language images are built from it when first needed).
+    #[arg(long, conflicts_with_all = ["lang", "all"])]
+    pub base_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +212,13 @@ pub struct RunArgs {
     /// Do not fetch the last green run's log to subtract from the failed one.
     #[arg(long)]
     pub no_baseline: bool,
+    /// Never re-run a flaky run's failed jobs [default: from [github] rerun_flaky, on in CI].
+    #[arg(long)]
+    pub no_rerun: bool,
+    /// Triage only: the diagnosis (and a comment on the run's pull request), no LLM, no
+    /// sandbox, no pull request. Always so for a run whose commit comes from a fork.
+    #[arg(long)]
+    pub triage_only: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
 }
@@ -214,6 +249,17 @@ pub struct ApproveArgs {
     /// Apply without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// `--lang`: one of the languages selfheal has images for.
+fn parse_lang(name: &str) -> Result<crate::validate::Lang, String> {
+    crate::validate::Lang::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = crate::validate::Lang::ALL
+            .iter()
+            .map(|l| l.name())
+            .collect();
+        format!("unknown language {name:?}; use one of {}", known.join(", "))
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ use super::{Ctx, print_stdout};
 /// Per-check time limit, and with `--deep`.
 const TIMEOUT: Duration = Duration::from_millis(1800);
 const DEEP_TIMEOUT: Duration = Duration::from_secs(120);
+/// The GitHub group's limit when it acts as a GitHub App.
+const APP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One line of the report.
 #[derive(Clone, Debug, Serialize)]
@@ -76,8 +78,14 @@ async fn all_checks(ctx: &Ctx, deep: bool) -> Vec<Check> {
         config: Some(&ctx.config.github.repo),
         repo_dir: Some(&ctx.repo_root),
     });
+    // As a GitHub App the group signs a JWT and mints a token before it reads anything.
+    let gh_limit = if ctx.config.github.app_id != 0 {
+        limit.max(APP_TIMEOUT)
+    } else {
+        limit
+    };
     let (gh, llm, docker) = tokio::join!(
-        timed("github", limit, github_checks(ctx, repo)),
+        timed("github", gh_limit, github_checks(ctx, repo)),
         timed("llm", limit, llm_checks(ctx, deep)),
         timed("docker", limit, docker_checks(ctx, deep)),
     );
@@ -165,7 +173,9 @@ fn git_identity_check(ctx: &Ctx) -> Check {
             "set both in self-heal.toml",
         );
     }
+    let app = ctx.config.github.app_id;
     let credentials = match ctx.config.env.token_source {
+        _ if app != 0 => format!("push with GitHub App {app}'s installation tokens"),
         Some(src) => format!("push with the token from {src}"),
         None => "no token to push with".into(),
     };
@@ -176,7 +186,7 @@ fn git_identity_check(ctx: &Ctx) -> Check {
             p.author_name, p.author_email
         ),
     );
-    if ctx.config.env.token_source.is_none() {
+    if ctx.config.env.token_source.is_none() && app == 0 {
         optional(Check {
             ok: false,
             hint: Some("set GH_TOKEN to push fixes".into()),
@@ -192,6 +202,9 @@ async fn github_checks(
     repo: Result<RepoSlug, crate::github::GithubError>,
 ) -> Vec<Check> {
     let mut out = Vec::new();
+    if ctx.config.github.app_id != 0 {
+        return app_checks(ctx, repo).await;
+    }
     let token = match ctx.config.env.token_source {
         Some(src) => {
             out.push(pass("token", format!("from {src}")));
@@ -226,24 +239,123 @@ async fn github_checks(
             return out;
         }
     };
-    out.push(match gh.get_repo(&repo).await {
-        Ok(r) => pass(
-            "token accepted",
+    let source = ctx.config.env.token_source.unwrap_or("config");
+    match gh.get_repo(&repo).await {
+        Ok(r) => {
+            out.push(pass(
+                "token accepted",
+                format!(
+                    "{} reads {} (default branch {})",
+                    gh.base_url(),
+                    r.full_name,
+                    r.default_branch
+                ),
+            ));
+            out.push(token_identity(source, r.permissions.as_ref()));
+        }
+        Err(e) => out.push(fail("token accepted", e.to_string(), e.hint())),
+    }
+    out.extend(runs_check(&gh, &repo).await);
+    out
+}
+
+/// Who pushes and opens pull requests with a token, and whether GitHub says it may push.
+fn token_identity(source: &str, p: Option<&crate::github::RepoPermissions>) -> Check {
+    let who = format!("the token from {source}");
+    match p {
+        Some(p) if p.push => pass(
+            "identity",
+            format!("{who}: can push and open pull requests"),
+        ),
+        Some(_) => fail(
+            "identity",
+            format!("{who}: read-only on this repository, cannot push"),
+            "give the token contents: write and pull-requests: write, or configure a GitHub App ([github] app_id)",
+        ),
+        None => pass(
+            "identity",
             format!(
-                "{} reads {} (default branch {})",
-                gh.base_url(),
-                r.full_name,
-                r.default_branch
+                "{who}: GitHub does not say whether it may push (a workflow token: set contents: write and pull-requests: write)"
             ),
         ),
-        Err(e) => fail("token accepted", e.to_string(), e.hint()),
+    }
+}
+
+/// As a GitHub App: the key, the installation on the repository, a minted token, and what
+/// the installation may do.
+async fn app_checks(ctx: &Ctx, repo: Result<RepoSlug, crate::github::GithubError>) -> Vec<Check> {
+    let app_id = ctx.config.github.app_id;
+    let repo = match repo {
+        Ok(r) => r,
+        Err(e) => return vec![fail("repository", e.to_string(), e.hint())],
+    };
+    let mut out = vec![pass("repository", repo.to_string())];
+    let gh = match crate::github::connect(
+        &ctx.config.github,
+        ctx.config.env.app_private_key.as_ref(),
+        None,
+        &repo,
+    )
+    .await
+    {
+        Ok(gh) => gh,
+        Err(e) => {
+            out.push(fail(
+                "identity",
+                format!("GitHub App {app_id}: {e}"),
+                e.hint(),
+            ));
+            return out;
+        }
+    };
+    let Some(app) = gh.app() else {
+        return out;
+    };
+    out.push(match gh.token().await {
+        Ok(_) => pass(
+            "identity",
+            format!(
+                "GitHub App {app_id}, installation {} on {}: installation token minted",
+                app.id, app.account
+            ),
+        ),
+        Err(e) => fail("identity", e.to_string(), e.hint()),
     });
+    out.push(app_permissions(app));
+    out.extend(runs_check(&gh, &repo).await);
+    out
+}
+
+/// Can the installation push (`contents: write`) and open pull requests
+/// (`pull_requests: write`)?
+fn app_permissions(app: &crate::github::Installation) -> Check {
+    let has = |p: &str| matches!(app.permission(p), Some("write" | "admin"));
+    let (push, prs) = (has("contents"), has("pull_requests"));
+    let say = |b: bool| if b { "yes" } else { "no" };
+    let detail = format!(
+        "push (contents: write): {}; open pull requests (pull_requests: write): {}",
+        say(push),
+        say(prs)
+    );
+    if push && prs {
+        pass("can publish", detail)
+    } else {
+        fail(
+            "can publish",
+            detail,
+            "grant the App Contents and Pull requests read & write in its settings, then accept the new permissions on the installation",
+        )
+    }
+}
+
+async fn runs_check(gh: &Client, repo: &RepoSlug) -> Vec<Check> {
+    let mut out = Vec::new();
     let filter = RunFilter {
         per_page: 1,
         limit: 1,
         ..RunFilter::default()
     };
-    out.push(match gh.list_runs(&repo, &filter).await {
+    out.push(match gh.list_runs(repo, &filter).await {
         Ok(runs) => pass(
             "runs readable",
             format!("{} failed run(s) on the first page", runs.len()),
@@ -357,23 +469,29 @@ async fn docker_checks(ctx: &Ctx, deep: bool) -> Vec<Check> {
         }
     };
     let mut out = vec![pass("docker", format!("engine at {}", engine.socket()))];
-    out.push(req(
-        match images::image_id(&engine, images::BASE_IMAGE).await {
-            Ok(Some(_)) => pass(
-                "sandbox image",
-                format!(
-                    "{} present; language images are built from it on first use",
-                    images::BASE_IMAGE
-                ),
+    // With official images (`validate.images` auto/official) the base is only the offline
+    // fallback, so its absence is not a failure there.
+    let base_needed = ctx.config.validate.images == "local";
+    let base_check = match images::image_id(&engine, images::BASE_IMAGE).await {
+        Ok(Some(_)) => pass(
+            "sandbox image",
+            format!(
+                "{} present; language images are built from it on first use",
+                images::BASE_IMAGE
             ),
-            Ok(None) => fail(
-                "sandbox image",
-                format!("{} is missing", images::BASE_IMAGE),
-                "build it with `sudo bash .ci/images.sh` (Debian packages only, no pull)",
-            ),
-            Err(e) => fail("sandbox image", e.to_string(), "check the engine"),
-        },
-    ));
+        ),
+        Ok(None) => fail(
+            "sandbox image",
+            format!("{} is missing", images::BASE_IMAGE),
+            "build it with `sudo selfheal sandbox build` (Debian packages only, no pull)",
+        ),
+        Err(e) => fail("sandbox image", e.to_string(), "check the engine"),
+    };
+    out.push(if base_needed {
+        req(base_check)
+    } else {
+        optional(base_check)
+    });
     if deep && out.last().is_some_and(|c| c.ok) {
         out.push(req(start_container(ctx).await));
     }

@@ -11,6 +11,7 @@ pub mod history;
 pub mod logging;
 pub mod offline;
 pub mod run;
+pub mod sandbox;
 pub mod wiring;
 
 use std::io::Write;
@@ -78,6 +79,10 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Approve(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             approve::run(&ctx, &args)
+        }
+        Command::Sandbox(args) => {
+            let ctx = context(&cli.global, Path::new("."), Vec::new())?;
+            sandbox::run(&ctx, &args)
         }
     }
 }

@@ -2,6 +2,12 @@
 //! repairs each in a checkout of the run's `head_sha` under the state dir (never the
 //! user's working tree), and publishes validated fixes as pull requests. Handled runs
 //! are remembered, so a second `run` does nothing new.
+//!
+//! In CI a fix too risky to merge unseen becomes a draft pull request labelled
+//! `selfheal: needs review`; a vetoed one becomes none (the run record says why). A run
+//! from a fork (or `--triage-only`) is only triaged: no LLM, no sandbox, no secrets. A run
+//! judged flaky has its failed jobs re-run once. When the run belongs to a pull request,
+//! one comment there (found again by a hidden marker, and edited) says what happened.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,15 +17,14 @@ use serde::Serialize;
 use crate::error::{Error, Hint, exit};
 use crate::fetch::{FetchedRun, GreenRun, fetch_green, fetch_run};
 use crate::flaky::{Assessment, Judgment};
-use crate::github::{
-    Client, ClientOptions, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo,
-};
+use crate::github::{Client, RepoHints, RepoSlug, Run, RunFilter, exclusion, resolve_repo};
 use crate::logs::Failure;
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
 use crate::pipeline::{RepairJob, RunRecord, Verdict};
 use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
 use crate::report::human;
+use crate::risk::Risk;
 use crate::store::{HandledRun, Outcome, Store};
 
 use super::args::RunArgs;
@@ -41,6 +46,12 @@ pub struct RunResult {
     /// The green run whose log was subtracted, and how many lines that dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
+    /// The run record on disk (`<state>/runs/<id>.json`): the workflow uploads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_path: Option<PathBuf>,
+    /// selfheal's comment on the run's pull request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_url: Option<String>,
 }
 
 /// The green run a failed log was compared with.
@@ -71,9 +82,24 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         config: Some(&cfg.github.repo),
         repo_dir: Some(&ctx.repo_root),
     })?;
+    let gh = crate::github::connect(
+        &cfg.github,
+        cfg.env.app_private_key.as_ref(),
+        args.api_url.as_deref(),
+        &repo,
+    )
+    .await?;
     let shown = ctx.progress.clone();
-    let gh = Client::from_config(&cfg.github, args.api_url.as_deref())?
-        .with_transfer_progress(move |t| shown.download(t.what, t.bytes, t.total, t.done));
+    let gh = gh.with_transfer_progress(move |t| shown.download(t.what, t.bytes, t.total, t.done));
+    if let Some(app) = gh.app() {
+        note(
+            ctx,
+            &format!(
+                "acting as GitHub App {} (installation {} on {})",
+                app.app_id, app.id, app.account
+            ),
+        );
+    }
     let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
     let _lock = store.lock_run()?;
     let mut all = Vec::new();
@@ -203,6 +229,8 @@ async fn heal_and_remember(
         record: None,
         flaky: None,
         baseline: None,
+        record_path: None,
+        comment_url: None,
     };
     match heal(ctx, args, gh, repo, store, run, &mut result).await {
         Ok(outcome) => result.outcome = outcome,
@@ -214,6 +242,10 @@ async fn heal_and_remember(
             });
         }
     }
+    let writes = !args.repair.dry_run && !args.repair.print_prompt;
+    if writes && !result.failures.is_empty() {
+        comment_on_pull_request(ctx, gh, repo, run, &mut result).await;
+    }
     let handled = HandledRun {
         run_id: run.id,
         attempt: run.run_attempt,
@@ -222,15 +254,13 @@ async fn heal_and_remember(
         pr_number: None,
         pr_url: result.pr_url.clone(),
         note: result.note.clone(),
+        rerun: result.outcome == Outcome::Rerun,
         at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
     };
-    if !args.repair.dry_run
-        && !args.repair.print_prompt
-        && let Err(e) = store.mark_handled(handled)
-    {
+    if writes && let Err(e) = store.mark_handled(handled) {
         eprintln!("warning: could not remember run {}: {e}", run.id);
     }
     result
@@ -265,6 +295,11 @@ async fn heal(
         result.note = Some("no failure that a code change fixes".into());
         return Ok(Outcome::NothingFound);
     }
+    if let Some(why) = triage_only(args, repo, run) {
+        note(ctx, &format!("run {}: {why}", run.id));
+        result.note = Some(why);
+        return Ok(Outcome::Triaged);
+    }
     let memory = crate::memory::Memory::open(store.root())
         .map_err(|e| note(ctx, &format!("run {}: {}", run.id, e.with_hint())))
         .ok();
@@ -280,8 +315,7 @@ async fn heal(
             remember_flaky(m, &t, &assessment);
         }
         if assessment.judgment == Judgment::Flaky {
-            result.note = Some(format!("{summary} (--heal-flaky to patch it anyway)"));
-            return Ok(Outcome::Flaky);
+            return flaky_outcome(ctx, args, gh, repo, run, store, &summary, result).await;
         }
         // Some jobs are flaky, others not: heal only the others.
         for f in t
@@ -292,7 +326,7 @@ async fn heal(
             f.needs_code_change = false;
         }
     }
-    let worktree = checkout(ctx, gh, repo, run, store)?;
+    let worktree = checkout(ctx, gh, repo, run, store).await?;
     let state = ctx.config.state_dir(&ctx.repo_root);
     let llm = wiring::llm_source(&args.repair);
     let job = RepairJob {
@@ -302,13 +336,26 @@ async fn heal(
         llm: &llm,
         mode: wiring::mode(ctx, &args.repair),
     };
-    let driver = wiring::driver(ctx, &ctx.repo_root);
+    let failed_jobs: Vec<&str> = t
+        .failures
+        .iter()
+        .filter(|f| f.needs_code_change)
+        .map(|f| f.job.as_str())
+        .collect();
+    let job_image = crate::sandbox::job_container::for_jobs(&worktree, &run.path, &failed_jobs);
+    let driver = wiring::driver(ctx, &ctx.repo_root).with_job_image(job_image);
     let record = wiring::repair(ctx, &driver, &job).await?;
     result.note = record.note.clone();
+    result.record_path = Some(record_path(&state, &record));
     let outcome = match record.verdict {
         Verdict::Healed if args.no_pr || args.repair.dry_run => Outcome::Skipped,
         Verdict::Healed => {
-            publish_fix(ctx, args, gh, repo, run, &worktree, &record, &t, result).await?
+            let changes = applied_changes(&worktree, &record);
+            let fix = fix_of(ctx, args, run, &record, &t, changes, None);
+            publish_fix(ctx, args, gh, repo, &fix, result).await?
+        }
+        Verdict::Pending if ctx.config.env.ci && !args.no_pr => {
+            review_or_veto(ctx, args, gh, repo, run, &record, &t, result).await?
         }
         Verdict::Pending => Outcome::NeedsApproval,
         Verdict::NoCodeChange => Outcome::NothingFound,
@@ -432,15 +479,74 @@ fn remote_url(ctx: &Ctx, gh: &Client, repo: &RepoSlug) -> String {
         .unwrap_or_else(|_| publish::push_url(gh.base_url(), repo))
 }
 
+/// Why this run is only triaged, if it is: a run from a fork never gets the LLM key, the
+/// sandbox or a pull request (its code is not ours to run with secrets), and
+/// `--triage-only` asks for the same.
+fn triage_only(args: &RunArgs, repo: &RepoSlug, run: &Run) -> Option<String> {
+    if let Some(fork) = fork_of(repo, run) {
+        return Some(format!(
+            "the run's commit comes from the fork {fork}: triage only (no LLM, no sandbox, no secrets, no pull request)"
+        ));
+    }
+    args.triage_only
+        .then(|| "--triage-only: the diagnosis only, no repair".to_string())
+}
+
+/// The head repository's `owner/name` when it is not `repo` (a fork's pull request).
+fn fork_of(repo: &RepoSlug, run: &Run) -> Option<String> {
+    let head = run.head_repository.as_ref()?.full_name.clone()?;
+    (!head.eq_ignore_ascii_case(&repo.to_string())).then_some(head)
+}
+
+/// A flaky run: its failed jobs re-run once when `[github] rerun_flaky` allows it (never a
+/// run selfheal re-ran before, nor one already in a later attempt), else only reported.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces come from different stages"
+)]
+async fn flaky_outcome(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    store: &Store,
+    summary: &str,
+    result: &mut RunResult,
+) -> Result<Outcome, Error> {
+    let again = store.was_rerun(run.id)? || run.run_attempt > 1;
+    let may = ctx.config.rerun_flaky() && !args.repair.dry_run && !args.repair.print_prompt;
+    if may && !again {
+        gh.rerun_failed_jobs(repo, run.id).await?;
+        result.note = Some(format!("{summary}; its failed jobs were re-run"));
+        note(ctx, &format!("run {}: re-ran its failed jobs", run.id));
+        return Ok(Outcome::Rerun);
+    }
+    let why = if may {
+        "; re-run before, so not again"
+    } else {
+        ""
+    };
+    result.note = Some(format!("{summary}{why} (--heal-flaky to patch it anyway)"));
+    Ok(Outcome::Flaky)
+}
+
+/// Where `repair_in` saved the run record.
+fn record_path(state: &Path, record: &RunRecord) -> PathBuf {
+    let path = state.join("runs").join(format!("{}.json", record.id));
+    // Absolute, so a workflow step in another directory can upload it.
+    std::path::absolute(&path).unwrap_or(path)
+}
+
 /// The run's `head_sha` written out under `<state>/worktrees/run-<id>-<attempt>`.
-fn checkout(
+async fn checkout(
     ctx: &Ctx,
     gh: &Client,
     repo: &RepoSlug,
     run: &Run,
     store: &Store,
 ) -> Result<PathBuf, Error> {
-    let token = ClientOptions::from_config(&ctx.config.github).token;
+    let token = gh.token().await?;
     let branch = run.head_branch.clone().unwrap_or_default();
     publish::ensure_commit(
         &ctx.repo_root,
@@ -457,32 +563,123 @@ fn checkout(
     Ok(dir)
 }
 
+/// The files an applied fix wrote, read back from the worktree.
+fn applied_changes(worktree: &Path, record: &RunRecord) -> Vec<FileChange> {
+    record
+        .applied
+        .iter()
+        .map(|p| FileChange {
+            path: p.clone(),
+            contents: std::fs::read(worktree.join(p)).ok(),
+        })
+        .collect()
+}
+
+/// The files of the validated patch that waits for approval (it was not applied).
+fn pending_changes(record: &RunRecord) -> Vec<FileChange> {
+    record
+        .patch
+        .iter()
+        .flat_map(|p| &p.files)
+        .map(|f| FileChange {
+            path: f.path.clone(),
+            contents: f.new.as_ref().map(|t| t.clone().into_bytes()),
+        })
+        .collect()
+}
+
+/// The risk of the last attempt's patch.
+fn last_risk(record: &RunRecord) -> Option<&Risk> {
+    record.attempts.last().and_then(|a| a.risk.as_ref())
+}
+
+/// In CI, a validated patch nobody may approve on the runner: a veto (test weakening, a
+/// dangerous addition) keeps it out of any pull request; anything else becomes a draft
+/// labelled `selfheal: needs review` whose body opens with the risk.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; the pieces come from different stages"
 )]
-async fn publish_fix(
+async fn review_or_veto(
     ctx: &Ctx,
     args: &RunArgs,
     gh: &Client,
     repo: &RepoSlug,
     run: &Run,
-    worktree: &Path,
     record: &RunRecord,
     t: &Triage,
     result: &mut RunResult,
 ) -> Result<Outcome, Error> {
-    let mut config = ctx.config.publish.clone();
-    config.draft |= args.draft;
-    let publisher = Publisher {
-        github: gh,
-        repo: repo.clone(),
-        repo_dir: ctx.repo_root.clone(),
-        remote_url: remote_url(ctx, gh, repo),
-        token: ClientOptions::from_config(&ctx.config.github).token,
-        config,
-    };
-    let fix = Fix {
+    let risk = last_risk(record).cloned().unwrap_or_default();
+    if blocked(&risk) {
+        result.note = Some(veto_text(&risk));
+        return Ok(Outcome::Vetoed);
+    }
+    let fix = fix_of(
+        ctx,
+        args,
+        run,
+        record,
+        t,
+        pending_changes(record),
+        Some(&risk),
+    );
+    match publish_fix(ctx, args, gh, repo, &fix, result).await? {
+        Outcome::PullRequest => {
+            result.note = Some(format!("draft: needs review (risk {}/100)", risk.score));
+            Ok(Outcome::NeedsReview)
+        }
+        other => Ok(other),
+    }
+}
+
+/// A veto (test weakening) or a dangerous addition: never a pull request. Suspected prompt
+/// injection only flags the patch for review.
+fn blocked(risk: &Risk) -> bool {
+    risk.vetoed() || risk.dangers.iter().any(|d| d.rule != "prompt-injection")
+}
+
+/// One line per veto and danger: `veto: rule: detail (path)`.
+fn veto_text(risk: &Risk) -> String {
+    let mut lines: Vec<String> = risk
+        .vetoes
+        .iter()
+        .map(|v| format!("veto: {}: {} ({})", v.rule, v.detail, v.path))
+        .collect();
+    lines.extend(
+        risk.dangers
+            .iter()
+            .map(|d| format!("danger: {}: {} ({})", d.rule, d.detail, d.path)),
+    );
+    format!("no pull request: {}", lines.join("; "))
+}
+
+/// The review preface of a draft PR: the risk score first, then each reason.
+fn review_text(risk: &Risk, max: u32) -> String {
+    let mut s = format!(
+        "> [!WARNING]\n> **Needs review: risk {}/100** (above `[policy] max_auto_risk` = {max}, or a flagged area). selfheal validated this fix but will not propose it for merging without a person.\n>\n",
+        risk.score
+    );
+    for r in &risk.reasons {
+        s.push_str(&format!("> - {r}\n"));
+    }
+    s
+}
+
+fn fix_of(
+    ctx: &Ctx,
+    args: &RunArgs,
+    run: &Run,
+    record: &RunRecord,
+    t: &Triage,
+    changes: Vec<FileChange>,
+    review: Option<&Risk>,
+) -> Fix {
+    let mut report = fix_report(ctx, run, record, t);
+    if let Some(risk) = review {
+        report.review = review_text(risk, ctx.config.policy.max_auto_risk);
+    }
+    Fix {
         run_id: run.id,
         attempt: run.run_attempt,
         base_branch: run.head_branch.clone().unwrap_or_default(),
@@ -493,18 +690,36 @@ async fn publish_fix(
             .find(|f| f.needs_code_change)
             .map(|f| f.signature.clone())
             .unwrap_or_default(),
-        changes: record
-            .applied
-            .iter()
-            .map(|p| FileChange {
-                path: p.clone(),
-                contents: std::fs::read(worktree.join(p)).ok(),
-            })
-            .collect(),
-        report: fix_report(ctx, run, record, t),
+        changes,
+        report,
         force: args.force,
+    }
+}
+
+async fn publish_fix(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    fix: &Fix,
+    result: &mut RunResult,
+) -> Result<Outcome, Error> {
+    let mut config = ctx.config.publish.clone();
+    config.draft |= args.draft;
+    if !fix.report.review.is_empty() {
+        config.draft = true;
+        config.labels.push(publish::REVIEW_LABEL.to_string());
+    }
+    let publisher = Publisher {
+        github: gh,
+        repo: repo.clone(),
+        repo_dir: ctx.repo_root.clone(),
+        remote_url: remote_url(ctx, gh, repo),
+        // Taken now, after the repair: an App's token is fresh for the push.
+        token: gh.token().await?,
+        config,
     };
-    Ok(match publisher.publish(&fix).await? {
+    Ok(match publisher.publish(fix).await? {
         Published::Opened { pr, warnings, .. } => {
             warnings.iter().for_each(|w| note(ctx, w));
             result.pr_url = Some(pr.html_url);
@@ -555,6 +770,83 @@ fn fix_report(ctx: &Ctx, run: &Run, record: &RunRecord, t: &Triage) -> FixReport
         cost_usd: record.cost_usd,
         model: ctx.config.llm.model.clone(),
         run_url: run.html_url.clone(),
+        review: String::new(),
+    }
+}
+
+/// Posts (or edits) selfheal's one comment on the run's pull request. Trouble is a note:
+/// the run's outcome stands without it.
+async fn comment_on_pull_request(
+    ctx: &Ctx,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    result: &mut RunResult,
+) {
+    let number = match publish::comment::pull_request_of(gh, repo, run).await {
+        Ok(Some(n)) => n,
+        Ok(None) => return,
+        Err(e) => {
+            note(
+                ctx,
+                &format!("run {}: cannot find its pull request: {e}", run.id),
+            );
+            return;
+        }
+    };
+    let body = publish::comment::comment_body(&comment_facts(run, result));
+    match publish::comment::upsert(gh, repo, number, &body).await {
+        Ok(c) => result.comment_url = Some(c.html_url),
+        Err(e) => note(
+            ctx,
+            &format!(
+                "run {}: cannot comment on #{number}: {e} (hint: {})",
+                run.id,
+                e.hint()
+            ),
+        ),
+    }
+}
+
+fn comment_facts<'a>(run: &'a Run, r: &'a RunResult) -> publish::comment::Facts<'a> {
+    let causes: Vec<&Failure> = r.failures.iter().filter(|f| f.needs_code_change).collect();
+    let shown = if causes.is_empty() {
+        r.failures.iter().collect()
+    } else {
+        causes
+    };
+    publish::comment::Facts {
+        run_id: run.id,
+        attempt: run.run_attempt,
+        run_url: &run.html_url,
+        headline: comment_headline(r.outcome),
+        causes: shown
+            .into_iter()
+            .map(|f| publish::comment::Cause {
+                location: human::location(f),
+                what: format!("{} {}", f.tool, f.kind),
+                message: f.message.clone(),
+            })
+            .collect(),
+        pr_url: r.pr_url.as_deref(),
+        note: r.note.as_deref(),
+    }
+}
+
+/// What happened, as the pull request comment's headline says it.
+fn comment_headline(o: Outcome) -> &'static str {
+    match o {
+        Outcome::PullRequest | Outcome::Pushed => "a validated fix is proposed",
+        Outcome::NeedsReview => "a validated fix waits for review (draft)",
+        Outcome::Vetoed => "the only fix found was vetoed",
+        Outcome::Rerun => "this failure looks flaky; its failed jobs were re-run",
+        Outcome::Flaky => "this failure looks flaky",
+        Outcome::Triaged => "diagnosis",
+        Outcome::NeedsApproval => "a validated fix waits for approval",
+        Outcome::NotHealed => "no fix passed the tests",
+        Outcome::NothingFound => "nothing a code change fixes",
+        Outcome::Skipped => "no new pull request",
+        Outcome::Error => "selfheal could not finish",
     }
 }
 
@@ -591,13 +883,25 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         Outcome::PullRequest => ctx.term.green("pull request"),
         Outcome::Pushed => ctx.term.green("pushed"),
         Outcome::NeedsApproval => ctx.term.yellow("needs approval"),
+        Outcome::NeedsReview => ctx.term.yellow("draft pull request, needs review"),
+        Outcome::Vetoed => ctx.term.red("vetoed, no pull request"),
+        Outcome::Rerun => ctx.term.yellow("flaky, failed jobs re-run"),
+        Outcome::Triaged => ctx.term.yellow("triaged only"),
         Outcome::NotHealed => ctx.term.red("not healed"),
         Outcome::NothingFound => ctx.term.yellow("nothing to fix"),
         Outcome::Flaky => ctx.term.yellow("flaky, not patched"),
         Outcome::Skipped => ctx.term.yellow("skipped"),
         Outcome::Error => ctx.term.red("error"),
     };
-    let extra = [r.pr_url.clone(), r.note.clone()]
+    // A vetoed run's record is what a person reads next (the workflow uploads it).
+    let record = (r.outcome == Outcome::Vetoed)
+        .then(|| {
+            r.record_path
+                .as_ref()
+                .map(|p| format!("record {}", p.display()))
+        })
+        .flatten();
+    let extra = [r.pr_url.clone(), r.note.clone(), record]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -630,14 +934,16 @@ fn finish(ctx: &Ctx, all: &[RunResult]) -> Result<i32, Error> {
     let has = |o: Outcome| all.iter().any(|r| r.outcome == o);
     Ok(if has(Outcome::Error) {
         exit::ERROR
-    } else if has(Outcome::NeedsApproval) {
+    } else if has(Outcome::NeedsApproval) || has(Outcome::NeedsReview) {
         exit::NEEDS_APPROVAL
-    } else if has(Outcome::NotHealed) {
+    } else if has(Outcome::NotHealed) || has(Outcome::Vetoed) {
         exit::NOT_HEALED
-    } else if all
-        .iter()
-        .all(|r| matches!(r.outcome, Outcome::NothingFound | Outcome::Flaky))
-    {
+    } else if all.iter().all(|r| {
+        matches!(
+            r.outcome,
+            Outcome::NothingFound | Outcome::Flaky | Outcome::Rerun
+        )
+    }) {
         exit::NOTHING_FOUND
     } else {
         exit::SUCCESS
@@ -654,31 +960,91 @@ fn write_actions_files(ctx: &Ctx, all: &[RunResult]) {
             .and_then(|mut f| f.write_all(text.as_bytes()));
     };
     if let Some(path) = &ctx.config.env.github_step_summary {
-        let mut md = String::from(
-            "## selfheal\n\n| run | outcome | pull request | note |\n|---|---|---|---|\n",
-        );
-        for r in all {
-            md.push_str(&format!(
-                "| {} | {:?} | {} | {} |\n",
-                r.run_id,
-                r.outcome,
-                r.pr_url.as_deref().unwrap_or(""),
-                r.note.as_deref().unwrap_or("").replace('|', "\\|")
-            ));
-        }
-        append(path, &md);
+        append(path, &step_summary(all));
     }
     if let Some(path) = &ctx.config.env.github_output {
-        let pr = all
-            .iter()
-            .find_map(|r| r.pr_url.clone())
-            .unwrap_or_default();
-        let outcome = all
-            .first()
-            .map(|r| format!("{:?}", r.outcome).to_lowercase())
-            .unwrap_or_else(|| "nothing_found".into());
-        append(path, &format!("pr-url={pr}\noutcome={outcome}\n"));
+        append(path, &outputs(all));
     }
+}
+
+/// `GITHUB_OUTPUT`: the first PR, the first run's outcome (its `--json` name) and the run
+/// record to upload as an artifact (a vetoed run's first).
+fn outputs(all: &[RunResult]) -> String {
+    let pr = all
+        .iter()
+        .find_map(|r| r.pr_url.clone())
+        .unwrap_or_default();
+    let outcome = all
+        .first()
+        .map(|r| r.outcome.as_str())
+        .unwrap_or("nothing_found");
+    let record = all
+        .iter()
+        .filter(|r| r.record_path.is_some())
+        .min_by_key(|r| r.outcome != Outcome::Vetoed)
+        .and_then(|r| r.record_path.as_ref())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    format!("pr-url={pr}\noutcome={outcome}\nrecord={record}\n")
+}
+
+/// The step summary: one row per run, then per run the root cause, the veto and the record.
+fn step_summary(all: &[RunResult]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut md =
+        String::from("## selfheal\n\n| run | outcome | pull request | note |\n|---|---|---|---|\n");
+    for r in all {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.run_id,
+            r.outcome.as_str(),
+            r.pr_url.as_deref().unwrap_or(""),
+            cell(r.note.as_deref().unwrap_or(""))
+        ));
+    }
+    for r in all {
+        md.push_str(&run_details(r));
+    }
+    md
+}
+
+fn run_details(r: &RunResult) -> String {
+    let mut md = format!("\n### run {} attempt {}\n\n", r.run_id, r.attempt);
+    for f in r.failures.iter().filter(|f| f.needs_code_change).take(3) {
+        let at = human::location(f).unwrap_or_else(|| "(no location)".into());
+        md.push_str(&format!(
+            "- root cause: `{at}`: {} ({}/{})\n",
+            f.message.lines().next().unwrap_or(""),
+            f.tool,
+            f.kind
+        ));
+    }
+    if let Some(risk) = r.record.as_ref().and_then(last_risk) {
+        md.push_str(&format!(
+            "- risk {}/100: {}\n",
+            risk.score,
+            risk.reasons.join("; ")
+        ));
+        for v in &risk.vetoes {
+            md.push_str(&format!(
+                "- **veto** `{}`: {} in `{}`\n",
+                v.rule, v.detail, v.path
+            ));
+        }
+        for d in &risk.dangers {
+            md.push_str(&format!(
+                "- **danger** `{}`: {} in `{}`\n",
+                d.rule, d.detail, d.path
+            ));
+        }
+    }
+    if let Some(p) = &r.record_path {
+        md.push_str(&format!("- run record: `{}`\n", p.display()));
+    }
+    if let Some(c) = &r.comment_url {
+        md.push_str(&format!("- comment on the pull request: {c}\n"));
+    }
+    md
 }
 
 /// Flag overrides for the config layer.
@@ -692,6 +1058,9 @@ pub fn flags(args: &RunArgs) -> Vec<(String, toml::Value)> {
     }
     if args.no_baseline {
         flags.push(("github.green_baseline".into(), false.into()));
+    }
+    if args.no_rerun {
+        flags.push(("github.rerun_flaky".into(), "off".into()));
     }
     flags
 }

@@ -54,6 +54,12 @@ pub struct GithubConfig {
     pub heal_flaky: bool,
     /// Earlier flaky judgments of the same failure that make memory alone say "flaky".
     pub flaky_after: u32,
+    /// `run`: re-run a flaky run's failed jobs once: `auto` (in CI), `on` or `off`.
+    pub rerun_flaky: String,
+    /// A GitHub App to act as (0: none; the token is used).
+    pub app_id: u64,
+    /// The App's private key (PEM); `SELFHEAL_GITHUB_APP_PRIVATE_KEY` holds the PEM itself.
+    pub app_private_key_path: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -106,6 +112,14 @@ pub struct ValidateConfig {
     /// `auto` (docker in CI, else local), `docker` or `local`.
     pub sandbox: String,
     pub image: String,
+    /// Default images when `image` and `dockerfile` are unset: `auto` (the official image
+    /// for the language when a registry answers, else selfheal's Debian images), `official`
+    /// or `local`.
+    pub images: String,
+    /// Pull a missing image through the engine.
+    pub pull: bool,
+    /// A registry path official images are pulled through (`mirror.example/library`).
+    pub registry_mirror: String,
     pub dockerfile: String,
     pub memory_mb: u64,
     pub cpus: f64,
@@ -166,6 +180,9 @@ pub struct EnvFacts {
     pub docker_host: Option<String>,
     /// Which variable the GitHub token came from (never the token itself).
     pub token_source: Option<&'static str>,
+    /// `SELFHEAL_GITHUB_APP_PRIVATE_KEY`: a GitHub App's private key (PEM), as CI secrets
+    /// hold it.
+    pub app_private_key: Option<secrecy::SecretString>,
 }
 
 /// A snapshot of the process environment (or a test's).
@@ -254,6 +271,12 @@ impl Config {
                     .with_hint("use \"auto\", \"docker\" or \"local\""),
             );
         }
+        if !matches!(self.validate.images.as_str(), "auto" | "official" | "local") {
+            return Err(
+                Error::usage(format!("validate.images is {:?}", self.validate.images))
+                    .with_hint("use \"auto\", \"official\" or \"local\""),
+            );
+        }
         if !matches!(self.output.color.as_str(), "auto" | "always" | "never") {
             return Err(
                 Error::usage(format!("output.color is {:?}", self.output.color))
@@ -266,6 +289,13 @@ impl Config {
                 self.memory.examples_share
             ))
             .with_hint("use a share of the context budget between 0.0 and 0.5, e.g. 0.15"));
+        }
+        if !matches!(self.github.rerun_flaky.as_str(), "auto" | "on" | "off") {
+            return Err(Error::usage(format!(
+                "github.rerun_flaky is {:?}",
+                self.github.rerun_flaky
+            ))
+            .with_hint("use \"auto\" (in CI), \"on\" or \"off\""));
         }
         if self.validate.max_attempts == 0 {
             return Err(
@@ -281,6 +311,14 @@ impl Config {
             "auto" if self.env.ci => "docker",
             "auto" => "local",
             other => other,
+        }
+    }
+
+    /// Whether `run` re-runs the failed jobs of a run judged flaky.
+    pub fn rerun_flaky(&self) -> bool {
+        match self.github.rerun_flaky.as_str() {
+            "auto" => self.env.ci,
+            other => other == "on",
         }
     }
 
@@ -390,6 +428,9 @@ fn env_facts(env: &Env, config: &mut Config) -> EnvFacts {
         github_output: env.get("GITHUB_OUTPUT").map(PathBuf::from),
         docker_host: env.get("DOCKER_HOST").map(str::to_string),
         token_source: None,
+        app_private_key: env
+            .get("SELFHEAL_GITHUB_APP_PRIVATE_KEY")
+            .map(|pem| secrecy::SecretString::from(pem.to_string())),
     };
     // gh's order: GH_TOKEN, then GITHUB_TOKEN, then the config file.
     for var in ["GH_TOKEN", "GITHUB_TOKEN"] {
@@ -547,6 +588,37 @@ mod tests {
         assert_eq!(c.llm.api_key, "k");
         assert!(c.env.ci && c.env.no_color);
         assert_eq!(c.sandbox(), "docker");
+        assert!(
+            c.rerun_flaky(),
+            "re-running flaky runs is on in CI by default"
+        );
+        assert!(
+            !Config::load(&env(&[]), &LoadOptions::default())
+                .unwrap()
+                .rerun_flaky()
+        );
+    }
+
+    #[test]
+    fn app_identity_comes_from_env_or_file() {
+        let e = env(&[
+            ("SELFHEAL_GITHUB_APP_ID", "4242"),
+            (
+                "SELFHEAL_GITHUB_APP_PRIVATE_KEY",
+                "-----BEGIN RSA PRIVATE KEY-----",
+            ),
+        ]);
+        let c = Config::load(&e, &LoadOptions::default()).unwrap();
+        assert_eq!(c.github.app_id, 4242);
+        assert!(c.env.app_private_key.is_some());
+        let opts = LoadOptions {
+            flags: vec![("github.rerun_flaky".into(), "sometimes".into())],
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::load(&env(&[]), &opts).unwrap_err().code,
+            exit::USAGE
+        );
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct PullFilter {
     pub state: String,
     /// A branch in this repository (sent as `head=owner:branch`).
     pub head_branch: Option<String>,
+    /// The branch's owner when it is not this repository's (a fork); default: the owner.
+    pub head_owner: Option<String>,
     pub limit: usize,
 }
 
@@ -264,7 +266,8 @@ impl Client {
             .query("state", &filter.state)
             .query("per_page", 100);
         if let Some(b) = &filter.head_branch {
-            req = req.query("head", format!("{}:{b}", repo.owner));
+            let owner = filter.head_owner.as_deref().unwrap_or(&repo.owner);
+            req = req.query("head", format!("{owner}:{b}"));
         }
         self.collect(req, filter.limit, |v: Vec<PullRequest>| v)
             .await
@@ -302,13 +305,14 @@ impl Client {
         let filter = PullFilter {
             state: "open".into(),
             head_branch: Some(head.to_string()),
+            head_owner: None,
             limit: 1,
         };
         Ok(self.list_pulls(repo, &filter).await?.into_iter().next())
     }
 
-    /// `POST …/issues/{number}/labels`. Not in shared/github-api (issues/add-labels); adding
-    /// the same labels twice is harmless, so this one may be repeated.
+    /// `POST …/issues/{number}/labels` (issues/add-labels, from GitHub's docs); adding the
+    /// same labels twice is harmless, so this one may be repeated.
     pub async fn add_labels(
         &self,
         repo: &RepoSlug,
@@ -334,7 +338,7 @@ impl Client {
     }
 
     /// Follows `next` links from `first`, mapping each page to items, up to `limit` items.
-    async fn collect<P, T>(
+    pub(super) async fn collect<P, T>(
         &self,
         first: Req,
         limit: usize,
@@ -362,7 +366,7 @@ impl Client {
 }
 
 /// A POST whose effect is unknown: the server failed or the connection dropped mid-way.
-fn is_unknown_outcome(e: &GithubError) -> bool {
+pub(super) fn is_unknown_outcome(e: &GithubError) -> bool {
     match e {
         GithubError::Status { status, .. } => *status >= 500,
         GithubError::Transport { .. } => true,

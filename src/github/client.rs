@@ -14,6 +14,7 @@ use reqwest::{Method, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
+use super::app::Installation;
 use super::clock::{Clock, SystemClock};
 use super::error::GithubError;
 use super::ratelimit::{Verdict, classify};
@@ -72,6 +73,24 @@ pub struct Transfer<'a> {
 /// Receives [`Transfer`]s; set with [`Client::with_transfer_progress`].
 pub type TransferFn = Arc<dyn Fn(&Transfer<'_>) + Send + Sync>;
 
+/// Who the client acts as: a token from the environment or config, or a GitHub App
+/// installation whose tokens are minted (and refreshed before they expire) on demand.
+#[derive(Clone)]
+pub enum Credentials {
+    Token(SecretString),
+    App(Arc<Installation>),
+}
+
+impl Credentials {
+    /// The token to send now; an App's is re-minted when it is about to expire.
+    pub async fn token(&self) -> Result<SecretString, GithubError> {
+        match self {
+            Credentials::Token(t) => Ok(t.clone()),
+            Credentials::App(installation) => installation.token().await,
+        }
+    }
+}
+
 /// A GitHub REST client bound to one API base URL.
 #[derive(Clone)]
 pub struct Client {
@@ -80,7 +99,7 @@ pub struct Client {
     pub(super) blob: reqwest::Client,
     pub(super) base: String,
     origin: String,
-    token: Option<SecretString>,
+    credentials: Option<Credentials>,
     pub(super) clock: Arc<dyn Clock>,
     max_wait_secs: u64,
     max_retries: u32,
@@ -94,7 +113,7 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base)
-            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("token", &self.credentials.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -124,6 +143,13 @@ impl Req {
     pub fn post(url: String, body: serde_json::Value, what: impl Into<String>) -> Req {
         Req {
             method: Method::POST,
+            body: Some(body),
+            ..Req::get(url, what)
+        }
+    }
+    pub fn patch(url: String, body: serde_json::Value, what: impl Into<String>) -> Req {
+        Req {
+            method: Method::PATCH,
             body: Some(body),
             ..Req::get(url, what)
         }
@@ -177,7 +203,7 @@ impl Client {
             blob: build_http()?,
             base,
             origin,
-            token: opts.token,
+            credentials: opts.token.map(Credentials::Token),
             clock,
             max_wait_secs: opts.max_wait_secs,
             max_retries: opts.max_retries,
@@ -195,6 +221,28 @@ impl Client {
         self
     }
 
+    /// The same client acting as `credentials` (a GitHub App installation, say).
+    pub fn with_credentials(mut self, credentials: Credentials) -> Client {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Whether it acts as a GitHub App installation.
+    pub fn app(&self) -> Option<&Installation> {
+        match &self.credentials {
+            Some(Credentials::App(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The token requests carry now (git pushes use it too); `None` without credentials.
+    pub async fn token(&self) -> Result<Option<SecretString>, GithubError> {
+        match &self.credentials {
+            Some(c) => c.token().await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The API base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base
@@ -206,12 +254,13 @@ impl Client {
 
     /// Sends with our retry policy; returns the response of a 2xx/3xx answer unread.
     pub(super) async fn execute(&self, req: &Req) -> Result<Response, GithubError> {
-        let token = self
-            .token
+        let credentials = self
+            .credentials
             .as_ref()
             .ok_or_else(|| GithubError::MissingToken {
                 what: req.what.clone(),
             })?;
+        let token = &credentials.token().await?;
         let mut waited = self.wait_for_quota(req).await?;
         let mut attempt = 0u32;
         loop {
@@ -529,11 +578,11 @@ mod tests {
         let mut cfg = crate::config::Config::defaults().github;
         let c = Client::from_config(&cfg, Some("https://ghe.acme.com/api/v3/")).unwrap();
         assert_eq!(c.base_url(), "https://ghe.acme.com/api/v3");
-        assert!(c.token.is_none());
+        assert!(c.credentials.is_none());
         cfg.token = "t".into();
         let c = Client::from_config(&cfg, None).unwrap();
         assert_eq!(c.base_url(), DEFAULT_API_URL);
-        assert!(c.token.is_some());
+        assert!(c.credentials.is_some());
     }
 
     #[test]

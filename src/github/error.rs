@@ -63,6 +63,8 @@ pub enum GithubError {
     InvalidRepo { input: String },
     #[error("cannot tell which GitHub repository to use: {why}")]
     NoRepo { why: String },
+    #[error("failed to {what}: {message}")]
+    App { what: String, message: String },
     #[error("failed to {what}: GitHub answered {status} ({message})")]
     Rejected {
         what: String,
@@ -112,6 +114,9 @@ impl Hint for GithubError {
             }
             GithubError::Io { .. } => "check that the state directory is writable".into(),
             GithubError::InvalidRepo { .. } => "pass --repo OWNER/NAME, e.g. --repo acme/api".into(),
+            GithubError::App { .. } => {
+                "check [github] app_id (SELFHEAL_GITHUB_APP_ID), the App's private key (SELFHEAL_GITHUB_APP_PRIVATE_KEY or [github] app_private_key_path), and that the App is installed on this repository".into()
+            }
             GithubError::NoRepo { .. } => {
                 "pass --repo OWNER/NAME, set GITHUB_REPOSITORY, or run inside a clone with an `origin` remote".into()
             }

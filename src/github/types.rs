@@ -194,6 +194,17 @@ pub struct Label {
     pub name: String,
 }
 
+/// A comment on an issue or pull request (`issue-comment`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssueComment {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub html_url: String,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
 /// `GET /repos/{o}/{r}`: the default branch is the one we never push to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Repository {
@@ -206,6 +217,20 @@ pub struct Repository {
     pub html_url: Option<String>,
     #[serde(default)]
     pub archived: Option<bool>,
+    /// What the token's user may do here; GitHub leaves it out for some tokens.
+    #[serde(default)]
+    pub permissions: Option<RepoPermissions>,
+}
+
+/// `permissions` of a repository as the authenticated user sees it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepoPermissions {
+    #[serde(default)]
+    pub admin: bool,
+    #[serde(default)]
+    pub push: bool,
+    #[serde(default)]
+    pub pull: bool,
 }
 
 /// `git/ref` and `git/refs`.

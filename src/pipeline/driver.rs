@@ -62,6 +62,8 @@ pub struct Driver<'a> {
     validator: OnceCell<Sandbox>,
     /// Where sandbox image build lines go, when the caller shows them.
     sandbox_progress: Option<SandboxProgress>,
+    /// The failed job's own `container:` image, tried before the default images.
+    job_image: Option<String>,
 }
 
 /// Receives sandbox image build and setup lines (see [`Driver::with_sandbox_progress`]).
@@ -74,6 +76,7 @@ impl<'a> Driver<'a> {
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
             sandbox_progress: None,
+            job_image: None,
         }
     }
 
@@ -84,11 +87,19 @@ impl<'a> Driver<'a> {
         self
     }
 
+    /// Validates in the failed job's own image when it can be had (see
+    /// [`crate::sandbox::job_container`]).
+    pub fn with_job_image(mut self, image: Option<String>) -> Self {
+        self.job_image = image;
+        self
+    }
+
     /// The validator `validate.sandbox` names, chosen and connected once.
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
             .get_or_try_init(|| async {
-                let sandbox = Sandbox::from_config(self.config, &self.repo_root).await?;
+                let sandbox =
+                    Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone()).await?;
                 Ok::<_, crate::validate::ValidateError>(match self.sandbox_progress.clone() {
                     Some(progress) => sandbox.with_progress(move |line| progress(line)),
                     None => sandbox,

@@ -22,6 +22,9 @@ pub struct FixReport {
     pub model: String,
     /// The failed run's page.
     pub run_url: String,
+    /// Why a person must review this fix (the risk score and its reasons); when set, the
+    /// body opens with it.
+    pub review: String,
 }
 
 /// The line that ties a pull request to a failure signature.
@@ -68,6 +71,10 @@ pub fn pr_title(r: &FixReport) -> String {
 /// The pull request body (GitHub Markdown).
 pub fn pr_body(r: &FixReport, run_id: u64, attempt: u32, signature: &str) -> String {
     let mut b = String::new();
+    if !r.review.trim().is_empty() {
+        b.push_str(r.review.trim());
+        b.push_str("\n\n");
+    }
     b.push_str(&format!(
         "selfheal found the cause of a failed run and proposes this fix.\n\n**Run:** [{run_id}]({}) (attempt {attempt})\n\n",
         r.run_url
@@ -124,7 +131,20 @@ mod tests {
             cost_usd: 0.0012,
             model: "gpt-4o-mini".into(),
             run_url: "https://github.com/acme/api/actions/runs/5".into(),
+            review: String::new(),
         }
+    }
+
+    #[test]
+    fn a_fix_needing_review_opens_with_its_risk() {
+        let mut r = report();
+        r.review = "**Needs review: risk 62/100**".into();
+        let b = pr_body(&r, 5, 1, "sig");
+        assert!(
+            b.starts_with("**Needs review: risk 62/100**\n\nselfheal found"),
+            "{b}"
+        );
+        assert!(pr_body(&report(), 5, 1, "sig").starts_with("selfheal found"));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod body;
 pub mod checkout;
+pub mod comment;
 mod git;
 
 use std::path::{Path, PathBuf};
@@ -162,6 +163,13 @@ pub struct Publisher<'a> {
     pub config: PublishConfig,
 }
 
+/// The label of a draft pull request whose fix waits for a person (risk above
+/// `[policy] max_auto_risk`, or a flagged area); created in the repository when missing.
+pub const REVIEW_LABEL: &str = "selfheal: needs review";
+const REVIEW_LABEL_COLOR: &str = "d93f0b";
+const REVIEW_LABEL_DESCRIPTION: &str =
+    "selfheal proposes a fix whose risk needs a person's review before merging";
+
 /// `{prefix}run-{run_id}-{attempt}`.
 pub fn branch_name(prefix: &str, run_id: u64, attempt: u32) -> String {
     format!("{prefix}run-{run_id}-{attempt}")
@@ -242,6 +250,7 @@ impl Publisher<'_> {
             let filter = PullFilter {
                 state: state.into(),
                 head_branch: None,
+                head_owner: None,
                 limit,
             };
             let pulls = self.github.list_pulls(&self.repo, &filter).await?;
@@ -273,11 +282,7 @@ impl Publisher<'_> {
         };
         let pr = self.github.create_pull(&self.repo, &pull).await?;
         // The PR exists now: a labelling failure must not hide it.
-        let warnings = match self
-            .github
-            .add_labels(&self.repo, pr.number, &self.config.labels)
-            .await
-        {
+        let warnings = match self.label(pr.number).await {
             Ok(()) => Vec::new(),
             Err(e) => vec![e.with_hint()],
         };
@@ -286,6 +291,24 @@ impl Publisher<'_> {
             branch,
             warnings,
         })
+    }
+
+    /// Adds the configured labels, creating the review label first when it is missing
+    /// (it carries its own colour and description).
+    async fn label(&self, number: u64) -> Result<(), GithubError> {
+        if self.config.labels.iter().any(|l| l == REVIEW_LABEL) {
+            self.github
+                .ensure_label(
+                    &self.repo,
+                    REVIEW_LABEL,
+                    REVIEW_LABEL_COLOR,
+                    REVIEW_LABEL_DESCRIPTION,
+                )
+                .await?;
+        }
+        self.github
+            .add_labels(&self.repo, number, &self.config.labels)
+            .await
     }
 
     async fn update(&self, fix: &Fix, pr: &PullRequest) -> Result<Published, PublishError> {

@@ -22,10 +22,14 @@ pub enum SandboxError {
         #[source]
         source: bollard::errors::Error,
     },
-    #[error("image {image} is not on this machine and cannot be pulled here")]
+    #[error("image {image} is not on this machine and validate.pull is off")]
     ImageMissing { image: String },
+    #[error("pulling image {image} failed: {reason}")]
+    PullFailed { image: String, reason: String },
     #[error("the sandbox base image {image} is missing")]
     BaseImageMissing { image: String },
+    #[error("building the sandbox base image failed: {message}\n{tail}")]
+    BaseBuildFailed { message: String, tail: String },
     #[error("no sandbox image for {dir}: the language is not recognised")]
     NoImage { dir: PathBuf },
     #[error("building image {tag} failed: {message}\n{tail}")]
@@ -65,12 +69,23 @@ impl Hint for SandboxError {
                 format!("check the engine with `docker info`; {ENGINE_HINT}")
             }
             SandboxError::ImageMissing { .. } => {
-                "build or `docker load` it, or clear validate.image to use selfheal's default image"
+                "pull, build or `docker load` it, set validate.pull = true, or clear validate.image \
+                 to use a default image"
                     .into()
             }
+            SandboxError::PullFailed { image, .. } => format!(
+                "check that the registry answers and the name is right (`docker pull {image}`); \
+                 offline, clear validate.image and run `sudo selfheal sandbox build` to use \
+                 selfheal's Debian images"
+            ),
             SandboxError::BaseImageMissing { .. } => {
-                "build it once with `sudo .ci/images.sh` from the selfheal repository; it needs \
-                 debootstrap and Docker"
+                "build it once with `sudo selfheal sandbox build`; it needs debootstrap, root and \
+                 Docker"
+                    .into()
+            }
+            SandboxError::BaseBuildFailed { .. } => {
+                "`selfheal sandbox build` needs root, debootstrap and a Debian mirror; set \
+                 SELFHEAL_DEBIAN_MIRROR to a reachable one"
                     .into()
             }
             SandboxError::NoImage { .. } => {
@@ -95,6 +110,15 @@ impl Hint for SandboxError {
 }
 
 impl SandboxError {
+    /// The short reason, without the hint, for notes that go on with a fallback.
+    pub fn reason(&self) -> String {
+        match self {
+            SandboxError::PullFailed { reason, .. } => reason.clone(),
+            SandboxError::ImageMissing { image } => format!("{image} is not on this machine"),
+            other => other.to_string(),
+        }
+    }
+
     /// Wraps a bollard error with what we were doing.
     pub fn docker(
         action: impl Into<String>,

@@ -1,8 +1,9 @@
 //! Sandbox images: the default per-language images, a repository's own Dockerfile, and the
 //! images that cache `validate.setup`.
 //!
-//! Nothing is ever pulled. `selfheal-base:latest` is a Debian root filesystem made by
-//! `.ci/images.sh` (debootstrap + `docker import`); the language images are built FROM it
+//! These are selfheal's own images, for machines where no registry answers (pulled images
+//! are [`super::pull`]'s). `selfheal-base:latest` is a Debian root filesystem made by
+//! `selfheal sandbox build` ([`super::recipe`]); the language images are built FROM it
 //! with Debian's toolchain packages through the Docker build API, and tagged with a hash of
 //! their recipe and of the base image, so a tag that exists is reused as is.
 

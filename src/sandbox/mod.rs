@@ -1,8 +1,10 @@
 //! Docker sandbox: validates a patched tree in a container, never touching the user's tree.
 //!
-//! [`DockerValidator`] picks an image (`validate.image`, else the repository's
-//! `validate.dockerfile`, else a default per-language image from [`images`]), runs
-//! `validate.setup` once with the network on and caches the result as an image keyed by the
+//! [`DockerValidator`] picks an image (`validate.image`, pulled when missing, else the
+//! repository's `validate.dockerfile`, else the failed job's own `container:` image, else a
+//! default per language: the official image from [`official`] when a registry answers, else
+//! selfheal's Debian image from [`images`]), runs `validate.setup` (or the official image's
+//! default setup) once with the network on and caches the result as an image keyed by the
 //! lock files, then for each validation copies the tree in as a tar stream and runs the
 //! command with no network, resource limits, no capabilities and a deadline
 //! ([`container`]). An unreachable engine is an error with a hint; this module never falls
@@ -12,6 +14,10 @@ pub mod container;
 pub mod engine;
 pub mod error;
 pub mod images;
+pub mod job_container;
+pub mod official;
+pub mod pull;
+pub mod recipe;
 pub mod sweep;
 pub mod tree;
 
@@ -38,6 +44,14 @@ pub const SANDBOX_ENV: &[&str] = &["CI=true", "SELFHEAL_SANDBOX=docker"];
 #[derive(Clone, Debug)]
 pub struct DockerOptions {
     pub image: Option<String>,
+    /// The failed job's own `container:` image (from its workflow), tried before the defaults.
+    pub job_image: Option<String>,
+    /// Where default images come from when no image is named.
+    pub images: ImageSource,
+    /// Pull missing images through the engine.
+    pub pull: bool,
+    /// Registry path official images are pulled through; empty for Docker Hub.
+    pub registry_mirror: String,
     /// Relative to the repository root.
     pub dockerfile: Option<PathBuf>,
     pub setup: Option<String>,
@@ -55,6 +69,10 @@ impl DockerOptions {
         let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         DockerOptions {
             image: non_empty(&v.image),
+            job_image: None,
+            images: ImageSource::parse(&v.images),
+            pull: v.pull,
+            registry_mirror: v.registry_mirror.trim().to_string(),
             dockerfile: non_empty(&v.dockerfile).map(PathBuf::from),
             setup: non_empty(&v.setup),
             limits: Limits {
@@ -74,6 +92,10 @@ impl Default for DockerOptions {
     fn default() -> Self {
         DockerOptions {
             image: None,
+            job_image: None,
+            images: ImageSource::Auto,
+            pull: true,
+            registry_mirror: String::new(),
             dockerfile: None,
             setup: None,
             limits: Limits {
@@ -87,6 +109,35 @@ impl Default for DockerOptions {
             setup_timeout: Duration::from_secs(600),
         }
     }
+}
+
+/// Where the default image of a language comes from (`[validate] images`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageSource {
+    /// The official image when it is present or can be pulled, else selfheal's Debian image.
+    Auto,
+    /// The official image, pulled when missing; an error when it cannot be had.
+    Official,
+    /// selfheal's Debian images only (built from `selfheal sandbox build`'s base).
+    Local,
+}
+
+impl ImageSource {
+    /// From the config value (validated when the config loads; unknown means `auto`).
+    pub fn parse(value: &str) -> ImageSource {
+        match value {
+            "official" => ImageSource::Official,
+            "local" => ImageSource::Local,
+            _ => ImageSource::Auto,
+        }
+    }
+}
+
+/// The image tests start from, and whether it is an official one (which needs a setup).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct BaseChoice {
+    image: String,
+    official: Option<Lang>,
 }
 
 type ProgressFn = Arc<dyn Fn(&str) + Send + Sync>;
@@ -150,9 +201,17 @@ impl DockerValidator {
         if let Some(ready) = prepared.get(&key) {
             return Ok(ready.clone());
         }
-        let base = self.base_image(repo, lang).await?;
+        let choice = self.base_image(repo, lang).await?;
+        let base = choice.image;
         let user = images::run_user(&self.engine, &base).await?;
-        let image = match &self.opts.setup {
+        let setup = match (&self.opts.setup, choice.official) {
+            (Some(setup), _) => Some(setup.clone()),
+            (None, Some(lang)) => {
+                Some(official::default_setup(lang, repo)).filter(|s| !s.is_empty())
+            }
+            (None, None) => None,
+        };
+        let image = match &setup {
             Some(setup) => self.ensure_setup(&base, &user, repo, setup).await?,
             None => base,
         };
@@ -161,30 +220,79 @@ impl DockerValidator {
         Ok(ready)
     }
 
-    async fn base_image(&self, repo: &Path, lang: Option<Lang>) -> Result<String, SandboxError> {
+    /// `validate.image`, else `validate.dockerfile`, else the job's own image, else the
+    /// default for the language (see [`ImageSource`]).
+    async fn base_image(
+        &self,
+        repo: &Path,
+        lang: Option<Lang>,
+    ) -> Result<BaseChoice, SandboxError> {
         let progress = &*self.progress;
+        let named = |image: &String| BaseChoice {
+            image: image.clone(),
+            official: None,
+        };
         if let Some(image) = &self.opts.image {
-            return match images::image_id(&self.engine, image).await? {
-                Some(_) => Ok(image.clone()),
-                None => Err(SandboxError::ImageMissing {
-                    image: image.clone(),
-                }),
-            };
+            pull::ensure_image(&self.engine, image, self.opts.pull, progress).await?;
+            return Ok(named(image));
         }
         if let Some(dockerfile) = &self.opts.dockerfile {
-            return images::ensure_dockerfile_image(
+            let image = images::ensure_dockerfile_image(
                 &self.engine,
                 repo,
                 dockerfile,
                 &self.filter,
                 progress,
             )
-            .await;
+            .await?;
+            return Ok(named(&image));
+        }
+        if let Some(image) = &self.opts.job_image {
+            match pull::ensure_image(&self.engine, image, self.opts.pull, progress).await {
+                Ok(()) => return Ok(named(image)),
+                Err(e) => progress(&format!(
+                    "note: the job's container image is not available ({e}); using the default image"
+                )),
+            }
         }
         let lang = lang.ok_or_else(|| SandboxError::NoImage {
             dir: repo.to_path_buf(),
         })?;
-        ensure_default(&self.engine, lang, progress).await
+        self.default_image(lang).await
+    }
+
+    /// The default image for `lang` under `[validate] images`.
+    async fn default_image(&self, lang: Lang) -> Result<BaseChoice, SandboxError> {
+        let progress = &*self.progress;
+        let official = official::image_via(lang, &self.opts.registry_mirror);
+        let local = || async {
+            let image = ensure_default(&self.engine, lang, progress).await?;
+            Ok(BaseChoice {
+                image,
+                official: None,
+            })
+        };
+        let try_official = || async {
+            pull::ensure_image(&self.engine, &official, self.opts.pull, progress).await?;
+            Ok::<_, SandboxError>(BaseChoice {
+                image: official.clone(),
+                official: Some(lang),
+            })
+        };
+        match self.opts.images {
+            ImageSource::Local => local().await,
+            ImageSource::Official => try_official().await,
+            ImageSource::Auto => match try_official().await {
+                Ok(choice) => Ok(choice),
+                Err(e) => {
+                    progress(&format!(
+                        "note: {official} is not available ({}); using selfheal's Debian image",
+                        e.reason()
+                    ));
+                    local().await
+                }
+            },
+        }
     }
 
     /// Runs `validate.setup` once (network on) and commits the result, keyed by the lock files.

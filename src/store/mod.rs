@@ -95,6 +95,16 @@ pub enum Outcome {
     Pushed,
     /// A validated patch waits for `selfheal approve`.
     NeedsApproval,
+    /// In CI, a validated patch too risky to merge unseen became a draft pull request
+    /// labelled `selfheal: needs review`.
+    NeedsReview,
+    /// The patch weakened the tests or added something dangerous: no pull request, the
+    /// run record says why.
+    Vetoed,
+    /// The failure looks flaky and its failed jobs were re-run (once per run).
+    Rerun,
+    /// Triage only (a run from a fork, or `--triage-only`): the diagnosis, no repair.
+    Triaged,
     /// No patch passed validation.
     NotHealed,
     /// Nothing to fix in the logs (or the logs were gone).
@@ -106,6 +116,26 @@ pub enum Outcome {
     Skipped,
     /// An error stopped the attempt; it is not tried again unless `--force`.
     Error,
+}
+
+impl Outcome {
+    /// The name `--json`, `GITHUB_OUTPUT` and the step summary use (`pull_request`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::PullRequest => "pull_request",
+            Outcome::Pushed => "pushed",
+            Outcome::NeedsApproval => "needs_approval",
+            Outcome::NeedsReview => "needs_review",
+            Outcome::Vetoed => "vetoed",
+            Outcome::Rerun => "rerun",
+            Outcome::Triaged => "triaged",
+            Outcome::NotHealed => "not_healed",
+            Outcome::NothingFound => "nothing_found",
+            Outcome::Flaky => "flaky",
+            Outcome::Skipped => "skipped",
+            Outcome::Error => "error",
+        }
+    }
 }
 
 /// One run that `selfheal run` dealt with.
@@ -124,6 +154,10 @@ pub struct HandledRun {
     /// A word on why, for `Skipped` / `Error`.
     #[serde(default)]
     pub note: Option<String>,
+    /// selfheal re-ran this run's failed jobs; kept when the record is replaced, so a run
+    /// is never re-run twice.
+    #[serde(default)]
+    pub rerun: bool,
     /// Seconds since the Unix epoch.
     pub at: u64,
 }
@@ -271,6 +305,14 @@ impl Store {
             .any(|h| h.run_id == run_id && h.attempt == attempt))
     }
 
+    /// Whether selfheal already re-ran this run's failed jobs (in any attempt).
+    pub fn was_rerun(&self, run_id: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .handled()?
+            .iter()
+            .any(|h| h.run_id == run_id && (h.rerun || h.outcome == Outcome::Rerun)))
+    }
+
     /// Earlier records with this failure signature, newest first.
     pub fn by_signature(&self, signature: &str) -> Result<Vec<HandledRun>, StoreError> {
         let mut v: Vec<HandledRun> = self
@@ -289,8 +331,10 @@ impl Store {
         let lock = open_lock_file(&lock_path)?;
         lock.lock().map_err(io("lock", &lock_path))?;
         let mut file = self.read_handled()?;
-        file.runs
-            .retain(|h| !(h.run_id == record.run_id && h.attempt == record.attempt));
+        let mut record = record;
+        let same = |h: &HandledRun| h.run_id == record.run_id && h.attempt == record.attempt;
+        record.rerun |= file.runs.iter().any(|h| same(h) && h.rerun);
+        file.runs.retain(|h| !same(h));
         file.runs.push(record);
         write_json(&self.handled_path(), &file)
     }
@@ -359,6 +403,7 @@ mod tests {
             pr_number: Some(3),
             pr_url: None,
             note: None,
+            rerun: false,
             at: 1,
         }
     }
@@ -395,10 +440,26 @@ mod tests {
         again.mark_handled(updated).unwrap();
         let all = again.handled().unwrap();
         assert_eq!(all.len(), 2);
+        assert!(!again.was_rerun(5).unwrap());
+        let mut rerun = record(5, 1, "sig-a");
+        (rerun.outcome, rerun.rerun) = (Outcome::Rerun, true);
+        again.mark_handled(rerun).unwrap();
+        again.mark_handled(record(5, 1, "sig-a")).unwrap();
+        assert!(
+            again.was_rerun(5).unwrap(),
+            "a later record keeps the re-run"
+        );
+        again.mark_handled(updated_skip()).unwrap();
         assert_eq!(
             again.by_signature("sig-a").unwrap()[0].outcome,
             Outcome::Skipped
         );
+    }
+
+    fn updated_skip() -> HandledRun {
+        let mut r = record(5, 1, "sig-a");
+        r.outcome = Outcome::Skipped;
+        r
     }
 
     #[test]

@@ -33,6 +33,11 @@ impl Lang {
         }
     }
 
+    /// The language named `name` (as [`Lang::name`] gives it).
+    pub fn from_name(name: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.name() == name)
+    }
+
     /// The ecosystem a test command belongs to, from its first program name.
     pub fn of_command(command: &str) -> Option<Lang> {
         let words: Vec<&str> = command.split_whitespace().collect();

@@ -104,10 +104,21 @@ impl Sandbox {
     /// it is not reachable, never a quiet switch to local), `local` runs on this machine
     /// with the build caches of `repo_root` (see [`crate::workcopy::cache_env`]).
     pub async fn from_config(config: &Config, repo_root: &Path) -> Result<Sandbox, ValidateError> {
+        Sandbox::for_job(config, repo_root, None).await
+    }
+
+    /// As [`Sandbox::from_config`], with the failed job's own `container:` image tried
+    /// before the default images (Docker only).
+    pub async fn for_job(
+        config: &Config,
+        repo_root: &Path,
+        job_image: Option<String>,
+    ) -> Result<Sandbox, ValidateError> {
         match config.sandbox() {
             "docker" => {
                 let host = config.env.docker_host.clone();
-                let opts = DockerOptions::from_config(&config.validate, host);
+                let mut opts = DockerOptions::from_config(&config.validate, host);
+                opts.job_image = job_image;
                 Ok(Sandbox::Docker(Box::new(
                     DockerValidator::connect(opts).await?,
                 )))

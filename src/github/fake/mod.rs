@@ -7,6 +7,7 @@
 //! that records whether any Authorization header reached it. Every JSON body it sends is
 //! kept in [`FakeGithub::sent`] so a test can check each one against the contract's schemas.
 
+mod app;
 mod render;
 mod routes;
 mod scenario;
@@ -23,7 +24,10 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 pub use render::{contract, contract_files};
-pub use scenario::{FakeJob, FakePull, FakeRun, PRIMARY_BODY, SECONDARY_BODY, Scenario, Scripted};
+pub use scenario::{
+    FakeApp, FakeComment, FakeJob, FakePull, FakeRun, PRIMARY_BODY, SECONDARY_BODY, Scenario,
+    Scripted,
+};
 
 /// One request as the fake saw it.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,6 +178,13 @@ impl FakeGithub {
     /// Reads or changes the scenario while the fake runs.
     pub fn with_scenario<R>(&self, f: impl FnOnce(&mut Scenario) -> R) -> R {
         f(&mut self.lock().scenario)
+    }
+
+    /// A check the smart-HTTP git remote of a test can use: is this the scenario's token, or
+    /// an installation token the fake minted that has not expired?
+    pub fn token_check(&self) -> impl Fn(&str) -> bool + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move |token| app::accepts(&shared.lock().expect("fake GitHub lock").scenario, token)
     }
 
     /// Fails if any request surprised the fake or a scripted answer was never used.

@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 
 use serde_json::{Value, json};
 
-use super::scenario::{FakeJob, FakePull, FakeRun, Scenario};
+use super::scenario::{FakeApp, FakeComment, FakeJob, FakePull, FakeRun, Scenario};
 
 /// One contract file, compiled into the test build (no path of the build machine is kept).
 macro_rules! contract_file {
@@ -29,9 +29,17 @@ const CONTRACT: &[(&str, &str)] = &[
     contract_file!("actions.list-jobs-for-workflow-run.json"),
     contract_file!("actions.list-workflow-runs-for-repo.json"),
     contract_file!("actions.list-workflow-runs.json"),
+    contract_file!("actions.re-run-workflow-failed-jobs.json"),
+    contract_file!("apps.create-installation-access-token.json"),
+    contract_file!("apps.get-repo-installation.json"),
     contract_file!("git.create-ref.json"),
     contract_file!("git.get-ref.json"),
     contract_file!("index.json"),
+    contract_file!("issues.add-labels.json"),
+    contract_file!("issues.create-comment.json"),
+    contract_file!("issues.create-label.json"),
+    contract_file!("issues.list-comments.json"),
+    contract_file!("issues.update-comment.json"),
     contract_file!("pulls.create.json"),
     contract_file!("pulls.list.json"),
     contract_file!("rate-limit.get.json"),
@@ -106,12 +114,46 @@ pub fn run(s: &Scenario, r: &FakeRun, api: &str) -> Value {
         ("jobs_url", json!(format!("{url}/jobs"))),
         ("logs_url", json!(format!("{url}/logs"))),
         ("url", json!(url)),
-        ("pull_requests", json!([])),
+        ("pull_requests", json!(run_pulls(s, r, api))),
     ];
     for (k, value) in fields {
         set(&mut v, k, value);
     }
+    // The commit's repository: this one, unless the run comes from a fork.
+    let this = format!("{}/{}", s.owner, s.repo);
+    let (full, id) = match &r.head_repository {
+        Some(fork) => (fork.clone(), 9_000_001),
+        None => (this.clone(), 1_296_269),
+    };
+    for (key, full, id) in [
+        ("repository", &this, 1_296_269),
+        ("head_repository", &full, id),
+    ] {
+        let repo = &mut v[key];
+        set(repo, "full_name", json!(full));
+        set(repo, "id", json!(id));
+        if let Some((owner, name)) = full.split_once('/') {
+            set(repo, "name", json!(name));
+            set(&mut repo["owner"], "login", json!(owner));
+        }
+    }
     v
+}
+
+/// `pull_requests[]` of a run (`pull-request-minimal`): GitHub lists only pull requests
+/// whose head is in this repository, so a fork's run has none.
+fn run_pulls(s: &Scenario, r: &FakeRun, api: &str) -> Vec<Value> {
+    let repo = json!({"id": 1296269, "url": format!("{api}/repos/{}/{}", s.owner, s.repo), "name": s.repo});
+    r.pull_requests
+        .iter()
+        .filter_map(|n| s.pulls.iter().find(|p| p.number == *n))
+        .map(|p| {
+            json!({"id": 1_000_000 + p.number, "number": p.number,
+                   "url": format!("{api}/repos/{}/{}/pulls/{}", s.owner, s.repo, p.number),
+                   "head": {"ref": p.head, "sha": p.head_sha, "repo": repo},
+                   "base": {"ref": p.base, "sha": r.head_sha, "repo": repo}})
+        })
+        .collect()
 }
 
 /// A job with steps (`job`). The example lacks the required `created_at`.
@@ -175,7 +217,7 @@ pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
     );
     let merged_at = p.merged.then_some("2026-11-21T10:00:00Z");
     let closed_at = (p.state == "closed").then_some("2026-11-21T10:00:00Z");
-    let labels: Vec<Value> = p.labels.iter().map(|l| label(l)).collect();
+    let labels: Vec<Value> = p.labels.iter().map(|l| label(s, l)).collect();
     let fields = [
         ("number", json!(p.number)),
         ("id", json!(1_000_000 + p.number)),
@@ -207,8 +249,10 @@ pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
         ("base", &p.base, &String::new()),
     ] {
         let b = &mut v[side];
+        // A fork's head is `owner:branch`.
+        let (owner, branch) = branch.split_once(':').unwrap_or((&s.owner, branch));
         set(b, "ref", json!(branch));
-        set(b, "label", json!(format!("{}:{branch}", s.owner)));
+        set(b, "label", json!(format!("{owner}:{branch}")));
         if !sha.is_empty() {
             set(b, "sha", json!(sha));
         }
@@ -216,11 +260,110 @@ pub fn pull(s: &Scenario, p: &FakePull, api: &str, full: bool) -> Value {
     v
 }
 
-/// A label as `issues/add-labels` returns it (not in the contract; shape from GitHub's docs).
-pub fn label(name: &str) -> Value {
-    json!({"id": 208045946, "node_id": "MDU6TGFiZWwyMDgwNDU5NDY=",
-           "url": format!("https://api.github.com/labels/{name}"), "name": name,
-           "description": "Opened by selfheal", "color": "ededed", "default": false})
+/// A label (`label`), as `issues/add-labels` and `issues/create-label` return it.
+pub fn label(s: &Scenario, name: &str) -> Value {
+    let mut v = example("issues.create-label.json", "201");
+    let n = s.labels.iter().position(|l| l == name).unwrap_or(0) as u64;
+    set(&mut v, "id", json!(208_045_946 + n));
+    set(&mut v, "name", json!(name));
+    set(&mut v, "default", json!(false));
+    set(
+        &mut v,
+        "url",
+        json!(format!(
+            "https://api.github.com/repos/{}/{}/labels/{name}",
+            s.owner, s.repo
+        )),
+    );
+    v
+}
+
+/// A comment (`issue-comment`).
+pub fn comment(s: &Scenario, c: &FakeComment, api: &str) -> Value {
+    let mut v = example("issues.create-comment.json", "201");
+    let issue_url = format!(
+        "{api}/repos/{}/{}/issues/{}",
+        s.owner, s.repo, c.issue_number
+    );
+    let fields = [
+        ("id", json!(c.id)),
+        ("body", json!(c.body)),
+        (
+            "url",
+            json!(format!(
+                "{api}/repos/{}/{}/issues/comments/{}",
+                s.owner, s.repo, c.id
+            )),
+        ),
+        ("issue_url", json!(issue_url)),
+        (
+            "html_url",
+            json!(format!(
+                "https://github.com/{}/{}/pull/{}#issuecomment-{}",
+                s.owner, s.repo, c.issue_number, c.id
+            )),
+        ),
+        (
+            "author_association",
+            json!(if c.user.ends_with("[bot]") {
+                "NONE"
+            } else {
+                "OWNER"
+            }),
+        ),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    set(&mut v["user"], "login", json!(c.user));
+    v
+}
+
+/// The App's installation on the repository (`installation`).
+pub fn installation(s: &Scenario, app: &FakeApp, api: &str) -> Value {
+    let mut v = example("apps.get-repo-installation.json", "200");
+    let fields = [
+        ("id", json!(app.installation_id)),
+        ("app_id", json!(app.app_id)),
+        ("app_slug", json!("selfheal")),
+        ("target_type", json!("Organization")),
+        (
+            "access_tokens_url",
+            json!(format!(
+                "{api}/app/installations/{}/access_tokens",
+                app.installation_id
+            )),
+        ),
+        (
+            "permissions",
+            json!({"actions": "write", "contents": "write", "issues": "write",
+                   "pull_requests": "write", "metadata": "read"}),
+        ),
+    ];
+    for (k, value) in fields {
+        set(&mut v, k, value);
+    }
+    set(&mut v["account"], "login", json!(s.owner));
+    v
+}
+
+/// A new installation token (`installation-token`) expiring at `expires` (epoch seconds).
+pub fn installation_token(token: &str, expires: u64) -> Value {
+    let mut v = example("apps.create-installation-access-token.json", "201");
+    set(&mut v, "token", json!(token));
+    set(&mut v, "expires_at", json!(rfc3339(expires)));
+    set(
+        &mut v,
+        "permissions",
+        json!({"actions": "write", "contents": "write", "issues": "write", "pull_requests": "write"}),
+    );
+    set(&mut v, "repository_selection", json!("selected"));
+    v
+}
+
+/// `2026-12-05T13:00:00Z` for an epoch second.
+fn rfc3339(epoch: u64) -> String {
+    crate::date::Utc::from_epoch_secs(epoch).rfc3339()
 }
 
 /// The repository (`full-repository`). The example (and its nested `source` / `parent`)
@@ -240,6 +383,12 @@ pub fn repository(s: &Scenario) -> Value {
     );
     set(&mut v, "default_branch", json!(s.default_branch));
     set(&mut v, "language", Value::Null);
+    // The scenario's token belongs to the owner: it may push.
+    set(
+        &mut v,
+        "permissions",
+        json!({"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}),
+    );
     set(&mut v["owner"], "login", json!(s.owner));
     v
 }
@@ -299,5 +448,11 @@ mod tests {
             let file = op["file"].as_str().unwrap();
             assert!(contract(file)["responses"].is_object(), "{file}");
         }
+    }
+
+    #[test]
+    fn expiry_times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_764_939_600), "2025-12-05T13:00:00Z");
     }
 }

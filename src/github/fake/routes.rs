@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::render;
-use super::scenario::{FakeJob, FakePull, FakeRun, Scripted};
-use super::{Contract, State};
+use super::scenario::{FakeComment, FakeJob, FakePull, FakeRun, Scripted};
+use super::{Contract, State, app};
 
 /// What a handler answers.
 pub(crate) struct Reply {
@@ -25,20 +25,20 @@ pub(crate) enum Body {
 }
 
 impl Reply {
-    fn json(status: u16, contract: Contract, value: Value) -> Reply {
+    pub(super) fn json(status: u16, contract: Contract, value: Value) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
             body: Body::Json(contract, value),
         }
     }
-    fn op(status: u16, file: &'static str, value: Value) -> Reply {
+    pub(super) fn op(status: u16, file: &'static str, value: Value) -> Reply {
         Reply::json(status, Contract::Operation(file), value)
     }
-    fn error(status: u16, message: &str) -> Reply {
+    pub(super) fn error(status: u16, message: &str) -> Reply {
         Reply::json(status, Contract::BasicError, render::error(message, status))
     }
-    fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
+    pub(super) fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
         self.headers.push((k.to_string(), v.into()));
         self
     }
@@ -80,6 +80,10 @@ pub(crate) fn respond(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Reply {
+    if app::is_app_route(path) {
+        // Authenticated as the App itself: a JWT, never a token.
+        return with_rate_headers(app::respond(st, method, path, headers, body));
+    }
     if !authorized(st, headers) {
         return with_rate_headers(Reply::error(401, "Bad credentials"));
     }
@@ -87,10 +91,10 @@ pub(crate) fn respond(
     let reply = match scripted {
         Some(s) if !s.after_real => scripted_reply(s),
         Some(s) => {
-            let _ = route(st, method, path, full_path, uri, body);
+            let _ = route(st, method, path, full_path, uri, headers, body);
             scripted_reply(s)
         }
-        None => route(st, method, path, full_path, uri, body),
+        None => route(st, method, path, full_path, uri, headers, body),
     };
     with_rate_headers(conditional(reply, method, headers))
 }
@@ -100,8 +104,29 @@ fn authorized(st: &State, headers: &HeaderMap) -> bool {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let token = &st.scenario.token;
-    got == format!("Bearer {token}") || got == format!("token {token}")
+    let token = got
+        .strip_prefix("Bearer ")
+        .or_else(|| got.strip_prefix("token "))
+        .unwrap_or("");
+    app::accepts(&st.scenario, token)
+}
+
+/// Who a request's token belongs to: the App's bot for an installation token.
+fn author(st: &State, headers: &HeaderMap) -> String {
+    let got = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if st
+        .scenario
+        .minted
+        .iter()
+        .any(|(t, _)| got.ends_with(t.as_str()))
+    {
+        "selfheal[bot]".into()
+    } else {
+        st.scenario.owner.clone()
+    }
 }
 
 fn take_script(st: &mut State, method: &Method, path: &str) -> Option<Scripted> {
@@ -178,6 +203,7 @@ fn route(
     path: &str,
     full_path: &str,
     uri: &Uri,
+    headers: &HeaderMap,
     body: &Bytes,
 ) -> Reply {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -207,6 +233,14 @@ fn route(
         ("GET", ["pulls"]) => list_pulls(st, &q, &page_url),
         ("POST", ["pulls"]) => create_pull(st, body),
         ("POST", ["issues", n, "labels"]) => add_labels(st, n, body),
+        ("POST", ["labels"]) => create_label(st, body),
+        ("GET", ["issues", n, "comments"]) => list_comments(st, n, &q, &page_url),
+        ("POST", ["issues", n, "comments"]) => {
+            let user = author(st, headers);
+            create_comment(st, n, body, user)
+        }
+        ("PATCH", ["issues", "comments", id]) => update_comment(st, id, body),
+        ("POST", ["actions", "runs", id, "rerun-failed-jobs"]) => rerun_failed_jobs(st, id),
         _ => surprise(st, method, path, "no such route"),
     }
 }
@@ -562,7 +596,9 @@ fn list_pulls(st: &State, q: &Query, page_url: &str) -> Reply {
         .pulls
         .iter()
         .filter(|p| state == "all" || p.state == state)
-        .filter(|p| head.is_none_or(|h| h == format!("{}:{}", st.scenario.owner, p.head)))
+        .filter(|p| {
+            head.is_none_or(|h| h == p.head || h == format!("{}:{}", st.scenario.owner, p.head))
+        })
         .collect();
     pulls.sort_by_key(|p| std::cmp::Reverse(p.number));
     let items = pulls
@@ -634,10 +670,116 @@ fn add_labels(st: &mut State, number: &str, body: &Bytes) -> Reply {
             pull.labels.push(l.to_string());
         }
     }
-    let labels: Vec<Value> = pull.labels.iter().map(|l| render::label(l)).collect();
-    Reply::json(
-        200,
-        Contract::NotInContract("issues/add-labels"),
-        Value::Array(labels),
+    let added: Vec<String> = pull.labels.clone();
+    for l in &added {
+        if !st.scenario.labels.contains(l) {
+            st.scenario.labels.push(l.clone()); // GitHub creates a missing label
+        }
+    }
+    let labels: Vec<Value> = added
+        .iter()
+        .map(|l| render::label(&st.scenario, l))
+        .collect();
+    Reply::op(200, "issues.add-labels.json", Value::Array(labels))
+}
+
+fn create_label(st: &mut State, body: &Bytes) -> Reply {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let Some(name) = v["name"].as_str().filter(|n| !n.trim().is_empty()) else {
+        return validation_failed("Validation Failed: name is missing");
+    };
+    if st
+        .scenario
+        .labels
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(name))
+    {
+        let body = json!({"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest/issues/labels#create-a-label",
+                          "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}]});
+        return Reply::json(422, Contract::Operation("issues.create-label.json"), body);
+    }
+    st.scenario.labels.push(name.to_string());
+    let label = render::label(&st.scenario, name);
+    Reply::op(201, "issues.create-label.json", label)
+}
+
+fn comments_of(st: &State, number: u64) -> Vec<Value> {
+    st.scenario
+        .comments
+        .iter()
+        .filter(|c| c.issue_number == number)
+        .map(|c| render::comment(&st.scenario, c, &st.api_url))
+        .collect()
+}
+
+fn issue_exists(st: &State, number: u64) -> bool {
+    st.scenario.pulls.iter().any(|p| p.number == number)
+}
+
+fn list_comments(st: &State, n: &str, q: &Query, page_url: &str) -> Reply {
+    let number: u64 = n.parse().unwrap_or(0);
+    if !issue_exists(st, number) {
+        return Reply::error(404, "Not Found");
+    }
+    let (page, link) = paginate(comments_of(st, number), q, page_url);
+    with_link(
+        Reply::op(200, "issues.list-comments.json", Value::Array(page)),
+        link,
     )
+}
+
+fn comment_text(body: &Bytes) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v["body"].as_str().map(str::to_string)
+}
+
+fn create_comment(st: &mut State, n: &str, body: &Bytes, user: String) -> Reply {
+    let number: u64 = n.parse().unwrap_or(0);
+    if !issue_exists(st, number) {
+        return Reply::error(404, "Not Found");
+    }
+    let Some(text) = comment_text(body) else {
+        return validation_failed("Validation Failed: body is missing");
+    };
+    let id = 1_000 + st.scenario.comments.len() as u64 + 1;
+    let c = FakeComment {
+        id,
+        issue_number: number,
+        body: text,
+        user,
+        edits: 0,
+    };
+    let rendered = render::comment(&st.scenario, &c, &st.api_url);
+    st.scenario.comments.push(c);
+    let location = rendered["url"].as_str().unwrap_or("").to_string();
+    Reply::op(201, "issues.create-comment.json", rendered).header("location", location)
+}
+
+fn update_comment(st: &mut State, id: &str, body: &Bytes) -> Reply {
+    let id: u64 = id.parse().unwrap_or(0);
+    let Some(text) = comment_text(body) else {
+        return validation_failed("Validation Failed: body is missing");
+    };
+    let Some(c) = st.scenario.comments.iter_mut().find(|c| c.id == id) else {
+        return Reply::error(404, "Not Found");
+    };
+    c.body = text;
+    c.edits += 1;
+    let c = c.clone();
+    Reply::op(
+        200,
+        "issues.update-comment.json",
+        render::comment(&st.scenario, &c, &st.api_url),
+    )
+}
+
+/// Records the re-run; the run itself is left as it was, so a test can ask again and
+/// see that selfheal remembers.
+fn rerun_failed_jobs(st: &mut State, id: &str) -> Reply {
+    let Some(run) = find_run(st, id) else {
+        return Reply::error(404, "Not Found");
+    };
+    let run_id = run.id;
+    st.scenario.reruns.push(run_id);
+    Reply::op(201, "actions.re-run-workflow-failed-jobs.json", json!({}))
 }

@@ -1,5 +1,6 @@
-//! What the fake GitHub holds: one repository's runs, jobs, logs, refs and pull requests,
-//! plus scripted answers (rate limits, 5xx) that tests queue up.
+//! What the fake GitHub holds: one repository's runs, jobs, logs, refs, pull requests, their
+//! comments and labels, re-runs asked for, an optional GitHub App installed on it, plus
+//! scripted answers (rate limits, 5xx) that tests queue up.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +26,40 @@ pub struct Scenario {
     /// A real (bare) repository whose branches and commits the fake reports, so a test can
     /// push with git2 and then open a pull request against what it pushed.
     pub git_dir: Option<PathBuf>,
+    /// Comments on issues and pull requests, oldest first.
+    pub comments: Vec<FakeComment>,
+    /// The repository's labels (names).
+    pub labels: Vec<String>,
+    /// Runs whose failed jobs were re-run, in order.
+    pub reruns: Vec<u64>,
+    /// A GitHub App installed on the repository: its JWTs and installation tokens are
+    /// accepted too.
+    pub app: Option<FakeApp>,
+    /// Installation tokens minted so far, with the epoch second they expire.
+    pub minted: Vec<(String, u64)>,
+}
+
+/// A GitHub App installed on the fake's repository.
+#[derive(Clone, Debug)]
+pub struct FakeApp {
+    pub app_id: u64,
+    pub installation_id: u64,
+    /// The App's public key (PEM): every JWT must be signed with its private half.
+    pub public_key_pem: String,
+    /// How long a minted installation token lives (GitHub: an hour).
+    pub token_ttl_secs: u64,
+}
+
+/// A comment on an issue or pull request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FakeComment {
+    pub id: u64,
+    pub issue_number: u64,
+    pub body: String,
+    /// Who wrote it: the App (`<slug>[bot]`) or the token's user.
+    pub user: String,
+    /// How many times it was edited.
+    pub edits: u32,
 }
 
 impl Scenario {
@@ -42,6 +77,11 @@ impl Scenario {
             pulls: Vec::new(),
             refs: BTreeMap::new(),
             git_dir: None,
+            comments: Vec::new(),
+            labels: Vec::new(),
+            reruns: Vec::new(),
+            app: None,
+            minted: Vec::new(),
         }
     }
 
@@ -65,6 +105,12 @@ pub struct FakeRun {
     pub workflow_id: u64,
     pub path: String,
     pub created_at: String,
+    /// `owner/name` of the repository the run's commit came from, when it is not this one
+    /// (a pull request from a fork).
+    pub head_repository: Option<String>,
+    /// Numbers of the pull requests the run belongs to, as GitHub lists them in
+    /// `pull_requests` (it lists none for a fork's pull request).
+    pub pull_requests: Vec<u64>,
 }
 
 impl FakeRun {
@@ -82,6 +128,8 @@ impl FakeRun {
             workflow_id: 161335,
             path: ".github/workflows/ci.yml".into(),
             created_at: "2026-11-20T10:00:00Z".into(),
+            head_repository: None,
+            pull_requests: Vec::new(),
         }
     }
 }
@@ -147,6 +195,7 @@ pub struct FakePull {
     pub number: u64,
     pub title: String,
     pub body: String,
+    /// The head branch; `owner:branch` when it lives in a fork.
     pub head: String,
     pub head_sha: String,
     pub base: String,
