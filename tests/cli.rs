@@ -3,11 +3,14 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// The binary with a clean environment; tests run on this machine unless a test asks
+/// for Docker (the default would pick Docker whenever an engine answers).
 pub fn selfheal() -> Command {
     let mut cmd = Command::cargo_bin("selfheal").unwrap();
     cmd.env_remove("CI")
         .env_remove("GH_TOKEN")
         .env_remove("GITHUB_TOKEN")
+        .env("SELFHEAL_SANDBOX", "local")
         .env("NO_COLOR", "1");
     cmd
 }
@@ -72,6 +75,7 @@ fn bad_config_value_is_a_usage_error_naming_the_key() {
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, "[validate]\nsandbox = \"vm\"\n").unwrap();
     selfheal()
+        .env_remove("SELFHEAL_SANDBOX") // the file's value must be the one read
         .args([
             "--config",
             cfg.to_str().unwrap(),

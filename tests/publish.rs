@@ -493,7 +493,9 @@ async fn without_pr_the_branch_is_only_pushed_and_selfheal_branches_are_skipped(
 }
 
 /// `git http-backend` behind a loopback HTTP bridge that demands Basic auth, so pushes go
-/// through the same credentials callback as against GitHub (CRATES.md, git2 notes).
+/// through the same credentials callback as against GitHub (CRATES.md, git2 notes). With
+/// an API to forward to, `/api/v3/…` goes there: one host serving the API and git, as a
+/// GitHub Enterprise Server does.
 pub mod http_remote {
     use std::path::PathBuf;
     use std::process::Stdio;
@@ -508,7 +510,7 @@ pub mod http_remote {
     use super::*;
 
     /// `(request URI, Authorization header)` of each request.
-    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+    pub type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
     /// Which passwords (tokens) the bridge lets in for the user `x-access-token`.
     pub type TokenCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -518,6 +520,43 @@ pub mod http_remote {
         root: PathBuf,
         accepts: TokenCheck,
         seen: Seen,
+        /// Where `/api/v3/…` is forwarded (the fake GitHub), if anywhere.
+        api: Option<String>,
+    }
+
+    /// Forwards an API request to the fake GitHub and its answer back.
+    async fn forward(
+        api: &str,
+        method: Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let path = uri.path().strip_prefix("/api/v3").unwrap_or(uri.path());
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let mut req = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .request(method, format!("{api}{path}{query}"))
+            .body(body);
+        for (k, v) in headers {
+            if k != "host" {
+                req = req.header(k, v);
+            }
+        }
+        let answer = req.send().await.expect("the fake GitHub answers");
+        let mut resp = Response::builder().status(answer.status().as_u16());
+        for (k, v) in answer.headers() {
+            if !matches!(
+                k.as_str(),
+                "transfer-encoding" | "content-length" | "connection"
+            ) {
+                resp = resp.header(k, v);
+            }
+        }
+        resp.body(Body::from(answer.bytes().await.unwrap()))
+            .unwrap()
     }
 
     /// The token of a `Basic` header for `x-access-token`, if it is one.
@@ -572,6 +611,11 @@ pub mod http_remote {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
+        if let Some(api) = &b.api
+            && (uri.path() == "/api/v3" || uri.path().starts_with("/api/v3/"))
+        {
+            return forward(api, method, &uri, &headers, body).await;
+        }
         let auth = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -634,21 +678,25 @@ pub mod http_remote {
         resp.body(Body::from(out[end + gap..].to_vec())).unwrap()
     }
 
-    async fn serve(
-        root: PathBuf,
-        token: &str,
-    ) -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+    async fn serve(root: PathBuf, token: &str) -> (String, Seen) {
         let token = token.to_string();
         serve_checked(root, Arc::new(move |t: &str| t == token)).await
     }
 
     /// Serves the bare repositories under `root` on 127.0.0.1, letting in the tokens
     /// `accepts` approves; returns the base URL and every request seen.
-    pub async fn serve_checked(
+    pub async fn serve_checked(root: PathBuf, accepts: TokenCheck) -> (String, Seen) {
+        serve_with_api(root, accepts, None).await
+    }
+
+    /// The bridge, also forwarding `/api/v3/…` to `api` when given.
+    pub async fn serve_with_api(
         root: PathBuf,
         accepts: TokenCheck,
-    ) -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+        api: Option<String>,
+    ) -> (String, Seen) {
         let bridge = Bridge {
+            api,
             root,
             accepts,
             seen: Arc::default(),

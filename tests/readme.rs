@@ -77,3 +77,33 @@ fn exit_code_table_matches_the_binary() {
         );
     }
 }
+
+#[test]
+fn every_file_the_readme_names_is_in_this_repository() {
+    let text = readme();
+    assert!(
+        !text.contains("../"),
+        "the README points outside the repository"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = regex::Regex::new(r"`([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+/?)`").unwrap();
+    let mut checked = 0;
+    for c in path.captures_iter(&text) {
+        let p = &c[1];
+        // State-dir paths are made at run time; URLs and `owner/name` are not files.
+        let first = p.split('/').next().unwrap();
+        if first == ".selfheal" || p.contains("://") || !(p.contains('.') || p.ends_with('/')) {
+            continue;
+        }
+        // A path inside a sample project (`calc/stats.py`) counts too.
+        let in_a_sample = crate::heal::sample_names()
+            .iter()
+            .any(|s| root.join("sample_projects").join(s).join(p).exists());
+        assert!(
+            root.join(p).exists() || in_a_sample,
+            "README names `{p}`, which is not in the repository"
+        );
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} paths checked");
+}

@@ -205,6 +205,7 @@ fn serve(dir: &std::path::Path) -> (Killed, String) {
     cmd.current_dir(dir)
         .args(["approve", "--web", "--port", "0"])
         .env("NO_COLOR", "1")
+        .env("SELFHEAL_SANDBOX", "local")
         .env_remove("CI")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

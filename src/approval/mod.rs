@@ -10,7 +10,7 @@ pub mod web;
 
 pub use prompt::{Decision, ask};
 pub use queue::{
-    HistoryEntry, NewPending, Pending, PendingLock, PendingMeta, QueueError, list_pending,
-    load_pending, lock_pending, mark_applied, mark_rejected, read_history, remove_pending,
-    save_pending,
+    HistoryEntry, NewPending, Pending, PendingLock, PendingMeta, QueueError, is_pending,
+    list_pending, load_pending, lock_pending, mark_applied, mark_rejected, read_history,
+    remove_pending, save_pending, set_origin,
 };

@@ -1,7 +1,8 @@
 //! Patches waiting for a human, under `<state>/pending/<id>/`.
 //!
 //! Each entry holds `meta.json` (versioned), `diagnosis.md`, `patch.diff` (plain,
-//! `git apply`-compatible) and `patch.json` (the [`Patch`]). An entry is written in a
+//! `git apply`-compatible), `patch.json` (the [`Patch`]) and, for a patch of a failed
+//! GitHub run, `origin.json` (what publishing it needs; written by `run`, read by `approve`). An entry is written in a
 //! hidden temp directory and renamed into place, so readers never see half of one.
 //! Rejected and applied entries leave a line in `pending/history.jsonl`. An exclusive lock
 //! file (`create_new`, holding the pid) keeps two `selfheal approve` processes from
@@ -27,6 +28,7 @@ const META: &str = "meta.json";
 const DIAGNOSIS: &str = "diagnosis.md";
 const DIFF: &str = "patch.diff";
 const PATCH: &str = "patch.json";
+const ORIGIN: &str = "origin.json";
 const LOCK: &str = "lock";
 const HISTORY: &str = "history.jsonl";
 /// A lock file still empty after this long was left by a process that died while taking it.
@@ -118,6 +120,8 @@ pub struct Pending {
     pub diagnosis: String,
     pub diff: String,
     pub patch: Patch,
+    /// Where the patch came from when it was a failed run's (`origin.json`), as written.
+    pub origin: Option<serde_json::Value>,
 }
 
 impl Pending {
@@ -292,12 +296,47 @@ pub fn load_pending(state_dir: &Path, id: &str) -> Result<Pending, QueueError> {
         path: patch_path,
         why: e.to_string(),
     })?;
+    let origin = match fs::read_to_string(dir.join(ORIGIN)) {
+        Ok(text) => Some(
+            serde_json::from_str(&text).map_err(|e| QueueError::Corrupt {
+                path: dir.join(ORIGIN),
+                why: e.to_string(),
+            })?,
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err("read", &dir.join(ORIGIN))(e)),
+    };
     Ok(Pending {
         meta,
         diagnosis: read(DIAGNOSIS)?,
         diff: read(DIFF)?,
         patch,
+        origin,
     })
+}
+
+/// Ties entry `id` to the failed run it repairs: sets `run_id` in its meta and writes
+/// `origin` (what publishing it needs) beside it, each file atomically.
+pub fn set_origin(
+    state_dir: &Path,
+    id: &str,
+    run_id: u64,
+    origin: &serde_json::Value,
+) -> Result<(), QueueError> {
+    let dir = entry_dir(state_dir, id)?;
+    let mut meta = read_meta(&dir)?;
+    meta.run_id = Some(run_id);
+    let origin_path = dir.join(ORIGIN);
+    let body = serde_json::to_string_pretty(origin).expect("origin serializes");
+    write_atomic(&origin_path, body.as_bytes()).map_err(io_err("write", &origin_path))?;
+    let meta_path = dir.join(META);
+    let meta_json = serde_json::to_string_pretty(&meta).expect("meta serializes");
+    write_atomic(&meta_path, meta_json.as_bytes()).map_err(io_err("write", &meta_path))
+}
+
+/// Whether entry `id` is still waiting.
+pub fn is_pending(state_dir: &Path, id: &str) -> bool {
+    entry_dir(state_dir, id).is_ok()
 }
 
 /// The directory of entry `id`; refuses ids that are not plain names.
@@ -323,9 +362,10 @@ pub fn mark_rejected(state_dir: &Path, id: &str, reason: &str) -> Result<(), Que
     close(state_dir, id, "rejected", reason)
 }
 
-/// Records `id` as applied in the history, then deletes it.
-pub fn mark_applied(state_dir: &Path, id: &str) -> Result<(), QueueError> {
-    close(state_dir, id, "applied", "")
+/// Records `id` as applied in the history (with `note`, e.g. the pull request's URL),
+/// then deletes it.
+pub fn mark_applied(state_dir: &Path, id: &str, note: &str) -> Result<(), QueueError> {
+    close(state_dir, id, "applied", note)
 }
 
 fn close(state_dir: &Path, id: &str, outcome: &str, reason: &str) -> Result<(), QueueError> {
@@ -494,6 +534,13 @@ mod tests {
         let loaded = load_pending(state.path(), &meta.id).unwrap();
         assert_eq!(loaded.patch, p);
         assert_eq!(loaded.diagnosis, "Off by one in `average`.");
+        assert_eq!(loaded.origin, None);
+        let origin = serde_json::json!({"version": 1, "run_id": 42});
+        set_origin(state.path(), &meta.id, 42, &origin).unwrap();
+        let tied = load_pending(state.path(), &meta.id).unwrap();
+        assert_eq!((tied.meta.run_id, tied.origin), (Some(42), Some(origin)));
+        assert!(is_pending(state.path(), &meta.id));
+        assert!(!is_pending(state.path(), "nope"));
         assert!(
             loaded
                 .diff
@@ -537,7 +584,7 @@ mod tests {
             Err(QueueError::NotFound { .. })
         ));
         let other = save(state.path(), &patch());
-        mark_applied(state.path(), &other.id).unwrap();
+        mark_applied(state.path(), &other.id, "").unwrap();
         assert_eq!(read_history(state.path()).unwrap()[1].outcome, "applied");
     }
 
@@ -587,7 +634,7 @@ mod tests {
         );
         drop(lock);
         let lock = lock_pending(state.path(), &meta.id).unwrap();
-        mark_applied(state.path(), &meta.id).unwrap();
+        mark_applied(state.path(), &meta.id, "").unwrap();
         drop(lock);
         assert!(matches!(
             lock_pending(state.path(), &meta.id),

@@ -1,7 +1,8 @@
 //! `selfheal approve`: the review queue of patches made where nobody could answer y/N.
 //! `approve` lists, `approve show ID` shows, `approve ID` re-validates against the
-//! current tree and applies, `approve --reject ID --reason …` records a refusal. A lock
-//! per entry keeps two processes from applying the same patch twice.
+//! current tree and applies (a failed run's patch is published as `run --yes` would have:
+//! commit, push, pull request), `approve --reject ID --reason …` records a refusal (also in
+//! the failure memory). A lock per entry keeps two processes from applying one patch twice.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,8 @@ use serde::Serialize;
 
 use crate::approval::{self, Decision, Pending, PendingMeta};
 use crate::error::{Error, exit};
+use crate::publish::approved::RunFix;
+use crate::store::{HandledRun, Outcome, Store};
 
 use super::args::ApproveArgs;
 use super::{Ctx, print_stdout};
@@ -102,9 +105,35 @@ fn show_one(ctx: &Ctx, state: &std::path::Path, id: &str) -> Result<i32, Error> 
     Ok(exit::SUCCESS)
 }
 
+/// Drops the patch and remembers why: in the queue's history, in the failure memory (so
+/// `run` does not propose a fix for the same failure again), and on the run's record.
 fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<i32, Error> {
     let _lock = approval::lock_pending(state, id)?;
+    let p = load(state, id)?;
+    reject_locked(ctx, state, &p, reason)
+}
+
+/// [`reject`] for a caller that holds the entry's lock already (the y/N prompt of `apply`).
+fn reject_locked(
+    ctx: &Ctx,
+    state: &std::path::Path,
+    p: &Pending,
+    reason: &str,
+) -> Result<i32, Error> {
+    let id = p.meta.id.as_str();
     approval::mark_rejected(state, id, reason)?;
+    let why = if reason.is_empty() {
+        "rejected"
+    } else {
+        reason
+    };
+    remember_decision(state, p, false, why);
+    if let Some(run_fix) = run_fix_of(p)? {
+        note_run(state, &run_fix, |h| {
+            h.outcome = Outcome::Rejected;
+            h.note = Some(format!("rejected: {why}"));
+        });
+    }
     if !ctx.json {
         print_stdout(&format!(
             "rejected {id}{}\n",
@@ -118,11 +147,18 @@ fn reject(ctx: &Ctx, state: &std::path::Path, id: &str, reason: &str) -> Result<
     Ok(exit::SUCCESS)
 }
 
-/// Lock, reload, check the tree, ask, prove on a work copy, apply, record.
+/// Lock, reload, recover an interrupted apply, check the tree, ask, prove on a staged
+/// copy, publish (a failed run's patch: what `run --yes` would have done), apply, record.
 fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32, Error> {
     let _lock = approval::lock_pending(state, id)?;
     let p = load(state, id)?;
+    let run_fix = run_fix_of(&p)?;
     let repo = PathBuf::from(&p.meta.repo);
+    if let Some(rf) = &run_fix {
+        restore_worktree(ctx, &repo, rf)?;
+    }
+    // Files a killed apply left half-written are rolled back before anything reads them.
+    super::wiring::recover(ctx, &repo, &ctx.config.state_dir(&repo))?;
     let moved = p.tree_moved(&repo);
     if !moved.is_empty() {
         return Err(Error::runtime(format!(
@@ -138,7 +174,7 @@ fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32,
         let diff = crate::patch::render::render_diff(&p.patch, ctx.term.color);
         match approval::ask(&p.diagnosis, &diff, ctx.term.interactive()) {
             Decision::Approve => {}
-            Decision::Reject => return reject(ctx, state, id, "rejected at the prompt"),
+            Decision::Reject => return reject_locked(ctx, state, &p, "rejected at the prompt"),
             Decision::Defer => {
                 return Err(
                     Error::new(exit::NEEDS_APPROVAL, format!("{id} needs a decision"))
@@ -152,22 +188,150 @@ fn apply(ctx: &Ctx, state: &std::path::Path, id: &str, yes: bool) -> Result<i32,
         return Err(Error::new(
             exit::NOT_HEALED,
             format!(
-                "the patch no longer passes the tests: {}",
-                outcome.summary()
+                "the patch no longer passes the tests: `{}` {}\n{}",
+                outcome.command,
+                outcome.summary(),
+                last_lines(&outcome.tail, 15)
             ),
         )
         .with_hint(format!(
             "reject it with `selfheal approve --reject {id}` and run the repair again"
         )));
     }
+    // Publish first: when the push or the PR fails, the entry stays pending for a retry.
+    let published = match &run_fix {
+        Some(rf) => Some(publish_run_fix(ctx, rf, &p)?),
+        None => None,
+    };
     let applied = crate::patch::apply::apply_patch(&repo, &ctx.config.state_dir(&repo), &p.patch)?;
     applied.commit()?;
-    approval::mark_applied(state, id)?;
+    let pr_note = published
+        .as_ref()
+        .and_then(|d| d.pr_url.clone().or(d.note.clone()))
+        .unwrap_or_default();
+    approval::mark_applied(state, id, &pr_note)?;
+    remember_decision(state, &p, true, "");
+    if let (Some(rf), Some(done)) = (&run_fix, &published) {
+        note_run(state, rf, |h| {
+            h.outcome = done.outcome;
+            h.pr_url = done.pr_url.clone();
+            h.pr_number = done.pr_number;
+            h.note = done.note.clone();
+            h.pending_id = None;
+        });
+    }
     if ctx.json {
         return Ok(exit::SUCCESS);
     }
-    print_stdout(&format!("{}\n", applied_text(id, &repo, &p, &outcome)))?;
+    let mut text = applied_text(id, &repo, &p, &outcome);
+    if let Some(done) = &published {
+        text.push_str(&format!("\n{}", published_text(ctx, done)));
+    }
+    print_stdout(&format!("{text}\n"))?;
     Ok(exit::SUCCESS)
+}
+
+/// The failed run a pending patch belongs to, when `run` made it.
+fn run_fix_of(p: &Pending) -> Result<Option<RunFix>, Error> {
+    p.origin
+        .as_ref()
+        .map(RunFix::from_json)
+        .transpose()
+        .map_err(|why| {
+            Error::runtime(format!("cannot read where {} came from: {why}", p.meta.id))
+                .with_hint("upgrade selfheal, or reject the patch and run the repair again")
+        })
+}
+
+/// A run's worktree is a throwaway: written again from the run's commit if it is gone.
+fn restore_worktree(ctx: &Ctx, dir: &std::path::Path, rf: &RunFix) -> Result<(), Error> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    crate::publish::checkout::export_commit(&ctx.repo_root, &rf.base_sha, dir).map_err(Error::from)
+}
+
+/// Commits, pushes and opens (or updates) the pull request with the restraint rules of
+/// `run`: dedupe by signature, closed-unmerged memory, the open-PR cap, human pushes.
+fn publish_run_fix(
+    ctx: &Ctx,
+    rf: &RunFix,
+    p: &Pending,
+) -> Result<super::wiring::PublishedSummary, Error> {
+    crate::github::init_tls();
+    let repo: crate::github::RepoSlug = rf.repo.parse().map_err(Error::from)?;
+    let gh = crate::github::Client::from_config(&ctx.config.github, Some(&rf.api_url))?;
+    let rt = super::runtime()?;
+    let publisher = rt.block_on(super::wiring::publisher(ctx, &gh, &repo, rf.draft))?;
+    let changes = p
+        .patch
+        .files
+        .iter()
+        .map(|f| crate::publish::FileChange {
+            path: f.path.clone(),
+            contents: f.new.clone().map(String::into_bytes),
+        })
+        .collect();
+    let done = rt.block_on(publisher.publish(&rf.fix(changes)))?;
+    Ok(super::wiring::PublishedSummary::from(done))
+}
+
+fn published_text(ctx: &Ctx, done: &super::wiring::PublishedSummary) -> String {
+    let mut lines: Vec<String> = done.warnings.clone();
+    lines.push(match (&done.pr_url, done.outcome) {
+        (Some(url), _) => format!("{} {url}", ctx.term.green("pull request")),
+        (None, Outcome::Pushed) => done.note.clone().unwrap_or_default(),
+        (None, _) => format!(
+            "{} {}",
+            ctx.term.yellow("not published:"),
+            done.note.as_deref().unwrap_or("")
+        ),
+    });
+    lines.join("\n")
+}
+
+/// The person's decision in the failure memory: an approved patch becomes a validated fix
+/// to reuse; a rejected one stops `run` from proposing one for that failure again.
+fn remember_decision(state: &std::path::Path, p: &Pending, approved: bool, reason: &str) {
+    if p.meta.signature.is_empty() {
+        return;
+    }
+    let done = crate::memory::Memory::open(state)
+        .and_then(|m| m.resolve_pending(&p.meta.signature, approved, reason));
+    if let Err(e) = done {
+        eprintln!("warning: {e}");
+    }
+}
+
+/// Updates the handled-run record of the run the patch repairs.
+fn note_run(state: &std::path::Path, rf: &RunFix, change: impl FnOnce(&mut HandledRun)) {
+    let done = Store::open(state).and_then(|store| {
+        let mut h = store
+            .record_of(rf.run_id, rf.attempt)?
+            .unwrap_or(HandledRun {
+                run_id: rf.run_id,
+                attempt: rf.attempt,
+                outcome: Outcome::NeedsApproval,
+                signature: Some(rf.signature.clone()),
+                pr_number: None,
+                pr_url: None,
+                note: None,
+                pending_id: None,
+                errors: 0,
+                retry_at: None,
+                rerun: false,
+                at: 0,
+            });
+        change(&mut h);
+        h.at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        store.mark_handled(h)
+    });
+    if let Err(e) = done {
+        eprintln!("warning: could not update run {}: {e}", rf.run_id);
+    }
 }
 
 fn applied_text(
@@ -199,16 +363,20 @@ impl approval::web::Actions for WebActions {
         apply(&ctx, &self.state, id, true).map_err(|e| {
             e.message.clone() + &e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
         })?;
-        let text =
-            std::fs::read_to_string(self.state.join("pending/history.jsonl")).unwrap_or_default();
-        let applied = text
-            .lines()
+        let history = approval::read_history(&self.state).unwrap_or_default();
+        let done = history
+            .iter()
             .rev()
-            .any(|l| l.contains(id) && l.contains("\"applied\""));
-        Ok(if applied {
-            format!("{id}: validated and applied")
-        } else {
-            format!("{id}: done")
+            .find(|h| h.id == id && h.outcome == "applied");
+        Ok(match done {
+            Some(h) if h.reason.starts_with("http") => {
+                format!("{id}: validated and applied; pull request {}", h.reason)
+            }
+            Some(h) if !h.reason.is_empty() => {
+                format!("{id}: validated and applied; {}", h.reason)
+            }
+            Some(_) => format!("{id}: validated and applied"),
+            None => format!("{id}: done"),
         })
     }
 
@@ -264,5 +432,16 @@ fn revalidate(
 ) -> Result<crate::validate::Outcome, Error> {
     let rt = super::runtime()?;
     let driver = super::wiring::driver(ctx, &ctx.repo_root);
-    Ok(rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?)
+    let outcome = rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?;
+    if let Some(w) = driver.take_sandbox_warning() {
+        eprintln!("{} {w}", ctx.term.yellow("warning:"));
+    }
+    Ok(outcome)
+}
+
+/// The last `n` lines of the tests' output, masked like any log text.
+fn last_lines(tail: &str, n: usize) -> String {
+    let lines: Vec<&str> = tail.lines().collect();
+    let kept = lines[lines.len().saturating_sub(n)..].join("\n");
+    crate::logs::secrets::mask_text(&kept).0
 }

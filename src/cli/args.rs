@@ -80,8 +80,26 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Recent repairs, success rates per tool and kind, tokens, cost, LLM calls saved.
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of selfheal or of one subcommand.
+    Man(ManArgs),
     /// Sandbox images: `build` makes selfheal's Debian images where no registry answers.
     Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand whose page to print (`selfheal-run(1)`); without it, `selfheal(1)`.
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +172,7 @@ pub struct RepairArgs {
 
 #[derive(Debug, Args)]
 pub struct OfflineArgs {
-    /// A run-log ZIP, a job log (.txt), a cached run directory, or `-` for stdin.
+    /// A run-log ZIP, a job log (.txt), a cached run directory, a GitLab or Jenkins log, or `-` for stdin.
     #[arg(value_name = "LOGS")]
     pub logs: String,
     /// The checkout to check paths against and repair [default: current directory if it is a git repository].
@@ -166,6 +184,9 @@ pub struct OfflineArgs {
     /// Logs of the last green run of the same job: lines that also occur there are dropped.
     #[arg(long, value_name = "LOGS")]
     pub baseline: Option<String>,
+    /// The CI that wrote a text log [default: detected from its first lines].
+    #[arg(long, value_name = "CI", value_parser = ["github", "gitlab", "jenkins", "plain"])]
+    pub from: Option<String>,
     #[command(flatten)]
     pub repair: RepairArgs,
 }

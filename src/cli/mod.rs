@@ -7,6 +7,7 @@
 pub mod approve;
 pub mod args;
 pub mod check;
+pub mod docs;
 pub mod history;
 pub mod logging;
 pub mod offline;
@@ -80,6 +81,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             approve::run(&ctx, &args)
         }
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
         Command::Sandbox(args) => {
             let ctx = context(&cli.global, Path::new("."), Vec::new())?;
             sandbox::run(&ctx, &args)

@@ -1,5 +1,6 @@
 //! `selfheal offline LOGS`: triage, then repair in the checkout, from a run-log ZIP, a job
-//! log, a cached run directory or stdin, with no GitHub access.
+//! log, a cached run directory, another CI's log (GitLab, Jenkins, plain output; `--from`)
+//! or stdin, with no GitHub access.
 
 use std::path::{Path, PathBuf};
 
@@ -83,8 +84,18 @@ pub fn triage_logs(ctx: &Ctx, args: &OfflineArgs) -> Result<Triage, Error> {
             .as_deref()
             .map(LogSource::from_arg)
             .transpose()?,
+        from: args
+            .from
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(Error::usage)?,
     };
-    Ok(triage(&source, &opts)?)
+    let mut t = triage(&source, &opts)?;
+    if let Some(root) = &opts.repo_dir {
+        crate::pipeline::locate_code_under_test(&mut t, root);
+    }
+    Ok(t)
 }
 
 /// Paths are checked against the repo only when it is one (`--repo-dir`, or a git checkout).

@@ -103,20 +103,104 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     let store = Store::open(&cfg.state_dir(&ctx.repo_root))?;
     let _lock = store.lock_run()?;
     let mut all = Vec::new();
-    let mut etag: Option<String> = None;
+    let mut listing = Listing::default();
+    let every = Duration::from_secs(cfg.github.poll_interval_secs.max(1));
     loop {
-        let runs = candidate_runs(ctx, args, &gh, &repo, &store, &mut etag).await?;
-        for run in runs {
-            let result = heal_and_remember(ctx, args, &gh, &repo, &store, &run).await;
-            report_one(ctx, &result);
-            all.push(result);
+        match candidate_runs(ctx, args, &gh, &repo, &store, &mut listing).await {
+            Ok(runs) => {
+                for run in runs {
+                    let result = match budget_stop(ctx, args, &store) {
+                        Some(why) => stopped(&run, why),
+                        None => heal_and_remember(ctx, args, &gh, &repo, &store, &run).await,
+                    };
+                    report_one(ctx, &result);
+                    all.push(result);
+                }
+            }
+            // --watch keeps going: a failed listing is reported and tried again next poll.
+            Err(e) if args.watch => warn(
+                ctx,
+                &format!(
+                    "listing the runs failed: {}; trying again in {} s",
+                    e.message,
+                    every.as_secs()
+                ),
+            ),
+            Err(e) => return Err(e),
         }
         if !args.watch {
             break;
         }
-        tokio::time::sleep(Duration::from_secs(cfg.github.poll_interval_secs.max(10))).await;
+        tokio::time::sleep(every).await;
     }
     finish(ctx, &all)
+}
+
+/// The last listing, kept for `--watch`: its ETag (an unchanged page costs nothing), and
+/// its runs, looked at again when the page is unchanged (errored runs come due).
+#[derive(Default)]
+struct Listing {
+    etag: Option<String>,
+    runs: Vec<Run>,
+}
+
+/// `Some(why)` when no new repair may start: today's LLM spend reached
+/// `[llm] max_cost_usd_per_day`, or the model's price is unknown so the cap cannot hold.
+fn budget_stop(ctx: &Ctx, args: &RunArgs, store: &Store) -> Option<String> {
+    let llm = &ctx.config.llm;
+    let cap = llm.max_cost_usd_per_day;
+    // A replay or --print-prompt spends nothing.
+    if cap <= 0.0 || args.repair.replay.is_some() || args.repair.print_prompt {
+        return None;
+    }
+    if crate::llm::meter::price_for(llm, &llm.model).is_none() {
+        return Some(format!(
+            "[llm] max_cost_usd_per_day = {cap} cannot hold: the price of `{}` is unknown (set [llm] price_in_per_mtok and price_out_per_mtok)",
+            llm.model
+        ));
+    }
+    let today = today();
+    let spent = store.spent_on(&today).unwrap_or(0.0);
+    (spent >= cap).then(|| {
+        format!(
+            "today's LLM spend ${spent:.4} reached [llm] max_cost_usd_per_day = ${cap}: no new repair starts until tomorrow (UTC)"
+        )
+    })
+}
+
+/// A run not started because of the daily cap: reported, not remembered (a later day
+/// repairs it).
+fn stopped(run: &Run, why: String) -> RunResult {
+    RunResult {
+        run_id: run.id,
+        attempt: run.run_attempt,
+        outcome: Outcome::Skipped,
+        note: Some(why),
+        pr_url: None,
+        failures: vec![],
+        record: None,
+        flaky: None,
+        baseline: None,
+        record_path: None,
+        comment_url: None,
+    }
+}
+
+/// `YYYY-MM-DD`, UTC: the day the LLM spend is counted on.
+fn today() -> String {
+    crate::date::Utc::from_epoch_secs(now_secs()).date()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A line on stderr that stays visible (not dimmed), also with --json.
+fn warn(ctx: &Ctx, text: &str) {
+    eprintln!("{} {text}", ctx.term.yellow("warning:"));
 }
 
 /// Failed runs to look at: `--run-id`, or the listing with the filters; excluded and
@@ -127,7 +211,7 @@ async fn candidate_runs(
     gh: &Client,
     repo: &RepoSlug,
     store: &Store,
-    etag: &mut Option<String>,
+    listing: &mut Listing,
 ) -> Result<Vec<Run>, Error> {
     let runs = match args.run_id {
         Some(id) => vec![gh.get_run(repo, id).await?],
@@ -144,12 +228,13 @@ async fn candidate_runs(
             // With --watch the listing is conditional: an unchanged page (304) is free.
             if args.watch {
                 match gh
-                    .list_runs_if_changed(repo, &filter, etag.as_deref())
+                    .list_runs_if_changed(repo, &filter, listing.etag.as_deref())
                     .await?
                 {
-                    crate::github::Polled::Unchanged => Vec::new(),
+                    crate::github::Polled::Unchanged => listing.runs.clone(),
                     crate::github::Polled::Changed { value, etag: tag } => {
-                        *etag = tag;
+                        listing.etag = tag;
+                        listing.runs = value.clone();
                         value
                     }
                 }
@@ -163,16 +248,47 @@ async fn candidate_runs(
     for run in runs {
         if let Some(why) = exclusion(&run, &cfg.excluded_workflows, &cfg.excluded_branch_prefixes) {
             note(ctx, &format!("run {}: skipped: {why}", run.id));
-        } else if !args.force && store.is_handled(run.id, run.run_attempt)? {
-            note(
-                ctx,
-                &format!(
-                    "run {} attempt {}: already handled (--force to redo)",
-                    run.id, run.run_attempt
+            continue;
+        }
+        let earlier = match args.force {
+            true => None,
+            false => store.record_of(run.id, run.run_attempt)?,
+        };
+        let head = format!("run {} attempt {}", run.id, run.run_attempt);
+        match earlier {
+            None => out.push(run),
+            Some(h) if h.retry_due(now_secs()) => {
+                note(
+                    ctx,
+                    &format!(
+                        "{head}: trying again after error {} of {}",
+                        h.errors, cfg.max_error_retries
+                    ),
+                );
+                out.push(run);
+            }
+            // Waiting for its next try; --watch says nothing until then.
+            Some(h) if !h.settled() => {
+                if !args.watch {
+                    note(
+                        ctx,
+                        &format!(
+                            "{head}: ended in an error; tried again after a wait (--force now)"
+                        ),
+                    );
+                }
+            }
+            Some(h) if h.outcome == Outcome::NeedsApproval => match &h.pending_id {
+                Some(id) if crate::approval::is_pending(store.root(), id) => note(
+                    ctx,
+                    &format!(
+                        "{head}: awaiting approval: `selfheal approve show {id}`, then `selfheal approve {id}` (or --reject)"
+                    ),
                 ),
-            );
-        } else {
-            out.push(run);
+                // The pending entry was removed by hand: nothing waits, so redo it.
+                _ => out.push(run),
+            },
+            Some(_) => note(ctx, &format!("{head}: already handled (--force to redo)")),
         }
     }
     Ok(out)
@@ -246,6 +362,12 @@ async fn heal_and_remember(
     if writes && !result.failures.is_empty() {
         comment_on_pull_request(ctx, gh, repo, run, &mut result).await;
     }
+    if let Some(r) = &result.record
+        && let Err(e) = store.add_spend(&today(), r.cost_usd)
+    {
+        eprintln!("warning: could not count today's LLM spend: {e}");
+    }
+    let (errors, retry_at) = error_retry(ctx, store, run, &mut result);
     let handled = HandledRun {
         run_id: run.id,
         attempt: run.run_attempt,
@@ -254,16 +376,46 @@ async fn heal_and_remember(
         pr_number: None,
         pr_url: result.pr_url.clone(),
         note: result.note.clone(),
+        pending_id: result.record.as_ref().and_then(|r| r.pending_id.clone()),
+        errors,
         rerun: result.outcome == Outcome::Rerun,
-        at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
+        retry_at,
+        at: now_secs(),
     };
     if writes && let Err(e) = store.mark_handled(handled) {
         eprintln!("warning: could not remember run {}: {e}", run.id);
     }
     result
+}
+
+/// For a run that ended in an error: how many errors in a row now, and when to try again
+/// (`None` once `[github] max_error_retries` is reached, which the note then says).
+fn error_retry(ctx: &Ctx, store: &Store, run: &Run, result: &mut RunResult) -> (u32, Option<u64>) {
+    if result.outcome != Outcome::Error {
+        return (0, None);
+    }
+    let before = store
+        .record_of(run.id, run.run_attempt)
+        .ok()
+        .flatten()
+        .filter(|h| h.outcome == Outcome::Error)
+        .map_or(0, |h| h.errors);
+    let errors = before + 1;
+    let cfg = &ctx.config.github;
+    if errors >= cfg.max_error_retries.max(1) {
+        let why = result.note.take().unwrap_or_default();
+        result.note = Some(format!(
+            "{why} (gave up after {errors} error(s); --force tries again)"
+        ));
+        return (errors, None);
+    }
+    let wait = crate::store::error_backoff(cfg.poll_interval_secs, errors);
+    let why = result.note.take().unwrap_or_default();
+    result.note = Some(format!(
+        "{why} (trying again in {wait} s, error {errors} of {})",
+        cfg.max_error_retries
+    ));
+    (errors, Some(now_secs() + wait))
 }
 
 /// Fetch, triage, judge flakiness, repair in a checkout of the run's commit, publish.
@@ -326,6 +478,10 @@ async fn heal(
             f.needs_code_change = false;
         }
     }
+    if let Some(why) = rejected_before(args, memory.as_ref(), &t) {
+        result.note = Some(why);
+        return Ok(Outcome::Rejected);
+    }
     let worktree = checkout(ctx, gh, repo, run, store).await?;
     let state = ctx.config.state_dir(&ctx.repo_root);
     let llm = wiring::llm_source(&args.repair);
@@ -357,7 +513,10 @@ async fn heal(
         Verdict::Pending if ctx.config.env.ci && !args.no_pr => {
             review_or_veto(ctx, args, gh, repo, run, &record, &t, result).await?
         }
-        Verdict::Pending => Outcome::NeedsApproval,
+        Verdict::Pending => {
+            keep_run_fix(ctx, args, gh, repo, run, store, &record, &t, result);
+            Outcome::NeedsApproval
+        }
         Verdict::NoCodeChange => Outcome::NothingFound,
         Verdict::DryRun | Verdict::PromptPrinted => Outcome::Skipped,
         Verdict::Rejected | Verdict::NotHealed => Outcome::NotHealed,
@@ -377,6 +536,7 @@ fn triage_run(
         repo_dir: Some(ctx.repo_root.clone()),
         limits: Limits::from_config(&ctx.config.logs),
         baseline: green.map(|g| LogSource::Dir(g.dir.clone())),
+        from: None,
     };
     match triage(&LogSource::Dir(dir.to_path_buf()), &opts) {
         Err(e) if green.is_some() => {
@@ -387,7 +547,11 @@ fn triage_run(
             );
             triage_run(ctx, args, dir, None)
         }
-        other => other.map_err(Error::from),
+        Ok(mut t) => {
+            crate::pipeline::locate_code_under_test(&mut t, &ctx.repo_root);
+            Ok(t)
+        }
+        Err(e) => Err(Error::from(e)),
     }
 }
 
@@ -473,10 +637,70 @@ fn remember_flaky(memory: &crate::memory::Memory, t: &Triage, a: &Assessment) {
     }
 }
 
-/// The remote to push to and fetch from: the clone's `origin`, else the API's host.
-fn remote_url(ctx: &Ctx, gh: &Client, repo: &RepoSlug) -> String {
-    crate::github::origin_url(&ctx.repo_root)
-        .unwrap_or_else(|_| publish::push_url(gh.base_url(), repo))
+/// `Some(why)` when a person rejected the last proposal for the primary failure
+/// (`--force` proposes again).
+fn rejected_before(
+    args: &RunArgs,
+    memory: Option<&crate::memory::Memory>,
+    t: &Triage,
+) -> Option<String> {
+    let sig = &t.failures.iter().find(|f| f.needs_code_change)?.signature;
+    let reason = memory?.rejection(sig).ok().flatten()?;
+    (!args.force).then(|| {
+        format!(
+            "a person rejected the fix for {sig} ({reason}); not proposing it again (--force does)"
+        )
+    })
+}
+
+/// Ties the pending patch to this run, so approving it publishes what `run --yes` would
+/// have; says how to approve it. Without a PR to open (`--no-pr`), nothing is tied.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces come from different stages"
+)]
+fn keep_run_fix(
+    ctx: &Ctx,
+    args: &RunArgs,
+    gh: &Client,
+    repo: &RepoSlug,
+    run: &Run,
+    store: &Store,
+    record: &RunRecord,
+    t: &Triage,
+    result: &mut RunResult,
+) {
+    let Some(id) = &record.pending_id else { return };
+    result.note = Some(format!(
+        "awaiting approval: `selfheal approve show {id}`, then `selfheal approve {id}` opens the PR"
+    ));
+    if args.no_pr {
+        return;
+    }
+    let origin = publish::approved::RunFix {
+        version: publish::approved::RUN_FIX_VERSION,
+        repo: repo.to_string(),
+        api_url: gh.base_url().to_string(),
+        run_id: run.id,
+        attempt: run.run_attempt,
+        base_branch: run.head_branch.clone().unwrap_or_default(),
+        base_sha: run.head_sha.clone(),
+        signature: primary_signature(t),
+        report: fix_report(ctx, run, record, t),
+        draft: ctx.config.publish.draft || args.draft,
+        force: args.force,
+    };
+    if let Err(e) = crate::approval::set_origin(store.root(), id, run.id, &origin.to_json()) {
+        eprintln!("warning: approving {id} will not open a PR: {e}");
+    }
+}
+
+fn primary_signature(t: &Triage) -> String {
+    t.failures
+        .iter()
+        .find(|f| f.needs_code_change)
+        .map(|f| f.signature.clone())
+        .unwrap_or_default()
 }
 
 /// Why this run is only triaged, if it is: a run from a fork never gets the LLM key, the
@@ -550,7 +774,7 @@ async fn checkout(
     let branch = run.head_branch.clone().unwrap_or_default();
     publish::ensure_commit(
         &ctx.repo_root,
-        &remote_url(ctx, gh, repo),
+        &wiring::remote_url(ctx, gh, repo),
         token,
         &branch,
         &run.head_sha,
@@ -714,7 +938,7 @@ async fn publish_fix(
         github: gh,
         repo: repo.clone(),
         repo_dir: ctx.repo_root.clone(),
-        remote_url: remote_url(ctx, gh, repo),
+        remote_url: wiring::remote_url(ctx, gh, repo),
         // Taken now, after the repair: an App's token is fresh for the push.
         token: gh.token().await?,
         config,
@@ -843,6 +1067,7 @@ fn comment_headline(o: Outcome) -> &'static str {
         Outcome::Flaky => "this failure looks flaky",
         Outcome::Triaged => "diagnosis",
         Outcome::NeedsApproval => "a validated fix waits for approval",
+        Outcome::Rejected => "a person rejected the fix for this failure before",
         Outcome::NotHealed => "no fix passed the tests",
         Outcome::NothingFound => "nothing a code change fixes",
         Outcome::Skipped => "no new pull request",
@@ -883,6 +1108,7 @@ fn report_one(ctx: &Ctx, r: &RunResult) {
         Outcome::PullRequest => ctx.term.green("pull request"),
         Outcome::Pushed => ctx.term.green("pushed"),
         Outcome::NeedsApproval => ctx.term.yellow("needs approval"),
+        Outcome::Rejected => ctx.term.yellow("rejected before, not proposed"),
         Outcome::NeedsReview => ctx.term.yellow("draft pull request, needs review"),
         Outcome::Vetoed => ctx.term.red("vetoed, no pull request"),
         Outcome::Rerun => ctx.term.yellow("flaky, failed jobs re-run"),

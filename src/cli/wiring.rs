@@ -1,7 +1,8 @@
 //! What the repairing subcommands (`offline`, `run`) share: the `RepairArgs` flags as
 //! config overrides, the pipeline's [`Mode`] and [`LlmSource`] from them, and how a
 //! repair is shown on this terminal (events through `report::events`, the y/N question,
-//! the result). Subcommands never call each other; they call this and the pipeline.
+//! the result), and what publishing did as `run` and `approve` report it. Subcommands
+//! never call each other; they call this and the pipeline.
 
 use crate::approval::prompt;
 use crate::error::Error;
@@ -124,4 +125,75 @@ pub fn recover(
         );
     }
     Ok(())
+}
+
+/// What publishing did, as `run` reports it: the outcome, the PR's URL, a note.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublishedSummary {
+    pub outcome: crate::store::Outcome,
+    pub pr_url: Option<String>,
+    pub pr_number: Option<u64>,
+    pub note: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl From<crate::publish::Published> for PublishedSummary {
+    fn from(p: crate::publish::Published) -> Self {
+        use crate::store::Outcome;
+        let summary = |outcome, pr: Option<&crate::github::PullRequest>, note| PublishedSummary {
+            outcome,
+            pr_url: pr.map(|p| p.html_url.clone()),
+            pr_number: pr.map(|p| p.number),
+            note,
+            warnings: Vec::new(),
+        };
+        match p {
+            crate::publish::Published::Opened { pr, warnings, .. } => PublishedSummary {
+                warnings,
+                ..summary(Outcome::PullRequest, Some(&pr), None)
+            },
+            crate::publish::Published::Updated { pr, branch } => summary(
+                Outcome::PullRequest,
+                Some(&pr),
+                Some(format!("updated the open PR's branch {branch}")),
+            ),
+            crate::publish::Published::Pushed { branch } => {
+                summary(Outcome::Pushed, None, Some(format!("pushed {branch}")))
+            }
+            crate::publish::Published::Skipped(why) => {
+                summary(Outcome::Skipped, None, Some(why.to_string()))
+            }
+        }
+    }
+}
+
+/// The remote to push to and fetch from: HTTPS on the API's host (or `[github] git_url`),
+/// whatever form `origin` has; a local `origin` as it is.
+pub fn remote_url(ctx: &Ctx, gh: &crate::github::Client, repo: &crate::github::RepoSlug) -> String {
+    crate::publish::git_remote_url(
+        &ctx.config.github.git_url,
+        gh.base_url(),
+        repo,
+        &ctx.repo_root,
+    )
+}
+
+/// The publisher `run` (and `approve`, for a run's pending patch) uses; the token is taken
+/// now (an App's installation token is fresh for the push).
+pub async fn publisher<'a>(
+    ctx: &Ctx,
+    gh: &'a crate::github::Client,
+    repo: &crate::github::RepoSlug,
+    draft: bool,
+) -> Result<crate::publish::Publisher<'a>, Error> {
+    let mut config = ctx.config.publish.clone();
+    config.draft |= draft;
+    Ok(crate::publish::Publisher {
+        github: gh,
+        repo: repo.clone(),
+        repo_dir: ctx.repo_root.clone(),
+        remote_url: remote_url(ctx, gh, repo),
+        token: gh.token().await?,
+        config,
+    })
 }

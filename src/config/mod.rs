@@ -54,6 +54,10 @@ pub struct GithubConfig {
     pub heal_flaky: bool,
     /// Earlier flaky judgments of the same failure that make memory alone say "flaky".
     pub flaky_after: u32,
+    /// Base URL for git fetch and push (`https://HOST`); empty: derived from `api_url`.
+    pub git_url: String,
+    /// Errors in a row after which `run` stops retrying a run.
+    pub max_error_retries: u32,
     /// `run`: re-run a flaky run's failed jobs once: `auto` (in CI), `on` or `off`.
     pub rerun_flaky: String,
     /// A GitHub App to act as (0: none; the token is used).
@@ -75,6 +79,11 @@ pub struct LlmConfig {
     pub context_tokens: usize,
     pub max_tokens_per_run: u64,
     pub max_cost_per_run: f64,
+    /// US dollars a day (UTC) after which no new repair starts; 0: no cap.
+    pub max_cost_usd_per_day: f64,
+    /// The price of a model missing from `prices`, per million tokens (0: unknown).
+    pub price_in_per_mtok: f64,
+    pub price_out_per_mtok: f64,
     pub prompts_dir: String,
     pub prices: BTreeMap<String, Price>,
 }
@@ -109,7 +118,8 @@ pub struct ValidateConfig {
     pub setup: String,
     pub timeout_secs: u64,
     pub max_attempts: u32,
-    /// `auto` (docker in CI, else local), `docker` or `local`.
+    /// `auto` (docker in CI; outside CI docker when an engine answers, else local with a
+    /// warning), `docker` or `local`.
     pub sandbox: String,
     pub image: String,
     /// Default images when `image` and `dockerfile` are unset: `auto` (the official image
@@ -126,6 +136,9 @@ pub struct ValidateConfig {
     pub pids: i64,
     pub network: bool,
     pub exclude: Vec<String>,
+    /// Variables the local sandbox leaves in the tests' environment although their names
+    /// look like secrets (`*_TOKEN`, `*_KEY`, `*_SECRET`, `*PASSWORD*`, cloud credentials).
+    pub pass_env: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -305,11 +318,11 @@ impl Config {
         Ok(())
     }
 
-    /// The sandbox to use: `auto` means docker in CI, local elsewhere.
+    /// The sandbox to use: `docker`, `local`, or (outside CI) `auto`: docker when an engine
+    /// answers, else local with a warning.
     pub fn sandbox(&self) -> &str {
         match self.validate.sandbox.as_str() {
             "auto" if self.env.ci => "docker",
-            "auto" => "local",
             other => other,
         }
     }
@@ -506,7 +519,11 @@ mod tests {
         let c = Config::load(&env(&[]), &LoadOptions::default()).unwrap();
         assert_eq!(c.validate.max_attempts, 3);
         assert_eq!(c.llm.context_tokens, 6000);
-        assert_eq!(c.sandbox(), "local");
+        assert_eq!(
+            c.sandbox(),
+            "auto",
+            "docker when an engine answers, else local"
+        );
         assert!(c.warnings.is_empty());
     }
 

@@ -11,6 +11,7 @@
 
 mod calls;
 mod fit;
+pub mod localise;
 pub mod symbols;
 pub mod walk;
 
@@ -152,10 +153,14 @@ pub(crate) enum Target {
 mod tier {
     pub const LEAD_FAILURES: u32 = 0;
     pub const PRIMARY_CODE: u32 = 1;
-    pub const MORE_FAILURES: u32 = 2;
-    pub const FRAMES: u32 = 3;
-    pub const TEST: u32 = 4;
-    pub const DEFINITIONS: u32 = 5;
+    /// The code the failing test calls (`localise`), ahead of the test's own lines.
+    pub const UNDER_TEST: u32 = 2;
+    /// The failing test's lines when the code under test was found.
+    pub const TEST_LINES: u32 = 3;
+    pub const MORE_FAILURES: u32 = 4;
+    pub const FRAMES: u32 = 5;
+    pub const TEST: u32 = 6;
+    pub const DEFINITIONS: u32 = 7;
 }
 
 /// Lines of repository files, read at most once each.
@@ -215,12 +220,18 @@ pub fn build_with(
         actionable
     };
     let mut files = Files::new(repo_dir);
-    let ranked: Vec<String> = rank_files(&failures, Some(repo_dir))
+    let found = localise::localise_with(&failures, repo_dir, &mut files);
+    let ranked: Vec<String> = localise::rerank(rank_files(&failures, Some(repo_dir)), &found)
         .into_iter()
         .map(|r| r.path)
         .collect();
     let mut candidates = failure_candidates(&failures);
-    candidates.extend(location_candidates(&failures, &ranked, &mut files));
+    let mut located = location_candidates(&failures, &ranked, &mut files);
+    if found.found_code() && !found.test_is_wrong {
+        demote_test_lines(&mut located, &found.test_files);
+    }
+    candidates.extend(located);
+    candidates.extend(under_test_candidates(&found));
     candidates.extend(listing_candidates(&failures, repo_dir));
     let (defs, scan) = definition_candidates(&failures, &ranked, repo_dir, &mut files, limits);
     candidates.extend(defs);
@@ -241,6 +252,37 @@ pub fn build_with(
         }
     }
     ctx
+}
+
+/// The definitions the failing tests call, most telling first.
+fn under_test_candidates(found: &localise::Localised) -> Vec<Candidate> {
+    found
+        .suspects
+        .iter()
+        .filter_map(|s| Some((s, s.lines?)))
+        .enumerate()
+        .map(|(i, (s, (first, last)))| Candidate {
+            kind: PieceKind::Definition,
+            rank: tier::UNDER_TEST * 1000 + i as u32,
+            why: s.describe(),
+            target: Target::Lines {
+                path: s.path.clone(),
+                first,
+                last,
+                narrow: (first, last.min(first + 11)),
+            },
+        })
+        .collect()
+}
+
+/// Windows of the failing tests' files go after the code under test.
+fn demote_test_lines(located: &mut [Candidate], test_files: &[String]) {
+    for c in located.iter_mut() {
+        let in_test = matches!(&c.target, Target::Lines { path, .. } if test_files.contains(path));
+        if in_test && c.rank / 1000 == tier::PRIMARY_CODE {
+            c.rank = tier::TEST_LINES * 1000 + c.rank % 1000;
+        }
+    }
 }
 
 /// One piece per distinct failure excerpt; the first three rank above all code.

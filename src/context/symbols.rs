@@ -237,6 +237,11 @@ pub fn definition_regex(name: &str) -> Regex {
 /// The block that starts at line `start` (0-based): until the code dedents back to the
 /// start's level, including a closing `}`/`end`; at most [`MAX_BLOCK_LINES`]. Inclusive end.
 pub fn block_end(lines: &[&str], start: usize) -> usize {
+    block_end_within(lines, start, MAX_BLOCK_LINES)
+}
+
+/// [`block_end`] with at most `cap` lines.
+pub fn block_end_within(lines: &[&str], start: usize, cap: usize) -> usize {
     let indent = indent_of(lines[start]);
     let first = lines[start].trim_end();
     if first.ends_with(';')
@@ -244,7 +249,7 @@ pub fn block_end(lines: &[&str], start: usize) -> usize {
     {
         return start;
     }
-    let last = (start + MAX_BLOCK_LINES - 1).min(lines.len() - 1);
+    let last = (start + cap.max(1) - 1).min(lines.len() - 1);
     let mut end = start;
     for (i, line) in lines.iter().enumerate().take(last + 1).skip(start + 1) {
         let t = line.trim();

@@ -32,27 +32,12 @@ fn cassette_err(path: &Path, message: impl std::fmt::Display) -> LlmError {
     }
 }
 
-/// The request as written to disk: every line through the secret masker. Prompts are
-/// built from masked log excerpts, but code windows are sent as they are, and cassettes
-/// may end up committed as fixtures. Replay masks the new request the same way before
-/// comparing. Replies are kept verbatim so that they replay byte for byte.
+/// The request as written to disk: every line through the secret masker (the pipeline
+/// masks what it sends already; a provider used on its own may not). Replay masks the new
+/// request the same way before comparing. Replies are kept verbatim so that they replay
+/// byte for byte.
 fn masked(req: &ChatRequest) -> ChatRequest {
-    let mask = |text: &str| {
-        let lines: Vec<String> = text
-            .split('\n')
-            .map(|l| {
-                let mut l = l.to_string();
-                crate::logs::secrets::mask_line(&mut l);
-                l
-            })
-            .collect();
-        lines.join("\n")
-    };
-    ChatRequest {
-        system: mask(&req.system),
-        user: mask(&req.user),
-        ..req.clone()
-    }
+    super::mask_request(req).0
 }
 
 /// True for the names this module writes: `NNN-purpose.json`.

@@ -42,16 +42,35 @@ impl Budget {
     }
 }
 
-/// The price of `model`: listed exactly, or under its longest listed prefix.
+/// The price of `model`: listed exactly, or under its longest listed prefix, else
+/// `[llm] price_in_per_mtok` / `price_out_per_mtok` when set. `None`: unknown (its cost
+/// cannot be counted; callers say so instead of counting it as free).
 pub fn price_for(c: &LlmConfig, model: &str) -> Option<Price> {
     if let Some(p) = c.prices.get(model) {
         return Some(*p);
     }
-    c.prices
+    let listed = c
+        .prices
         .iter()
         .filter(|(name, _)| model.starts_with(name.as_str()))
         .max_by_key(|(name, _)| name.len())
-        .map(|(_, p)| *p)
+        .map(|(_, p)| *p);
+    let configured = (c.price_in_per_mtok > 0.0 || c.price_out_per_mtok > 0.0).then_some(Price {
+        input_per_mtok: c.price_in_per_mtok,
+        output_per_mtok: c.price_out_per_mtok,
+    });
+    listed.or(configured)
+}
+
+/// The one line to show when the model's price is unknown.
+pub fn unknown_price_warning(c: &LlmConfig) -> Option<String> {
+    price_for(c, &c.model).is_none().then(|| {
+        format!(
+            "the price of model `{}` is unknown, so its cost is not counted (and caps in dollars cannot hold); \
+             set [llm] price_in_per_mtok and price_out_per_mtok (SELFHEAL_LLM_PRICE_IN_PER_MTOK, …)",
+            c.model
+        )
+    })
 }
 
 /// What a repair has used so far.
@@ -219,6 +238,21 @@ mod tests {
             0.15
         );
         assert!(price_for(&c, "qwen2.5-coder").is_none());
+        let mut local = c.clone();
+        local.model = "qwen2.5-coder".into();
+        assert!(
+            unknown_price_warning(&local)
+                .unwrap()
+                .contains("qwen2.5-coder")
+        );
+        local.price_in_per_mtok = 0.1;
+        local.price_out_per_mtok = 0.2;
+        assert_eq!(
+            price_for(&local, "qwen2.5-coder").unwrap().output_per_mtok,
+            0.2
+        );
+        assert!(unknown_price_warning(&local).is_none());
+        assert!(unknown_price_warning(&c).is_none());
         let b = Budget::from_config(&c);
         assert!((b.cost(1_000_000, 1_000_000) - 0.75).abs() < 1e-9);
     }

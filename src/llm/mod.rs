@@ -47,6 +47,22 @@ pub struct ChatRequest {
     pub purpose: String,
 }
 
+/// The request with every secret masked, in the system and user messages alike (source
+/// windows, test-output tails and earlier patches, not only log excerpts), by the same
+/// masker as the logs; and how many were masked.
+pub fn mask_request(req: &ChatRequest) -> (ChatRequest, u32) {
+    let (system, a) = crate::logs::secrets::mask_text(&req.system);
+    let (user, b) = crate::logs::secrets::mask_text(&req.user);
+    (
+        ChatRequest {
+            system,
+            user,
+            ..req.clone()
+        },
+        a + b,
+    )
+}
+
 /// Tokens used by one call. `estimated` is true when the server sent no `usage` block and
 /// the counts come from [`tokens::count`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

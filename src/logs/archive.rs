@@ -15,6 +15,7 @@
 //! (`##[group]Run pytest`, `##[error]…`); `##[endgroup]` and `##[debug]` are dropped.
 
 mod cached;
+mod foreign;
 mod names;
 mod reader;
 pub mod scan;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::StepLog;
+use super::ci::{self, Ci};
 use crate::error::Hint;
 use cached::read_dir;
 use reader::read_zip;
@@ -181,10 +183,21 @@ pub fn same_job_name(archive_name: &str, api_name: &str) -> bool {
 
 /// Reads every job and step log in `source` into bounded step logs.
 pub fn read_run(source: &LogSource, limits: &Limits) -> Result<ReadOutcome, LogError> {
+    read_run_from(source, limits, None)
+}
+
+/// [`read_run`] for a text log written by `from` (detected from its first bytes when
+/// `None`): GitHub job logs, GitLab traces, Jenkins console text or plain output. ZIPs and
+/// cached run directories are GitHub's whatever `from` says.
+pub fn read_run_from(
+    source: &LogSource,
+    limits: &Limits,
+    from: Option<Ci>,
+) -> Result<ReadOutcome, LogError> {
     match source {
-        LogSource::Zip(path) | LogSource::Text(path) => read_path(path, limits),
+        LogSource::Zip(path) | LogSource::Text(path) => read_path(path, limits, from),
         LogSource::Dir(dir) => read_dir(dir, limits),
-        LogSource::Stdin => read_stdin(limits),
+        LogSource::Stdin => read_stdin(limits, from),
     }
 }
 
@@ -210,7 +223,7 @@ fn read_head(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// A file: a ZIP or a job log, by content.
-fn read_path(path: &Path, limits: &Limits) -> Result<ReadOutcome, LogError> {
+fn read_path(path: &Path, limits: &Limits, from: Option<Ci>) -> Result<ReadOutcome, LogError> {
     let label = path.display().to_string();
     let mut file = File::open(path).map_err(io_err(path))?;
     let mut head = vec![0u8; sniff::HEAD];
@@ -223,6 +236,11 @@ fn read_path(path: &Path, limits: &Limits) -> Result<ReadOutcome, LogError> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let ci = from.unwrap_or_else(|| ci::detect(&head));
+            if ci != Ci::Github {
+                return foreign::read(head.as_slice().chain(file), ci, &job, &label, limits)
+                    .map_err(io_err(path));
+            }
             let meta = StepMeta {
                 job,
                 step: StepLog::UNKNOWN_STEP.into(),
@@ -240,17 +258,27 @@ fn read_path(path: &Path, limits: &Limits) -> Result<ReadOutcome, LogError> {
 }
 
 /// Standard input: see [`read_stream`].
-fn read_stdin(limits: &Limits) -> Result<ReadOutcome, LogError> {
-    read_stream(io::stdin().lock(), "standard input", limits)
+fn read_stdin(limits: &Limits, from: Option<Ci>) -> Result<ReadOutcome, LogError> {
+    read_stream_from(io::stdin().lock(), "standard input", limits, from)
 }
 
 /// Reads logs from any stream (a download in memory, a pipe): a ZIP is spooled to an
 /// anonymous temporary file (ZIP needs seeking; nothing is extracted), text is scanned as
 /// it comes. `label` names the source in messages.
 pub fn read_stream(
+    input: impl Read,
+    label: &str,
+    limits: &Limits,
+) -> Result<ReadOutcome, LogError> {
+    read_stream_from(input, label, limits, None)
+}
+
+/// [`read_stream`] for text written by `from` (detected when `None`), as [`read_run_from`].
+pub fn read_stream_from(
     mut input: impl Read,
     label: &str,
     limits: &Limits,
+    from: Option<Ci>,
 ) -> Result<ReadOutcome, LogError> {
     let label = label.to_string();
     let here = PathBuf::from(&label);
@@ -265,6 +293,11 @@ pub fn read_stream(
             read_zip(&spool, &label, limits, None).map(|(o, _)| o)
         }
         sniff::Kind::Text => {
+            let ci = from.unwrap_or_else(|| ci::detect(&head));
+            if ci != Ci::Github {
+                return foreign::read(head.as_slice().chain(input), ci, "", &label, limits)
+                    .map_err(io_err(&here));
+            }
             let meta = StepMeta {
                 job: String::new(),
                 step: StepLog::UNKNOWN_STEP.into(),

@@ -1,13 +1,14 @@
 //! Failure triage: from GitHub Actions run logs to root causes.
 //!
-//! `archive` turns a run-log ZIP (or a plain job log, a cached run directory, stdin) into
-//! bounded [`StepLog`]s; `clean` strips timestamps, BOMs, ANSI and runner markers;
+//! `archive` turns a run-log ZIP (or a plain job log, a cached run directory, stdin, or
+//! another CI's log: `ci` tells which) into bounded [`StepLog`]s; `clean` strips timestamps, BOMs, ANSI and runner markers;
 //! `parse` finds [`Failure`]s in real tools' output; `paths`, `secrets` and `signature`
 //! normalise what the parsers found; `triage` ties them together. Nothing here touches
 //! the network or writes to disk.
 
 pub mod archive;
 pub mod baseline;
+pub mod ci;
 pub mod clean;
 pub mod parse;
 pub mod paths;
@@ -134,6 +135,10 @@ pub struct Failure {
     pub frames: Vec<Frame>,
     /// False for timeouts, OOM kills, network and runner trouble: no code change will fix them.
     pub needs_code_change: bool,
+    /// A GitHub annotation (a problem matcher's `##[error]file:line:col: …` line or an echoed
+    /// `::error file=…` command) names the same place: strong evidence for ranking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub annotated: bool,
 }
 
 impl Failure {
@@ -154,6 +159,7 @@ impl Failure {
             symbol: None,
             frames: Vec::new(),
             needs_code_change: kind.needs_code_change(),
+            annotated: false,
         }
     }
 
@@ -218,6 +224,9 @@ pub struct StepLog {
     pub total_bytes: u64,
     /// Secrets masked in the kept lines.
     pub masked: u32,
+    /// Where the job checked the repository out, learned from the log (GitLab's and
+    /// Jenkins' workspaces, `cd` lines): paths under them are made repo-relative.
+    pub workspaces: Vec<String>,
 }
 
 impl StepLog {

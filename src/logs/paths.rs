@@ -2,8 +2,11 @@
 //!
 //! Runners check out into `/home/runner/work/<repo>/<repo>/` (Linux), `D:\a\<repo>\<repo>\`
 //! (Windows), `/Users/runner/work/<repo>/<repo>/` (macOS), `/__w/<repo>/<repo>/` (container
-//! jobs) and self-hosted `…/_work/<repo>/<repo>/`. Tools also print `./x`, `a\b` and absolute
-//! paths of the local checkout.
+//! jobs), `/github/workspace/` (Docker actions) and self-hosted `…/_work/<repo>/<repo>/`;
+//! GitLab into `/builds/<group>/<project>/`, Jenkins into `…/workspace/<job>/`. A workspace
+//! learned from the log itself (see `ci::learn`) wins over these guesses. Tools also print
+//! `./x`, `a\b`, Go import paths (`example.com/mod/pkg/x_test.go`, mapped through `go.mod`)
+//! and absolute paths of the local checkout.
 
 use std::path::Path;
 
@@ -11,6 +14,7 @@ use std::path::Path;
 const WORK_MARKERS: &[&str] = &[
     "/home/runner/work/",
     "/Users/runner/work/",
+    "/Users/runneradmin/work/",
     "/__w/",
     "/_work/",
     ":/a/",
@@ -19,11 +23,17 @@ const WORK_MARKERS: &[&str] = &[
 /// The repo-relative form of `raw`, or `raw` cleaned up when it is not under a checkout.
 /// With `repo_dir`, a path that does not exist as given is matched by its longest suffix that does.
 pub fn to_repo_relative(raw: &str, repo_dir: Option<&Path>) -> String {
-    let mut p = raw
-        .trim()
+    to_repo_relative_in(raw, &[], repo_dir)
+}
+
+/// [`to_repo_relative`], trying the `workspaces` learned from the log first.
+pub fn to_repo_relative_in(raw: &str, workspaces: &[String], repo_dir: Option<&Path>) -> String {
+    let mut p = without_marker(raw.trim())
         .trim_matches(|c| c == '"' || c == '\'')
         .replace('\\', "/");
-    if let Some(rest) = strip_runner_workspace(&p) {
+    if let Some(rest) = super::ci::strip_learned(&p, workspaces) {
+        p = rest;
+    } else if let Some(rest) = strip_runner_workspace(&p) {
         p = rest;
     } else if let Some(dir) = repo_dir.and_then(|d| d.canonicalize().ok()) {
         let prefix = format!("{}/", dir.to_string_lossy());
@@ -33,6 +43,9 @@ pub fn to_repo_relative(raw: &str, repo_dir: Option<&Path>) -> String {
     }
     while let Some(rest) = p.strip_prefix("./") {
         p = rest.to_string();
+    }
+    if let Some(rest) = go_module_tail(&p, repo_dir) {
+        p = rest;
     }
     match repo_dir {
         Some(dir) if !p.starts_with('/') && !dir.join(&p).exists() => {
@@ -94,8 +107,77 @@ fn unique_file_ending_with(p: &str, dir: &Path) -> Option<String> {
     (found.len() == 1).then(|| found.remove(0))
 }
 
+/// A `##[error]`-style runner marker in front of a path (a problem matcher's line read
+/// whole) is never part of it.
+fn without_marker(p: &str) -> &str {
+    let mut p = p;
+    while p.starts_with("##[")
+        && let Some(end) = p.find(']')
+    {
+        p = &p[end + 1..];
+    }
+    p
+}
+
+/// A Go import path (`example.com/mod/pkg/x_test.go`) as a repository path: the module
+/// path from `go.mod` taken off when the repository is at hand, otherwise the module part
+/// guessed (the host and one more component, and a `/vN` major version). `None` for
+/// paths that are not import paths.
+fn go_module_tail(p: &str, repo_dir: Option<&Path>) -> Option<String> {
+    if !p.ends_with(".go") || p.starts_with('/') {
+        return None;
+    }
+    let host = p.split('/').next()?;
+    let is_host = host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with(".go")
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if !is_host || p.matches('/').count() < 2 {
+        return None;
+    }
+    if let Some(module) = repo_dir.and_then(go_module_path) {
+        if let Some(rest) = p.strip_prefix(&format!("{module}/")) {
+            return Some(rest.to_string());
+        }
+        if repo_dir.is_some_and(|d| d.join(p).is_file()) {
+            return None;
+        }
+    }
+    let mut parts = p.split('/').skip(2).peekable();
+    let major = parts.peek().is_some_and(|c| {
+        c.len() > 1 && c.starts_with('v') && c[1..].chars().all(|d| d.is_ascii_digit())
+    });
+    if major {
+        parts.next();
+    }
+    let rest: Vec<&str> = parts.collect();
+    (!rest.is_empty()).then(|| rest.join("/"))
+}
+
+/// The `module` line of `dir/go.mod`.
+fn go_module_path(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("go.mod")).ok()?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("module "))
+        .map(|m| m.trim().trim_matches('"').to_string())
+}
+
 /// `/home/runner/work/app/app/src/x.py` → `src/x.py`; `None` when no runner marker is present.
 fn strip_runner_workspace(p: &str) -> Option<String> {
+    if let Some(rest) = p.split_once("/github/workspace/").map(|(_, r)| r) {
+        return Some(rest.to_string());
+    }
+    if let Some(rest) = p.strip_prefix("/builds/") {
+        // GitLab: /builds/<group>/<project>/ (a nested group is learned from the log)
+        return rest.splitn(3, '/').nth(2).map(str::to_string);
+    }
+    if p.to_ascii_lowercase().contains("jenkins")
+        && let Some((_, rest)) = p.split_once("/workspace/")
+    {
+        return rest.split_once('/').map(|(_, r)| r.to_string());
+    }
     for marker in WORK_MARKERS {
         if let Some(idx) = p.find(marker) {
             let rest = &p[idx + marker.len()..];
@@ -151,6 +233,71 @@ mod tests {
         );
         assert_eq!(to_repo_relative("/opt/_work/app/app/a.c", None), "a.c");
         assert_eq!(to_repo_relative("./src/lib.rs", None), "src/lib.rs");
+    }
+
+    #[test]
+    fn strips_windows_container_and_other_ci_workspaces() {
+        assert_eq!(
+            to_repo_relative(r"D:\a\shop\shop\pkg\store\store.go", None),
+            "pkg/store/store.go"
+        );
+        assert_eq!(
+            to_repo_relative(r"C:\Users\runneradmin\work\shop\shop\src\a.ts", None),
+            "src/a.ts"
+        );
+        assert_eq!(
+            to_repo_relative("/__w/shop/shop/internal/x.go", None),
+            "internal/x.go"
+        );
+        assert_eq!(
+            to_repo_relative("/github/workspace/app/main.py", None),
+            "app/main.py"
+        );
+        assert_eq!(
+            to_repo_relative("/builds/acme/shop/src/cart.py", None),
+            "src/cart.py"
+        );
+        assert_eq!(
+            to_repo_relative("/var/lib/jenkins/workspace/shop-ci/src/Cart.java", None),
+            "src/Cart.java"
+        );
+        let learned = vec!["/builds/acme/team/shop".to_string()];
+        assert_eq!(
+            to_repo_relative_in("/builds/acme/team/shop/src/cart.py", &learned, None),
+            "src/cart.py"
+        );
+        assert_eq!(
+            to_repo_relative("##[error]pkg/store/store.go", None),
+            "pkg/store/store.go"
+        );
+    }
+
+    #[test]
+    fn go_import_paths_become_repo_paths() {
+        assert_eq!(
+            to_repo_relative("example.com/mod/pkg/x_test.go", None),
+            "pkg/x_test.go"
+        );
+        assert_eq!(
+            to_repo_relative("go.uber.org/zap/v2/core/level.go", None),
+            "core/level.go"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module example.com/org/tools\n\ngo 1.22\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("cmd/lint")).unwrap();
+        std::fs::write(dir.path().join("cmd/lint/main_test.go"), "package main").unwrap();
+        assert_eq!(
+            to_repo_relative(
+                "example.com/org/tools/cmd/lint/main_test.go",
+                Some(dir.path())
+            ),
+            "cmd/lint/main_test.go"
+        );
+        assert_eq!(to_repo_relative("main.go", None), "main.go");
     }
 
     #[test]

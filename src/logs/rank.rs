@@ -57,6 +57,11 @@ pub fn rank_files(failures: &[Failure], repo_dir: Option<&Path>) -> Vec<RankedFi
             tallies
                 .get(file)
                 .add(50, format!("{} reported by {}", f.kind, f.tool));
+            if f.annotated {
+                tallies
+                    .get(file)
+                    .add(30, "annotated by the CI runner (problem matcher)".into());
+            }
         }
         score_frames(f, &mut tallies);
     }
@@ -97,7 +102,9 @@ fn score_frames(f: &Failure, tallies: &mut Tallies) {
 }
 
 fn apply_location_scores(path: &str, t: &mut Tally, repo_dir: Option<&Path>) {
+    let drive = path.as_bytes().get(1..3) == Some(b":/");
     if path.starts_with('/')
+        || drive
         || path.contains("site-packages/")
         || path.contains("/rustc/")
         || path.contains("node_modules/")
@@ -159,6 +166,18 @@ mod tests {
         ];
         let ranked = rank_files(&[f], None);
         assert_eq!(ranked[0].path, "app/main.py");
+    }
+
+    #[test]
+    fn an_annotated_place_outranks_an_unconfirmed_one() {
+        let plain =
+            Failure::new("go", Kind::CompileError, "undefined: a").at("a.go", Some(1), None);
+        let mut seen =
+            Failure::new("go", Kind::CompileError, "undefined: b").at("b.go", Some(2), None);
+        seen.annotated = true;
+        let ranked = rank_files(&[plain, seen], None);
+        assert_eq!(ranked[0].path, "b.go");
+        assert!(ranked[0].reasons.iter().any(|r| r.contains("annotated")));
     }
 
     #[test]

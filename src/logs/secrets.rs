@@ -159,6 +159,25 @@ impl Masker {
     }
 }
 
+/// Masks a whole text line by line (a private key block across lines is masked whole);
+/// returns the masked text and how many secrets were masked. Line endings are kept.
+pub fn mask_text(text: &str) -> (String, u32) {
+    if !PREFILTER.is_match(text) {
+        return (text.to_string(), 0);
+    }
+    let mut masker = Masker::new();
+    let mut count = 0;
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| {
+            let mut l = l.to_string();
+            count += masker.mask(&mut l);
+            l
+        })
+        .collect();
+    (lines.join("\n"), count)
+}
+
 /// Masks one line on its own (a private key block is masked to the end of this line).
 pub fn mask_line(line: &mut String) -> u32 {
     Masker::new().mask(line)
@@ -420,5 +439,18 @@ mod tests {
         let mut s = "collected 25 items".to_string();
         assert_eq!(mask_line(&mut s), 0);
         assert_eq!(s, "collected 25 items");
+    }
+
+    #[test]
+    fn a_whole_text_is_masked_with_key_blocks_across_lines() {
+        let text = "const KEY = \"ghp_0123456789abcdefghij0123456789abcdef\";\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nfn ok() {}\n";
+        let (masked, n) = mask_text(text);
+        assert!(
+            !masked.contains("ghp_0123") && !masked.contains("MIIEow"),
+            "{masked}"
+        );
+        assert!(masked.ends_with("fn ok() {}\n"), "{masked}");
+        assert_eq!(n, 2);
+        assert_eq!(mask_text("plain\n"), ("plain\n".to_string(), 0));
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::archive::{self, Limits, LogError, LogSource, ReadStats};
-use super::paths::to_repo_relative;
+use super::paths::to_repo_relative_in;
 use super::rank::{RankedFile, rank_files};
 use super::signature::signature_of;
 use super::{Failure, StepLog, baseline, parse};
@@ -22,6 +22,8 @@ pub struct TriageOptions {
     pub limits: Limits,
     /// Logs of the last green run of the same job: lines that also occur there are dropped.
     pub baseline: Option<LogSource>,
+    /// The CI that wrote a text log (`--from`); detected when `None`.
+    pub from: Option<super::ci::Ci>,
 }
 
 /// Counts reported under `stats` in the JSON output.
@@ -52,7 +54,7 @@ pub struct Triage {
 /// Reads `source` and finds its failures.
 pub fn triage(source: &LogSource, opts: &TriageOptions) -> Result<Triage, LogError> {
     let started = Instant::now();
-    let outcome = archive::read_run(source, &opts.limits)?;
+    let outcome = archive::read_run_from(source, &opts.limits, opts.from)?;
     let mut steps = outcome.steps;
     let mut dropped = 0;
     if let Some(green) = &opts.baseline {
@@ -112,10 +114,10 @@ fn finish_failure(mut f: Failure, step: &StepLog, repo_dir: Option<&Path>) -> Fa
     f.step = step.step.clone();
     f.file = f
         .file
-        .map(|p| to_repo_relative(&p, repo_dir))
+        .map(|p| to_repo_relative_in(&p, &step.workspaces, repo_dir))
         .filter(|p| !p.is_empty());
     for frame in &mut f.frames {
-        frame.file = to_repo_relative(&frame.file, repo_dir);
+        frame.file = to_repo_relative_in(&frame.file, &step.workspaces, repo_dir);
     }
     f.signature = signature_of(&f);
     f

@@ -173,18 +173,70 @@ impl Memory {
             .map_err(|e| self.err(e))
     }
 
-    /// The newest validated patch for `signature`, with its diagnosis.
+    /// The newest validated patch for `signature` that was applied or published (a patch
+    /// still waiting for a person, or one a person rejected, is no fix), with its diagnosis.
     pub fn validated_fix(&self, signature: &str) -> Result<Option<(Patch, String)>, MemoryError> {
         let row: Option<(String, String)> = self
             .conn
             .query_row(
-                "SELECT patch, diagnosis FROM outcomes WHERE signature = ?1 AND validated = 1 AND patch != '' ORDER BY id DESC LIMIT 1",
+                "SELECT patch, diagnosis FROM outcomes WHERE signature = ?1 AND validated = 1 AND verdict = 'healed' AND patch != '' ORDER BY id DESC LIMIT 1",
                 params![signature],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
         Ok(row.and_then(|(p, d)| serde_json::from_str(&p).ok().map(|patch| (patch, d))))
+    }
+
+    /// A person's decision on the newest patch of `signature` that waited for one: the
+    /// row `pending` becomes `healed` (approved: from now on a validated fix) or `rejected`
+    /// (with the reason in its diagnosis). Returns whether such a row existed.
+    pub fn resolve_pending(
+        &self,
+        signature: &str,
+        approved: bool,
+        reason: &str,
+    ) -> Result<bool, MemoryError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE outcomes SET verdict = ?2, source = source || ?3,
+                    diagnosis = CASE WHEN ?4 = '' THEN diagnosis ELSE diagnosis || char(10) || 'rejected: ' || ?4 END
+                 WHERE id = (SELECT id FROM outcomes WHERE signature = ?1 AND verdict = 'pending' ORDER BY id DESC LIMIT 1)",
+                params![
+                    signature,
+                    if approved { "healed" } else { "rejected" },
+                    if approved { "+approved" } else { "+rejected" },
+                    reason
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(changed > 0)
+    }
+
+    /// Why a person rejected the newest proposal for `signature`, when that is the newest
+    /// decision about it (a later healed fix clears it).
+    pub fn rejection(&self, signature: &str) -> Result<Option<String>, MemoryError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT verdict, diagnosis FROM outcomes WHERE signature = ?1 AND verdict IN ('rejected', 'healed')
+                 ORDER BY id DESC LIMIT 1",
+                params![signature],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(row.and_then(|(verdict, diagnosis)| {
+            (verdict == "rejected").then(|| {
+                diagnosis
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.strip_prefix("rejected: "))
+                    .unwrap_or("rejected")
+                    .to_string()
+            })
+        }))
     }
 
     /// How often `signature` was judged flaky, and healed by a validated code fix.
@@ -343,6 +395,29 @@ mod tests {
             (h.groups[0].repairs, h.groups[0].healed, h.groups[0].tokens),
             (2, 1, 240)
         );
+    }
+
+    #[test]
+    fn a_pending_patch_is_no_fix_until_approved_and_a_rejection_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Memory::open(dir.path()).unwrap();
+        m.record(&outcome("s1", true, "pending")).unwrap();
+        assert!(
+            m.validated_fix("s1").unwrap().is_none(),
+            "nobody approved it"
+        );
+        assert!(m.resolve_pending("s1", true, "").unwrap());
+        assert!(m.validated_fix("s1").unwrap().is_some(), "approved");
+        assert_eq!(m.rejection("s1").unwrap(), None);
+
+        m.record(&outcome("s2", true, "pending")).unwrap();
+        assert!(m.resolve_pending("s2", false, "wrong file").unwrap());
+        assert!(m.validated_fix("s2").unwrap().is_none());
+        assert_eq!(m.rejection("s2").unwrap().as_deref(), Some("wrong file"));
+        assert!(!m.resolve_pending("s2", true, "").unwrap(), "nothing waits");
+        m.record(&outcome("s2", true, "healed")).unwrap();
+        assert_eq!(m.rejection("s2").unwrap(), None, "healed since");
+        assert_eq!(m.rejection("never").unwrap(), None);
     }
 
     #[test]

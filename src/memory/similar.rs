@@ -116,7 +116,7 @@ impl Memory {
             .conn
             .prepare_cached(
                 "SELECT id, repo, signature, message FROM outcomes
-                 WHERE tool = ?1 AND kind = ?2 AND validated = 1 AND patch != '' AND signature != ?3
+                 WHERE tool = ?1 AND kind = ?2 AND validated = 1 AND verdict = 'healed' AND patch != '' AND signature != ?3
                  ORDER BY id DESC LIMIT ?4",
             )
             .map_err(|e| self.err(e))?;
@@ -372,7 +372,7 @@ mod tests {
             .conn
             .prepare(
                 "EXPLAIN QUERY PLAN SELECT id, repo, signature, message FROM outcomes
-                 WHERE tool = ?1 AND kind = ?2 AND validated = 1 AND patch != '' AND signature != ?3
+                 WHERE tool = ?1 AND kind = ?2 AND validated = 1 AND verdict = 'healed' AND patch != '' AND signature != ?3
                  ORDER BY id DESC LIMIT ?4",
             )
             .unwrap()

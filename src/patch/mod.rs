@@ -1,7 +1,8 @@
 //! Turns an LLM reply into a checked, reversible change to the working tree.
 //!
 //! The stages run in order: [`parse`] (lenient reading of search/replace blocks, unified
-//! diffs and whole-file code blocks), [`plan`] (resolve each edit against the files on
+//! diffs and whole-file code blocks, out of what [`reply`] finds in the model's text: fences,
+//! paths named in prose, copied gutters), [`plan`] (resolve each edit against the files on
 //! disk, guarded by [`guard`]), [`render`] (unified diff for people and for `git apply`),
 //! and [`apply`] (all-or-nothing writes with a journal, so a crash never leaves the tree
 //! half-patched). Nothing here talks to the network or the LLM.
@@ -12,6 +13,7 @@ mod locate;
 pub mod parse;
 pub mod plan;
 pub mod render;
+mod reply;
 
 use serde::{Deserialize, Serialize};
 

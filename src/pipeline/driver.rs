@@ -62,6 +62,8 @@ pub struct Driver<'a> {
     validator: OnceCell<Sandbox>,
     /// Where sandbox image build lines go, when the caller shows them.
     sandbox_progress: Option<SandboxProgress>,
+    /// Why the tests run on this machine unasked (no engine answered); said once.
+    sandbox_warning: std::sync::Mutex<Option<String>>,
     /// The failed job's own `container:` image, tried before the default images.
     job_image: Option<String>,
 }
@@ -76,6 +78,7 @@ impl<'a> Driver<'a> {
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
             sandbox_progress: None,
+            sandbox_warning: std::sync::Mutex::new(None),
             job_image: None,
         }
     }
@@ -98,15 +101,30 @@ impl<'a> Driver<'a> {
     async fn validator(&self) -> Result<&Sandbox, PipelineError> {
         self.validator
             .get_or_try_init(|| async {
-                let sandbox =
+                let chosen =
                     Sandbox::for_job(self.config, &self.repo_root, self.job_image.clone()).await?;
+                *self
+                    .sandbox_warning
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = chosen.warning;
                 Ok::<_, crate::validate::ValidateError>(match self.sandbox_progress.clone() {
-                    Some(progress) => sandbox.with_progress(move |line| progress(line)),
-                    None => sandbox,
+                    Some(progress) => chosen.sandbox.with_progress(move |line| progress(line)),
+                    None => chosen.sandbox,
                 })
             })
             .await
             .map_err(PipelineError::from)
+    }
+
+    /// The sandbox's warning, the first time it is asked for (one line per process).
+    pub fn take_sandbox_warning(&self) -> Option<String> {
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let w = self
+            .sandbox_warning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()?;
+        (!SAID.swap(true, std::sync::atomic::Ordering::Relaxed)).then_some(w)
     }
 
     /// Repairs the failures of `job.triage` in `job.repo`, saves the run record under
@@ -122,6 +140,18 @@ impl<'a> Driver<'a> {
         let failures = &job.triage.failures[..];
         let provider = provider(self.config, job.llm)?;
         let validator = self.validator().await?;
+        if let Some(w) = self.take_sandbox_warning() {
+            on_event(&Event::Warning(w));
+        }
+        static PRICE_SAID: std::sync::atomic::AtomicBool =
+            std::sync::atomic::AtomicBool::new(false);
+        if !job.mode.print_prompt
+            && job.llm.replay.is_none()
+            && let Some(w) = crate::llm::meter::unknown_price_warning(&self.config.llm)
+            && !PRICE_SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            on_event(&Event::Warning(w));
+        }
         let (remembered, similar) = recall(self.config, job, on_event);
         let repair_input = Repair {
             config: self.config,

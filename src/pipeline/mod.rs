@@ -17,6 +17,13 @@ pub use repair::{Approver, Decision, Mode, PipelineError, Proposal, Repair, repa
 use crate::llm::Usage;
 use crate::validate::Outcome;
 
+/// Adds the code under test to a triage's ranked files ("likely fix in", `--json`) when the
+/// repository is at hand (`offline --repo-dir`, `run`): what the failing test calls, what it
+/// patches, the innermost repository frame (`context::localise`).
+pub fn locate_code_under_test(t: &mut crate::logs::triage::Triage, repo: &std::path::Path) {
+    crate::context::localise::refine(t, repo);
+}
+
 /// What happened, as it happens. `report::events` renders these for the CLI.
 #[derive(Clone, Debug)]
 pub enum Event {

@@ -356,6 +356,8 @@ impl Run<'_, '_> {
                     prompts.retry(&cfg.llm, &langs, &main_file, &ctx_text, prev, out)?
                 }
             };
+            // Source windows and test output may hold a committed key: mask like the logs.
+            let (req, _) = crate::llm::mask_request(&req);
             self.emit(Event::PromptBuilt {
                 attempt: n,
                 prompt_tokens: crate::llm::tokens::chat_prompt(&req.system, &req.user),

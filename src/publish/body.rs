@@ -3,7 +3,8 @@
 //! a later run can find the pull request again (dedupe).
 
 /// What the lead's pipeline knows about the fix; every field ends up in the PR body.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Kept with a pending patch (serde) so an approval later publishes the same words.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FixReport {
     /// One line, e.g. `fix failing test_parse in tests/test_io.py`.
     pub title: String,

@@ -11,10 +11,12 @@
 //! Never pushes to any branch outside `[publish] branch_prefix`, so never to the default or a
 //! protected branch.
 
+pub mod approved;
 mod body;
 pub mod checkout;
 pub mod comment;
 mod git;
+mod remote;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +28,7 @@ use crate::github::{Client, GithubError, NewPull, PullFilter, PullRequest, RepoS
 
 pub use body::{FixReport, commit_message, pr_body, pr_title, signature_in, signature_marker};
 pub use git::{FileChange, GitSide, ensure_commit, strip_credentials};
+pub use remote::{git_remote_url, push_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -173,20 +176,6 @@ const REVIEW_LABEL_DESCRIPTION: &str =
 /// `{prefix}run-{run_id}-{attempt}`.
 pub fn branch_name(prefix: &str, run_id: u64, attempt: u32) -> String {
     format!("{prefix}run-{run_id}-{attempt}")
-}
-
-/// The push URL for a repository on the host of `api_url` (`https://HOST/api/v3` → `https://HOST/o/r.git`).
-pub fn push_url(api_url: &str, repo: &RepoSlug) -> String {
-    let host = reqwest::Url::parse(api_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "github.com".into());
-    let host = if host == "api.github.com" {
-        "github.com".to_string()
-    } else {
-        host
-    };
-    format!("https://{host}/{}/{}.git", repo.owner, repo.name)
 }
 
 /// Only `refs/heads/{prefix}…` with a real prefix may be pushed.
@@ -449,16 +438,7 @@ mod tests {
     }
 
     #[test]
-    fn push_urls_follow_the_api_host() {
-        let r: RepoSlug = "acme/api".parse().unwrap();
-        assert_eq!(
-            push_url("https://api.github.com", &r),
-            "https://github.com/acme/api.git"
-        );
-        assert_eq!(
-            push_url("https://ghe.acme.com/api/v3", &r),
-            "https://ghe.acme.com/acme/api.git"
-        );
+    fn branch_names_carry_run_and_attempt() {
         assert_eq!(branch_name("selfheal/", 42, 2), "selfheal/run-42-2");
     }
 }

@@ -58,7 +58,9 @@ pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
 pub fn packages(lang: Lang) -> &'static [&'static str] {
     match lang {
         Lang::Python => &["python3", "python3-pytest", "python3-pip", "python3-venv"],
-        Lang::Rust => &["cargo", "rustc", "libc6-dev"],
+        // bookworm's own cargo (0.66) cannot read version-4 lock files; the `-web` builds
+        // from bookworm-security are current (1.96) and provide /usr/bin/cargo and rustc.
+        Lang::Rust => &["cargo-web", "rustc-web", "libc6-dev"],
         Lang::Go => &["golang-go"],
         Lang::Node => &["nodejs", "npm"],
         Lang::Java => &["default-jdk-headless", "maven"],

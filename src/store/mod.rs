@@ -8,11 +8,14 @@
 //!   cache/runs/<run_id>/  run.json, jobs.json, logs.zip, jobs/<job_id>.txt
 //!                         (the layout `selfheal offline .selfheal/cache/runs/<id>` replays)
 //!   handled.json          {"version": 1, "runs": [{run_id, attempt, outcome, …}]}
-//!   handled.lock, run.lock
+//!   spend.json            {"version": 1, "days": {"2026-12-05": 0.42}}: LLM dollars per UTC day
+//!   handled.lock, run.lock, spend.lock
 //! ```
 //! Every file is written atomically (temporary file in the same folder, then rename), and
 //! `handled.json` is read-modified-written under an exclusive file lock, so two `selfheal run`
 //! processes never lose each other's records.
+
+mod spend;
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -93,8 +96,11 @@ pub enum Outcome {
     PullRequest,
     /// The fix was pushed, without a pull request (`[publish] pr = false`).
     Pushed,
-    /// A validated patch waits for `selfheal approve`.
+    /// A validated patch waits for `selfheal approve` ("awaiting approval": not redone,
+    /// and not handled until a person approves or rejects it).
     NeedsApproval,
+    /// A person rejected the patch; the failure is not proposed again (`--force` does).
+    Rejected,
     /// In CI, a validated patch too risky to merge unseen became a draft pull request
     /// labelled `selfheal: needs review`.
     NeedsReview,
@@ -114,7 +120,8 @@ pub enum Outcome {
     Flaky,
     /// Deliberately left alone (dedupe, PR cap, closed PR for the same failure, …).
     Skipped,
-    /// An error stopped the attempt; it is not tried again unless `--force`.
+    /// An error stopped the attempt (network, LLM 5xx, Docker down): tried again on a
+    /// later poll with a growing wait, until `[github] max_error_retries`, then reported.
     Error,
 }
 
@@ -125,6 +132,7 @@ impl Outcome {
             Outcome::PullRequest => "pull_request",
             Outcome::Pushed => "pushed",
             Outcome::NeedsApproval => "needs_approval",
+            Outcome::Rejected => "rejected",
             Outcome::NeedsReview => "needs_review",
             Outcome::Vetoed => "vetoed",
             Outcome::Rerun => "rerun",
@@ -154,12 +162,49 @@ pub struct HandledRun {
     /// A word on why, for `Skipped` / `Error`.
     #[serde(default)]
     pub note: Option<String>,
+    /// The patch waiting for `selfheal approve` (`NeedsApproval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_id: Option<String>,
+    /// `Error`: how many attempts in a row ended in an error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors: u32,
+    /// `Error`: not tried again before this time (seconds since the epoch); `None` once
+    /// selfheal gave up on the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<u64>,
     /// selfheal re-ran this run's failed jobs; kept when the record is replaced, so a run
     /// is never re-run twice.
     #[serde(default)]
     pub rerun: bool,
     /// Seconds since the Unix epoch.
     pub at: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl HandledRun {
+    /// Whether a later `run` should try this run again at `now`: an error it has not given
+    /// up on, once its wait is over.
+    pub fn retry_due(&self, now: u64) -> bool {
+        self.outcome == Outcome::Error && self.retry_at.is_some_and(|at| now >= at)
+    }
+
+    /// Whether this record settles the run: a real outcome, an error given up on, or a
+    /// patch waiting for a person.
+    pub fn settled(&self) -> bool {
+        self.outcome != Outcome::Error || self.retry_at.is_none()
+    }
+}
+
+/// The wait before retry `n` (1-based) of a run that ended in an error: `base` doubled
+/// each time, at most an hour.
+pub fn error_backoff(base_secs: u64, n: u32) -> u64 {
+    base_secs
+        .max(1)
+        .saturating_mul(1u64 << (n.saturating_sub(1)).min(12))
+        .min(3600)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -299,10 +344,15 @@ impl Store {
 
     /// Whether this attempt of this run was handled before.
     pub fn is_handled(&self, run_id: u64, attempt: u32) -> Result<bool, StoreError> {
+        Ok(self.record_of(run_id, attempt)?.is_some())
+    }
+
+    /// The record of this attempt of this run, if any.
+    pub fn record_of(&self, run_id: u64, attempt: u32) -> Result<Option<HandledRun>, StoreError> {
         Ok(self
             .handled()?
-            .iter()
-            .any(|h| h.run_id == run_id && h.attempt == attempt))
+            .into_iter()
+            .rfind(|h| h.run_id == run_id && h.attempt == attempt))
     }
 
     /// Whether selfheal already re-ran this run's failed jobs (in any attempt).
@@ -403,9 +453,26 @@ mod tests {
             pr_number: Some(3),
             pr_url: None,
             note: None,
+            pending_id: None,
+            errors: 0,
+            retry_at: None,
             rerun: false,
             at: 1,
         }
+    }
+
+    #[test]
+    fn errors_are_retried_with_a_growing_wait_until_given_up() {
+        assert_eq!(error_backoff(10, 1), 10);
+        assert_eq!(error_backoff(10, 3), 40);
+        assert_eq!(error_backoff(600, 9), 3600);
+        let mut h = record(1, 1, "s");
+        h.outcome = Outcome::Error;
+        h.retry_at = Some(100);
+        assert!(!h.retry_due(99) && h.retry_due(100) && !h.settled());
+        h.retry_at = None;
+        assert!(!h.retry_due(1000) && h.settled());
+        assert!(record(2, 1, "s").settled());
     }
 
     #[test]

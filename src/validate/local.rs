@@ -3,7 +3,9 @@
 //! The command runs as `sh -c COMMAND` in a process group of its own, so a timeout or
 //! Ctrl-C kills everything it started (test workers, servers), not just the shell.
 //! There is no isolation: callers point it at a throwaway copy of the tree, and only
-//! when the user chose `--sandbox local`.
+//! when the user chose `--sandbox local` or no Docker engine answered (with a warning).
+//! Variables that look like secrets are removed from the command's environment
+//! ([`super::env`]), unless `[validate] pass_env` names them.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
@@ -22,6 +24,8 @@ use crate::testrun::{Outcome, OutputSink, Tail, ValidationRequest, Validator};
 pub struct LocalValidator {
     sink: Option<OutputSink>,
     env: Vec<(String, String)>,
+    /// Inherited variables the command must not see.
+    removed: Vec<String>,
 }
 
 impl LocalValidator {
@@ -41,6 +45,16 @@ impl LocalValidator {
         self
     }
 
+    /// Removes the inherited variables that look like secrets (tokens, keys, passwords,
+    /// cloud credentials), except those in `pass`.
+    pub fn without_secrets(mut self, pass: &[String]) -> Self {
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
+        self.removed = super::env::secrets_to_remove(names.iter().map(String::as_str), pass);
+        self
+    }
+
     fn spawn(&self, req: &ValidationRequest) -> Result<tokio::process::Child, ValidateError> {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
@@ -51,6 +65,9 @@ impl LocalValidator {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        for k in &self.removed {
+            cmd.env_remove(k);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -5,9 +5,13 @@
 //! at), [`crate::sandbox::DockerValidator`] runs it in a locked-down container on a tar
 //! copy of the tree. [`Sandbox`] holds either, chosen once from `Config::sandbox()`; its
 //! errors are [`ValidateError`], which keeps a [`SandboxError`] typed. Local execution is
-//! never a silent fallback for Docker: the caller chooses. The request, outcome and
-//! validator trait live in [`crate::testrun`], below both validators.
+//! never a silent fallback for Docker: `docker` fails when no engine answers; the default
+//! (`auto`) outside CI uses Docker when an engine answers, else runs locally and says so in
+//! one warning line. The local validator runs without the secrets of the environment
+//! ([`env`]). The request, outcome and validator trait live in [`crate::testrun`], below
+//! both validators.
 
+pub mod env;
 pub mod local;
 
 use std::path::{Path, PathBuf};
@@ -102,8 +106,10 @@ impl Sandbox {
 
     /// The validator `config.sandbox()` names: `docker` connects to the engine (an error if
     /// it is not reachable, never a quiet switch to local), `local` runs on this machine
-    /// with the build caches of `repo_root` (see [`crate::workcopy::cache_env`]).
-    pub async fn from_config(config: &Config, repo_root: &Path) -> Result<Sandbox, ValidateError> {
+    /// with the build caches of `repo_root` (see [`crate::workcopy::cache_env`]) and the
+    /// secrets removed from its environment, and `auto` (outside CI) takes Docker when an
+    /// engine answers, else local with a warning saying so.
+    pub async fn from_config(config: &Config, repo_root: &Path) -> Result<Chosen, ValidateError> {
         Sandbox::for_job(config, repo_root, None).await
     }
 
@@ -113,26 +119,39 @@ impl Sandbox {
         config: &Config,
         repo_root: &Path,
         job_image: Option<String>,
-    ) -> Result<Sandbox, ValidateError> {
-        match config.sandbox() {
-            "docker" => {
-                let host = config.env.docker_host.clone();
-                let mut opts = DockerOptions::from_config(&config.validate, host);
-                opts.job_image = job_image;
-                Ok(Sandbox::Docker(Box::new(
-                    DockerValidator::connect(opts).await?,
-                )))
+    ) -> Result<Chosen, ValidateError> {
+        let local = || {
+            let mut local = LocalValidator::new().without_secrets(&config.validate.pass_env);
+            for (k, v) in crate::workcopy::cache_env(repo_root) {
+                local = local.with_env(k, v);
             }
-            _ => {
-                let mut local = LocalValidator::new();
-                for (k, v) in crate::workcopy::cache_env(repo_root) {
-                    local = local.with_env(k, v);
-                }
-                Ok(Sandbox::Local(local))
-            }
-        }
+            Sandbox::Local(local)
+        };
+        let docker = || async {
+            let host = config.env.docker_host.clone();
+            let mut opts = DockerOptions::from_config(&config.validate, host);
+            opts.job_image = job_image.clone();
+            DockerValidator::connect(opts).await
+        };
+        Ok(match config.sandbox() {
+            "docker" => Chosen::quiet(Sandbox::Docker(Box::new(docker().await?))),
+            "local" => Chosen::quiet(local()),
+            _ => match docker().await {
+                Ok(d) => Chosen::quiet(Sandbox::Docker(Box::new(d))),
+                Err(SandboxError::EngineUnreachable { host, reason }) => Chosen {
+                    sandbox: local(),
+                    warning: Some(local_warning(&format!("{host}: {reason}"))),
+                },
+                Err(SandboxError::UnsupportedHost { host }) => Chosen {
+                    sandbox: local(),
+                    warning: Some(local_warning(&format!(
+                        "DOCKER_HOST={host} is not a unix socket"
+                    ))),
+                },
+                Err(e) => return Err(e.into()),
+            },
+        })
     }
-
     /// `docker` or `local`, for reports.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -151,6 +170,30 @@ impl Validator for Sandbox {
             Sandbox::Docker(v) => Ok(v.validate(req).await?),
         }
     }
+}
+
+/// The sandbox picked, and the one warning line to show when it is not what the user
+/// would expect (local because no Docker engine answered).
+pub struct Chosen {
+    pub sandbox: Sandbox,
+    pub warning: Option<String>,
+}
+
+impl Chosen {
+    fn quiet(sandbox: Sandbox) -> Chosen {
+        Chosen {
+            sandbox,
+            warning: None,
+        }
+    }
+}
+
+fn local_warning(reason: &str) -> String {
+    format!(
+        "no Docker engine to run the tests in ({reason}); the project's tests, with the model's patch, run on this \
+         machine in a copy of the tree, without your tokens and keys in their environment \
+         (--sandbox docker to require Docker, --sandbox local to silence this)"
+    )
 }
 
 /// The test command: `validate.command` when set, else the one detected in `repo_dir`.

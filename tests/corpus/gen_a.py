@@ -11,7 +11,8 @@ Each case becomes tests/corpus/cases/<case>/ with
     failure.zip    the output in the real run-log layout (tests/support/runlog.py)
     expected.toml  tool, kind, file, line (, message_contains, test, symbol) of the first
                    failure triage must report; `file` is repo-relative
-    meta.toml      the command shown in the log and the exit code (for parser unit tests)
+    meta.toml      the job, the command shown in the log and its exit code (the corpus
+                   harness, src/logs/parse/corpus.rs, builds the failed step from it)
 
 Requirements (installs nothing itself):
     pip install pytest mypy ruff flake8 black isort pylint pre-commit
@@ -709,7 +710,7 @@ CASES = [
               message_contains="ZeroDivisionError", test="tests.test_avg.TestAverage.test_empty")),
     case("py_traceback_script", py({"app/config.py": CONFIG_PY, "scripts/migrate.py": MIGRATE_PY}),
          "python scripts/migrate.py",
-         dict(tool="python", kind="unknown", file="app/config.py", line=5,
+         dict(tool="python", kind="config", file="app/config.py", line=5,
               message_contains="KeyError: 'DATABASE_URL'", symbol="DATABASE_URL"), job="migrate"),
     case("py_syntax_error", py({"app/shout.py": SYNTAX_PY}),
          "python app/shout.py",
@@ -845,7 +846,7 @@ CASES = [
     # ------------------------------------------------------------ generic
     case("generic_git_fatal", {},
          "git clone --depth 1 file:///home/runner/work/app/missing-repo vendor/lib",
-         dict(tool="unknown", kind="unknown", message_contains="fatal:"), job="build"),
+         dict(tool="unknown", kind="dependency", message_contains="fatal:"), job="build"),
     # ------------------------------------------------------------ more
     case("py_unittest_import_error", py({"tests/test_slug.py": UNITTEST_IMPORT_PY}),
          "python -m unittest discover -s tests -t .",

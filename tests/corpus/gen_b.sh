@@ -9,9 +9,11 @@
 # `.mvn/maven.config` adds `-o -s .mvn/settings.xml`, whose local repository is
 # /usr/share/maven-repo, so `mvn` runs offline. One dependency case asks crates.io's index.
 #
-# Each case: tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp
-# dir rewritten to /home/runner/work/app/app), cmd.txt (the command), failure.zip (tests/support/runlog.py, the real
-# run-log layout) and expected.toml (the FIRST failure triage should report, repo-relative).
+# Each case is written in the one corpus case format (see tests/corpus/gen_a.py's docstring):
+# tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp dir
+# rewritten to /home/runner/work/app/app), meta.toml (job, command, exit code), failure.zip
+# (tests/support/runlog.py, the real run-log layout) and expected.toml (the FIRST failure
+# triage should report, repo-relative).
 #
 # Usage: tests/corpus/gen_b.sh [case-name-substring]
 set -u
@@ -45,7 +47,8 @@ file() {
 }
 
 # capture CASE DIR JOB CMD [runlog flags...]: runs CMD in DIR as CI would, keeps
-# stdout+stderr and the exit code, rewrites temp paths, writes output.txt and failure.zip.
+# stdout+stderr and the exit code, rewrites temp paths, writes output.txt, meta.toml and
+# failure.zip.
 capture() {
     local case=$1 dir=$2 job=$3 cmd=$4
     shift 4
@@ -56,7 +59,11 @@ capture() {
     code=$?
     sed -e "s#$dir#$FAKE#g" -e "s#$WORK#/home/runner/work/_temp#g" -e "s#$HOME#/home/runner#g" \
         "$WORK/$case.raw" >"$out/output.txt"
-    printf '%s\n' "$cmd" >"$out/cmd.txt"
+    python3 - "$job" "$cmd" "$code" >"$out/meta.toml" <<'PY'
+import json, sys
+job, cmd, code = sys.argv[1:]
+print("job = %s\ncmd = %s\nexit = %d" % (json.dumps(job), json.dumps(cmd), int(code)))
+PY
     python3 "$RUNLOG" --job "$job" --cmd "$cmd" --exit "$code" --out "$out/failure.zip" "$@" \
         <"$out/output.txt"
     echo "$case: exit $code, $(wc -l <"$out/output.txt") lines"

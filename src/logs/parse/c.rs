@@ -86,6 +86,7 @@ static PACKAGE_NAMED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let lines = &step.lines;
     let compiler = compiler_of(step);
     let mut out = diagnostics(lines, compiler);
@@ -383,9 +384,7 @@ mod tests {
 
     #[test]
     fn corpus_cases_match_expectations() {
-        let n = super::super::rust::corpus::check_all("c-", parse)
-            + super::super::rust::corpus::check_all("cpp-", parse);
-        assert!(n >= 10, "only {n} C corpus cases");
+        crate::logs::parse::corpus::assert_cases(&["c-", "cpp-"], 10);
     }
 
     #[test]

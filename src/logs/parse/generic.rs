@@ -56,7 +56,8 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
         }];
     };
     let text = step.lines[at].trim_start().trim_start_matches("##[error]");
-    let mut failure = Failure::new("unknown", Kind::Unknown, one_line(text));
+    let kind = super::classify::kind_near(&step.lines, at).unwrap_or(Kind::Unknown);
+    let mut failure = Failure::new("unknown", kind, one_line(text));
     if let Some((file, line, column)) = location_near(&step.lines, at).or_else(|| annotated(step)) {
         failure = failure.at(file, line, column);
     }
@@ -148,7 +149,12 @@ fn prefix_len(line: &str) -> usize {
     static BUILDKIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^#\d+ \d+\.\d+ ").unwrap());
     const MARKS: [&str; 3] = ["##[error]", "##[warning]", "##[notice]"];
     if let Some(m) = MARKS.iter().find(|m| line.starts_with(**m)) {
-        return m.len();
+        // the runner's own closing line stays as the runner wrote it
+        return if is_error_annotation(line) || !line.starts_with("##[error]") {
+            m.len()
+        } else {
+            0
+        };
     }
     BUILDKIT.find(line).map_or(0, |m| m.end())
 }
@@ -211,202 +217,6 @@ pub(crate) fn own_frames(frames: &[Frame]) -> Vec<Frame> {
         .filter(|f| !is_vendor_path(&f.file))
         .cloned()
         .collect()
-}
-
-#[cfg(test)]
-pub(crate) mod corpus {
-    //! Loads the committed corpus (tests/corpus/cases) as `StepLog`s, the way the archive
-    //! reader would present a step, so each parser is checked on real output.
-
-    use std::path::{Path, PathBuf};
-
-    use crate::logs::{Failure, StepLog};
-
-    /// One case: its name, the step as parsers see it, and what it expects.
-    pub struct Case {
-        pub name: String,
-        pub step: StepLog,
-        pub expected: toml::Table,
-    }
-
-    /// Cases whose names start with one of `prefixes`.
-    pub fn load(prefixes: &[&str]) -> Vec<Case> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cases");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        dirs.sort();
-        dirs.into_iter()
-            .filter(|d| d.join("meta.toml").is_file())
-            .filter(|d| {
-                let name = d.file_name().unwrap().to_string_lossy().to_string();
-                prefixes.iter().any(|p| name.starts_with(p))
-            })
-            .map(|d| read_case(&d))
-            .collect()
-    }
-
-    fn read_case(dir: &Path) -> Case {
-        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-        let meta: toml::Table = toml::from_str(&read("meta.toml")).unwrap();
-        let expected: toml::Table = toml::from_str(&read("expected.toml")).unwrap();
-        let cmd = meta["cmd"].as_str().unwrap();
-        let code = meta["exit"].as_integer().unwrap() as i32;
-        let first = cmd.lines().next().unwrap_or("");
-        // the lines the archive reader keeps for a `run:` step: group title, script echo,
-        // shell, the output, the closing error marker
-        let mut lines = vec![format!("##[group]Run {first}")];
-        lines.extend(cmd.lines().map(str::to_string));
-        lines.push("shell: /usr/bin/bash -e {0}".to_string());
-        lines.extend(read("output.txt").lines().map(strip_ansi));
-        lines.push(format!("##[error]Process completed with exit code {code}."));
-        let step = StepLog {
-            job: meta["job"].as_str().unwrap().to_string(),
-            step: format!("Run {first}"),
-            failed: true,
-            exit_code: Some(code),
-            lines,
-            commands: cmd.lines().map(str::to_string).collect(),
-            ..StepLog::default()
-        };
-        Case {
-            name: dir.file_name().unwrap().to_string_lossy().to_string(),
-            step,
-            expected,
-        }
-    }
-
-    /// CSI, OSC and charset-designation escapes removed, and `\r` overwrites resolved.
-    pub fn strip_ansi(line: &str) -> String {
-        let line = line.rsplit('\r').find(|s| !s.is_empty()).unwrap_or("");
-        let mut out = String::new();
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '\x1b' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some('[') => {
-                    for n in chars.by_ref() {
-                        if ('\x40'..='\x7e').contains(&n) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    for n in chars.by_ref() {
-                        if n == '\x07' || n == '\\' {
-                            break;
-                        }
-                    }
-                }
-                Some('(') | Some(')') => {
-                    chars.next();
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// A runner path made repo-relative, as triage does.
-    pub fn relative(path: &str) -> String {
-        let p = path.replace('\\', "/");
-        let p = match p.find("/home/runner/work/app/app/") {
-            Some(i) => p[i + "/home/runner/work/app/app/".len()..].to_string(),
-            None => p,
-        };
-        p.trim_start_matches("./").to_string()
-    }
-
-    /// What differs between the first failure and the case's expectations.
-    pub fn check(case: &Case, failures: &[Failure]) -> Vec<String> {
-        let Some(got) = failures.first() else {
-            return vec![format!("{}: nothing found", case.name)];
-        };
-        let e = &case.expected;
-        let s = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let mut diffs = Vec::new();
-        let mut want = |what: &str, ok: bool, detail: String| {
-            if !ok {
-                diffs.push(format!("{}: {what}: {detail}", case.name));
-            }
-        };
-        want(
-            "tool",
-            s("tool").as_deref() == Some(&got.tool),
-            format!("got {}", got.tool),
-        );
-        want(
-            "kind",
-            s("kind").as_deref() == Some(got.kind.as_str()),
-            format!("got {}", got.kind),
-        );
-        if let Some(file) = s("file") {
-            let rel = got.file.as_deref().map(relative);
-            want(
-                "file",
-                rel.as_deref() == Some(&file),
-                format!("got {:?} want {file}", got.file),
-            );
-        }
-        if let Some(line) = e.get("line").and_then(|v| v.as_integer()) {
-            want(
-                "line",
-                got.line == Some(line as u32),
-                format!("got {:?} want {line}", got.line),
-            );
-        }
-        if let Some(m) = s("message_contains") {
-            want(
-                "message",
-                got.message.contains(&m),
-                format!("{:?} lacks {m:?}", got.message),
-            );
-        }
-        if let Some(t) = s("test") {
-            want(
-                "test",
-                got.test.as_deref() == Some(&t),
-                format!("got {:?} want {t}", got.test),
-            );
-        }
-        if let Some(sym) = s("symbol") {
-            want(
-                "symbol",
-                got.symbol.as_deref() == Some(&sym),
-                format!("got {:?} want {sym}", got.symbol),
-            );
-        }
-        want("excerpt", !got.excerpt.is_empty(), "empty".into());
-        want(
-            "message is one line",
-            !got.message.contains('\n'),
-            got.message.clone(),
-        );
-        diffs
-    }
-
-    /// Runs the real dispatch on every case with one of `prefixes` and fails with all diffs.
-    pub fn assert_cases(prefixes: &[&str], at_least: usize) {
-        let cases = load(prefixes);
-        assert!(
-            cases.len() >= at_least,
-            "only {} corpus cases for {prefixes:?}",
-            cases.len()
-        );
-        let diffs: Vec<String> = cases
-            .iter()
-            .flat_map(|c| check(c, &crate::logs::parse::parse_step(&c.step, None)))
-            .collect();
-        assert!(
-            diffs.is_empty(),
-            "{} mismatches:\n{}",
-            diffs.len(),
-            diffs.join("\n")
-        );
-    }
 }
 
 #[cfg(test)]
@@ -527,6 +337,6 @@ mod tests {
 
     #[test]
     fn corpus_generic_cases() {
-        corpus::assert_cases(&["generic_"], 1);
+        crate::logs::parse::corpus::assert_cases(&["generic_"], 1);
     }
 }

@@ -163,8 +163,8 @@ fn last_line_failure(step: &StepLog, kind: Kind, message: &str) -> Found {
 
 #[cfg(test)]
 mod tests {
-    use super::super::generic::corpus;
     use super::*;
+    use crate::logs::parse::corpus;
 
     fn step(text: &str, code: Option<i32>) -> StepLog {
         StepLog {

@@ -11,6 +11,10 @@
 //! x does not exist` `import_error`, `';' expected` and friends `syntax_error`. A test
 //! failure is located at the innermost frame of the project's own code in the (root cause)
 //! stack trace, so an exception thrown by the code under test points there, not at the test.
+//!
+//! One file per tool: `javac` (compiler errors), `junit` (Surefire, Gradle and console
+//! launcher test failures), `build` (Maven's and Gradle's own failures); this file holds
+//! the entry point and the patterns they share.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -20,6 +24,14 @@ use regex::Regex;
 use super::Found;
 use super::util::window;
 use crate::logs::{Failure, Frame, Kind, StepLog};
+
+mod build;
+mod javac;
+mod junit;
+
+use build::*;
+use javac::*;
+use junit::*;
 
 /// Tool names this parser answers to for `--tool`.
 pub const TOOLS: &[&str] = &["javac", "maven", "gradle", "junit"];
@@ -138,6 +150,7 @@ struct Line<'a> {
 
 /// Failures in `step`, with where each starts.
 pub fn parse(step: &StepLog) -> Vec<Found> {
+    let step = &*super::generic::unmarked(step);
     let lines: Vec<Line> = step.lines.iter().map(|l| split_level(l)).collect();
     let gradle = step.commands.iter().any(|c| c.contains("gradle"))
         || step.lines.iter().any(|l| l.starts_with("> Task :"));
@@ -178,210 +191,6 @@ fn dedupe(found: Vec<Found>) -> Vec<Found> {
         .collect()
 }
 
-/// javac / Maven / Kotlin compiler errors.
-fn compile_errors(raw: &[String], lines: &[Line], gradle: bool) -> Vec<Found> {
-    let werror = lines
-        .iter()
-        .any(|l| l.text.contains("warnings found and -Werror specified"));
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let warning = matches!(line.level, Some("WARNING" | "WARN"));
-        if line.level == Some("INFO") || warning && !werror {
-            continue;
-        }
-        if let Some(found) = werror_warning(raw, lines, i, gradle).filter(|_| werror) {
-            out.push(found);
-            continue;
-        }
-        let (tool, file, l, col, message) = if let Some(c) = MAVEN_LOC.captures(line.text) {
-            (
-                "maven",
-                c[1].to_string(),
-                c[2].parse().ok(),
-                c[3].parse().ok(),
-                c[4].trim().to_string(),
-            )
-        } else if let Some(c) = JAVAC_LOC.captures(line.text) {
-            let tool = if gradle { "gradle" } else { "javac" };
-            (
-                tool,
-                c[1].to_string(),
-                c[2].parse().ok(),
-                caret_column(lines, i),
-                c[3].trim().to_string(),
-            )
-        } else if let Some(c) = KOTLIN_LOC.captures(line.text) {
-            let l = c.get(2).or(c.get(4)).and_then(|m| m.as_str().parse().ok());
-            let col = c.get(3).or(c.get(5)).and_then(|m| m.as_str().parse().ok());
-            ("gradle", c[1].to_string(), l, col, c[6].trim().to_string())
-        } else {
-            continue;
-        };
-        let details = compile_details(lines, i);
-        let kind = if warning {
-            Kind::Lint
-        } else {
-            compile_kind(&message)
-        };
-        let mut failure = Failure::new(tool, kind, message.clone()).at(file, l, col);
-        failure.symbol = details
-            .iter()
-            .find_map(|d| SYMBOL_LINE.captures(d.text))
-            .map(|c| c[1].to_string())
-            .or_else(|| PACKAGE_MISSING.captures(&message).map(|c| c[1].to_string()))
-            .or_else(|| UNRESOLVED.captures(&message).map(|c| c[1].to_string()));
-        out.push(Found {
-            at: i,
-            failure: failure.with_excerpt(&window(raw, i, 0, details.len())),
-        });
-    }
-    out
-}
-
-/// A javac warning (`X.java:12: warning: [deprecation] …`) in a build that `-Werror` failed:
-/// a `lint` failure named by its category.
-fn werror_warning(raw: &[String], lines: &[Line], i: usize, gradle: bool) -> Option<Found> {
-    static JAVAC_WARNING: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^((?:[A-Za-z]:)?[^\s:][^:]*?\.java):(\d+): warning: (.+)$").unwrap()
-    });
-    static CATEGORY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\[([\w-]+)\]").unwrap());
-    let c = JAVAC_WARNING.captures(lines[i].text)?;
-    let message = c[3].trim();
-    let tool = if gradle { "gradle" } else { "javac" };
-    let mut failure = Failure::new(tool, Kind::Lint, message).at(
-        &c[1],
-        c[2].parse().ok(),
-        caret_column(lines, i),
-    );
-    failure.symbol = CATEGORY.captures(message).map(|m| m[1].to_string());
-    Some(Found {
-        at: i,
-        failure: failure.with_excerpt(&window(raw, i, 0, 2)),
-    })
-}
-
-/// The source, caret, `symbol:` and `location:` lines after a compiler error.
-fn compile_details<'a>(lines: &'a [Line<'a>], at: usize) -> Vec<&'a Line<'a>> {
-    lines[at + 1..]
-        .iter()
-        .take(6)
-        .take_while(|l| {
-            let t = l.text.trim_start();
-            !t.is_empty()
-                && (l.text.starts_with(' ') || l.text.starts_with('\t'))
-                && !MAVEN_LOC.is_match(t)
-                && !JAVAC_LOC.is_match(t)
-        })
-        .collect()
-}
-
-/// javac's column: where the `^` sits under the echoed source line.
-fn caret_column(lines: &[Line], at: usize) -> Option<u32> {
-    let caret = lines.get(at + 2)?.text;
-    (caret.trim() == "^")
-        .then(|| caret.find('^').map(|p| p as u32 + 1))
-        .flatten()
-}
-
-/// The kind of a compiler message.
-fn compile_kind(message: &str) -> Kind {
-    if SYNTAX_MSG.is_match(message) {
-        Kind::SyntaxError
-    } else if TYPE_MSG.is_match(message) {
-        Kind::TypeError
-    } else if PACKAGE_MISSING.is_match(message)
-        || message.starts_with("Unresolved reference") && message.contains('.')
-    {
-        Kind::ImportError
-    } else {
-        Kind::CompileError
-    }
-}
-
-/// Where a stack trace points: its message, the project's frames (outermost first) and
-/// the innermost of them, taken from the deepest `Caused by:` that has one.
-struct Trace {
-    message: String,
-    frames: Vec<Frame>,
-}
-
-/// Reads a stack trace: `lines[0]` is the exception, then `at` frames and `Caused by:`.
-fn read_trace(lines: &[&str]) -> Trace {
-    let mut sections: Vec<(String, Vec<Frame>)> = Vec::new();
-    for (k, l) in lines.iter().enumerate() {
-        if k == 0 || CAUSED_BY.is_match(l) {
-            let head = CAUSED_BY
-                .captures(l)
-                .map_or(l.trim().to_string(), |c| c[1].trim().to_string());
-            sections.push((head.trim_start_matches("=> ").to_string(), Vec::new()));
-        } else if let (Some(frame), Some(s)) = (own_frame(l), sections.last_mut()) {
-            s.1.push(frame);
-        }
-    }
-    let first = sections.first().map(|s| s.0.clone()).unwrap_or_default();
-    match sections.into_iter().rev().find(|s| !s.1.is_empty()) {
-        Some((message, mut frames)) => {
-            frames.reverse();
-            Trace { message, frames }
-        }
-        None => Trace {
-            message: first,
-            frames: Vec::new(),
-        },
-    }
-}
-
-/// A frame of the project's own code (`at com.acme.Calc.add(Calc.java:12)`), with the file
-/// as a source path from the package (`com/acme/Calc.java`).
-fn own_frame(line: &str) -> Option<Frame> {
-    let c = FRAME.captures(line)?;
-    let class = &c[1];
-    if FRAMEWORK_PREFIXES.iter().any(|p| class.starts_with(p)) {
-        return None;
-    }
-    let loc = FRAME_LOC.captures(&c[3])?;
-    Some(Frame {
-        file: source_path(class, &loc[1]),
-        line: loc[2].parse().ok(),
-        function: Some(format!("{class}.{}", &c[2])),
-    })
-}
-
-/// Where a class's source lives in the standard Maven/Gradle layout: stack traces name
-/// only the class and file, so `com.acme.CalcTest` in `CalcTest.java` becomes
-/// `src/test/java/com/acme/CalcTest.java` (test classes by name) and `com.acme.Calc`
-/// `src/main/java/com/acme/Calc.java`; Kotlin, Groovy and Scala get their own folders.
-fn source_path(class: &str, file: &str) -> String {
-    if !class.contains('.') {
-        // A bare class name (Surefire's summary, some Gradle output): the package is unknown.
-        return file.to_string();
-    }
-    let simple = class.rsplit('.').next().unwrap_or(class);
-    let simple = simple.split('$').next().unwrap_or(simple);
-    let test = ["Test", "Tests", "IT", "TestCase", "Spec", "Suite"]
-        .iter()
-        .any(|s| simple.ends_with(s))
-        || simple.starts_with("Test");
-    let lang = match file.rsplit('.').next() {
-        Some("kt") => "kotlin",
-        Some("groovy") => "groovy",
-        Some("scala") => "scala",
-        _ => "java",
-    };
-    let set = if test { "test" } else { "main" };
-    match class.rsplit_once('.') {
-        Some((package, _))
-            if package
-                .chars()
-                .next()
-                .is_some_and(|ch| ch.is_ascii_lowercase()) =>
-        {
-            format!("src/{set}/{lang}/{}/{file}", package.replace('.', "/"))
-        }
-        _ => format!("src/{set}/{lang}/{file}"),
-    }
-}
-
 /// The module folder of the build that ran the tests after line `from`: Surefire's
 /// `Please refer to <dir>/target/surefire-reports`, Gradle's `file://<dir>/build/reports/`.
 fn module_dir(lines: &[String], from: usize) -> Option<String> {
@@ -416,309 +225,17 @@ fn place_in_module(found: &mut [Found], lines: &[String]) {
     }
 }
 
-/// A test failure from its id and trace lines.
-fn test_failure(tool: &str, test: String, trace: &[&str], fallback: &str) -> Failure {
-    let t = read_trace(trace);
-    let message = if t.message.is_empty() {
-        fallback.to_string()
-    } else {
-        t.message
-    };
-    let mut failure = Failure::new(tool, Kind::TestFailure, message);
-    if let Some(f) = t.frames.last() {
-        failure = failure.at(f.file.clone(), f.line, None);
-    }
-    failure.frames = t.frames;
-    failure.test = Some(test);
-    failure
-}
-
-/// Surefire's per-test blocks (`name  Time elapsed: … <<< FAILURE!` + stack trace), and its
-/// `Failures:` / `Errors:` summary for tests without such a block.
-fn surefire_failures(raw: &[String], lines: &[Line]) -> Vec<Found> {
-    let mut out: Vec<Found> = Vec::new();
-    let mut class: Option<String> = None;
-    for (i, line) in lines.iter().enumerate() {
-        if let Some(c) = SUREFIRE_CLASS.captures(line.text) {
-            class = c.get(1).or(c.get(2)).map(|m| m.as_str().to_string());
-            continue;
-        }
-        let Some(c) = SUREFIRE_TEST.captures(line.text) else {
-            continue;
-        };
-        let test = surefire_test_id(&c[1], class.as_deref());
-        let trace: Vec<&str> = lines[i + 1..]
-            .iter()
-            .take_while(|l| l.level.is_none() && !l.text.trim().is_empty())
-            .map(|l| l.text)
-            .collect();
-        let failure = test_failure("maven", test, &trace, line.text.trim());
-        out.push(Found {
-            at: i,
-            failure: failure.with_excerpt(&window(raw, i, 0, trace.len().min(8))),
-        });
-    }
-    let known: Vec<String> = out.iter().filter_map(|f| f.failure.test.clone()).collect();
-    out.extend(surefire_summary(raw, lines, &known));
-    out
-}
-
-/// `com.acme.CalcTest.addsNumbers` from `addsNumbers(com.acme.CalcTest)`, from surefire 3's
-/// `com.acme.CalcTest.addsNumbers`, or from a bare method name and the running class.
-fn surefire_test_id(name: &str, class: Option<&str>) -> String {
-    static METHOD_OF: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^([\w$]+)(?:\{.*\})?\(([\w.$]+)\)$").unwrap());
-    let name = name.trim();
-    if let Some(c) = METHOD_OF.captures(name) {
-        return format!("{}.{}", &c[2], &c[1]);
-    }
-    let bare = name.trim_end_matches("()");
-    match class {
-        Some(cls) if !bare.contains('.') => format!("{cls}.{bare}"),
-        _ => bare.to_string(),
-    }
-}
-
-/// Surefire's results summary (`  CalcTest.addsNumbers:9 expected:<4> but was:<3>`) for
-/// failed tests that had no detail block.
-fn surefire_summary(raw: &[String], lines: &[Line], known: &[String]) -> Vec<Found> {
-    let mut out = Vec::new();
-    let mut in_list = false;
-    for (i, line) in lines.iter().enumerate() {
-        let t = line.text.trim();
-        if matches!(t, "Failures:" | "Errors:" | "Flakes:") {
-            in_list = t != "Flakes:";
-            continue;
-        }
-        if !in_list || line.level != Some("ERROR") {
-            in_list = false;
-            continue;
-        }
-        let Some(c) = SUREFIRE_SUMMARY.captures(line.text) else {
-            continue;
-        };
-        let short = format!("{}.{}", &c[1], &c[2]);
-        if known.iter().any(|k| k.ends_with(&short)) {
-            continue;
-        }
-        let simple = c[1]
-            .rsplit('.')
-            .next()
-            .unwrap_or(&c[1])
-            .split('$')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let mut failure = Failure::new("maven", Kind::TestFailure, c[4].trim());
-        if let Some(l) = c.get(3).and_then(|m| m.as_str().parse().ok()) {
-            failure = failure.at(source_path(&c[1], &format!("{simple}.java")), Some(l), None);
-        }
-        failure.test = Some(short);
-        out.push(Found {
-            at: i,
-            failure: failure.with_excerpt(&window(raw, i, 0, 0)),
-        });
-    }
-    out
-}
-
-/// Gradle's `CalcTest > addsNumbers() FAILED` with the short (`Error at CalcTest.java:12`)
-/// or full (exception and `at` frames) exception format under it.
-fn gradle_failures(raw: &[String], lines: &[Line]) -> Vec<Found> {
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if line.level.is_some() {
-            continue;
-        }
-        let Some(c) = GRADLE_TEST.captures(line.text) else {
-            continue;
-        };
-        let class = c[1].to_string();
-        let method = c[2]
-            .rsplit(" > ")
-            .next()
-            .unwrap_or(&c[2])
-            .trim_end_matches("()")
-            .to_string();
-        let test = format!("{class}.{method}");
-        let trace: Vec<&str> = raw[i + 1..]
-            .iter()
-            .take_while(|l| l.starts_with(' ') || l.starts_with('\t'))
-            .map(String::as_str)
-            .collect();
-        let failure = match trace.first().and_then(|l| GRADLE_SHORT.captures(l)) {
-            Some(s) => {
-                let message = s
-                    .get(2)
-                    .map_or(s[1].to_string(), |m| format!("{}: {}", &s[1], m.as_str()));
-                let mut f = Failure::new("gradle", Kind::TestFailure, message).at(
-                    source_path(&class, &s[3]),
-                    s[4].parse().ok(),
-                    None,
-                );
-                f.test = Some(test);
-                f
-            }
-            None => test_failure("gradle", test, &trace, line.text.trim()),
-        };
-        out.push(Found {
-            at: i,
-            failure: failure.with_excerpt(&window(raw, i, 0, trace.len().min(8))),
-        });
-    }
-    out
-}
-
-/// The JUnit Platform console launcher's `Failures (n):` entries.
-fn console_failures(raw: &[String]) -> Vec<Found> {
-    let mut out = Vec::new();
-    for (i, line) in raw.iter().enumerate() {
-        let Some(c) = CONSOLE_TEST.captures(line) else {
-            continue;
-        };
-        let test = format!("{}.{}", &c[1], &c[2]);
-        let trace: Vec<&str> = raw[i + 1..]
-            .iter()
-            .take_while(|l| l.starts_with("    ") || l.starts_with("       "))
-            .map(String::as_str)
-            .collect();
-        let failure = test_failure("junit", test, &trace, line.trim());
-        out.push(Found {
-            at: i,
-            failure: failure.with_excerpt(&window(raw, i, 1, trace.len().min(8))),
-        });
-    }
-    out
-}
-
-/// Build-level failures, reported only when nothing more precise was found: Maven's
-/// `Failed to execute goal`, POM errors, Gradle's `What went wrong:`, javac option errors.
-fn build_failures(raw: &[String], lines: &[Line]) -> Vec<Found> {
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let failure = if let Some(c) = GOAL_FAILED.captures(line.text) {
-            goal_failure(&c[3], line.text.trim())
-        } else if line.level.is_some()
-            && (line.text.contains("POM")
-                || line.text.contains("'dependencies.")
-                || line.text.contains("pom.xml"))
-        {
-            let Some(c) = POM_ERROR.captures(line.text) else {
-                continue;
-            };
-            let file = c.get(1).map_or("pom.xml", |m| m.as_str());
-            Failure::new("maven", Kind::Config, line.text.trim()).at(
-                file,
-                c[2].parse().ok(),
-                c[3].parse().ok(),
-            )
-        } else if line.text.trim() == "* What went wrong:" {
-            gradle_went_wrong(raw, i)
-        } else if let Some(rest) = line
-            .text
-            .strip_prefix("error: ")
-            .filter(|r| CONFIG_MSG.is_match(r))
-        {
-            Failure::new("javac", Kind::Config, format!("error: {rest}"))
-        } else {
-            continue;
-        };
-        out.push(Found {
-            at: i,
-            failure: failure.with_excerpt(&window(raw, i, 0, 4)),
-        });
-    }
-    out
-}
-
-/// The failure for Maven's `Failed to execute goal … on project x: <reason>`.
-fn goal_failure(reason: &str, line: &str) -> Failure {
-    let kind = build_kind(reason);
-    let mut failure = Failure::new("maven", kind, line);
-    if matches!(kind, Kind::Dependency | Kind::Config | Kind::Network) {
-        failure = failure.at("pom.xml", None, None);
-    }
-    failure.symbol = artifact_named(reason);
-    failure
-}
-
-/// The artifact a resolution error is about: the one after "artifact" or "find", else the
-/// last one named (the first is often the project itself).
-fn artifact_named(text: &str) -> Option<String> {
-    let all: Vec<regex::Captures> = ARTIFACT.captures_iter(text).collect();
-    let after_word = all.iter().find(|c| {
-        let before = text[..c.get(0).map_or(0, |m| m.start())].trim_end();
-        before.ends_with("artifact") || before.ends_with("find")
-    });
-    after_word
-        .or(all.last())
-        .map(|c| format!("{}:{}", &c[1], &c[2]))
-}
-
-/// The kind of a build-level failure reason.
-fn build_kind(reason: &str) -> Kind {
-    if NETWORK_MSG.is_match(reason) {
-        Kind::Network
-    } else if DEPENDENCY_MSG.is_match(reason) {
-        Kind::Dependency
-    } else if CONFIG_MSG.is_match(reason) {
-        Kind::Config
-    } else if reason.contains("test failures")
-        || reason.contains("failing tests")
-        || reason.contains("forked VM terminated")
-    {
-        Kind::TestFailure
-    } else if reason.contains("Compilation failure") || reason.contains("Compilation failed") {
-        Kind::CompileError
-    } else if reason.contains("Checkstyle violations")
-        || reason.contains("PMD")
-        || reason.contains("SpotBugs")
-    {
-        Kind::Lint
-    } else if reason.contains("format violations") || reason.contains("spotless") {
-        Kind::Format
-    } else {
-        Kind::Unknown
-    }
-}
-
-/// Gradle's `* What went wrong:` block: its first line and `> …` causes.
-fn gradle_went_wrong(raw: &[String], at: usize) -> Failure {
-    let body: Vec<&str> = raw[at + 1..]
-        .iter()
-        .map(|l| l.trim())
-        .take_while(|l| !l.is_empty())
-        .take(8)
-        .collect();
-    let text = body.join(" ");
-    let message = body
-        .iter()
-        .rev()
-        .find(|l| l.starts_with("> "))
-        .or(body.first())
-        .map_or("", |l| l.trim_start_matches("> "));
-    let mut failure = Failure::new("gradle", build_kind(&text), message);
-    if let Some(c) = GRADLE_BUILD_FILE.captures(&text) {
-        failure = failure.at(&c[1], c.get(2).and_then(|m| m.as_str().parse().ok()), None);
-    }
-    if failure.kind == Kind::Dependency {
-        failure.symbol = artifact_named(&text);
-    }
-    failure
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn found(text: &str, cmd: &str) -> Vec<Failure> {
-        super::super::rust::corpus::failures_of(parse, text, cmd)
+        crate::logs::parse::corpus::failures_of(parse, text, cmd)
     }
 
     #[test]
     fn corpus_cases_match_expectations() {
-        let n = super::super::rust::corpus::check_all("java-", parse);
-        assert!(n >= 6, "only {n} java corpus cases");
+        crate::logs::parse::corpus::assert_cases(&["java-"], 6);
     }
 
     #[test]

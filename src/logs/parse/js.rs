@@ -313,8 +313,8 @@ fn npm_code(lines: &[String], i: usize, code: &str) -> Option<Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::generic::corpus;
     use super::*;
+    use crate::logs::parse::corpus;
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_string).collect()

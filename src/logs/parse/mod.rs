@@ -1,8 +1,15 @@
 //! Finds root causes in real tools' output. One file per ecosystem; each parser looks only
-//! for its own tool's shapes and says where in the step it found them, and `generic`
-//! answers (last error lines, any `path:line`) when none matched: never nothing.
+//! for its own tool's shapes and says where in the step it found them. GitHub's own
+//! annotations (`annotation`) confirm what the parsers found or add what they missed, and
+//! `generic` answers (last error lines, any `path:line`, a kind from `classify`) when none
+//! matched: never nothing.
 
+pub mod annotation;
 pub mod c;
+pub mod classify;
+pub mod consequence;
+#[cfg(test)]
+pub mod corpus;
 pub mod generic;
 pub mod go;
 pub mod infra;
@@ -82,6 +89,7 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
             .collect(),
         None => PARSERS.iter().flat_map(|p| (p.parse)(step)).collect(),
     };
+    annotation::apply(step, &mut found);
     if found.iter().all(|f| !f.failure.needs_code_change) && step.failed {
         // infra findings alone may hide a code failure the parsers missed; generic adds its guess
         // only when nothing at all was found.
@@ -93,6 +101,8 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
         found = generic::parse(step);
     }
     found.sort_by_key(|f| f.at);
+    name_unknown_kinds(step, &mut found);
+    consequence::causes_first(&mut found);
     let mut out: Vec<Failure> = Vec::new();
     for f in found {
         let dup = out.iter().any(|o| {
@@ -110,6 +120,23 @@ pub fn parse_step(step: &StepLog, tool: Option<&str>) -> Vec<Failure> {
         }
     }
     out
+}
+
+/// A failure a parser claimed without a kind gets one from what its line and excerpt say
+/// (a missing `DATABASE_URL`, an unreachable repository), when they say one.
+fn name_unknown_kinds(step: &StepLog, found: &mut [Found]) {
+    for f in found
+        .iter_mut()
+        .filter(|f| f.failure.kind == super::Kind::Unknown)
+    {
+        let at = f.at.min(step.lines.len().saturating_sub(1));
+        let kind =
+            classify::kind_of(&f.failure.message).or_else(|| classify::kind_near(&step.lines, at));
+        if let Some(kind) = kind {
+            f.failure.kind = kind;
+            f.failure.needs_code_change = kind.needs_code_change();
+        }
+    }
 }
 
 /// Shared helpers for parsers.

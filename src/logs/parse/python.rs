@@ -53,7 +53,7 @@ pub fn parse(step: &StepLog) -> Vec<Found> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::generic::corpus;
+    use crate::logs::parse::corpus;
 
     #[test]
     fn corpus_python_cases() {

@@ -215,8 +215,8 @@ fn recipe_failure(lines: &[String], i: usize) -> (Found, Option<usize>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::generic::corpus;
     use super::*;
+    use crate::logs::parse::corpus;
 
     fn step(text: &str) -> StepLog {
         StepLog {
