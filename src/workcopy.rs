@@ -8,6 +8,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::glob::GlobSet;
+
 /// Folders never copied: VCS data, build output, dependencies, selfheal's own state.
 pub const EXCLUDED_DIRS: &[&str] = &[
     ".git",
@@ -36,16 +38,24 @@ pub struct WorkCopy {
 
 impl WorkCopy {
     /// Copies `repo` into a fresh temp dir and writes `files` (repo-relative path, new
-    /// content or `None` to delete) over it. `extra_excludes` are folder names left out too.
+    /// content or `None` to delete) over it. `extra_excludes` are the `validate.exclude`
+    /// globs ([`crate::glob`], which the Docker sandbox's tree copy obeys alike); an
+    /// invalid one is an `InvalidInput` error.
     pub fn create(
         repo: &Path,
         files: &[(String, Option<String>)],
         extra_excludes: &[String],
     ) -> io::Result<WorkCopy> {
+        let extra = GlobSet::new(extra_excludes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("[validate] exclude: {e}"),
+            )
+        })?;
         let dir = tempfile::Builder::new()
             .prefix("selfheal-workcopy-")
             .tempdir()?;
-        copy_tree(repo, dir.path(), extra_excludes)?;
+        copy_tree(repo, dir.path(), "", &extra)?;
         link_caches(repo, dir.path())?;
         overlay(dir.path(), files)?;
         Ok(WorkCopy { dir })
@@ -76,24 +86,28 @@ fn overlay(dir: &Path, files: &[(String, Option<String>)]) -> io::Result<()> {
     Ok(())
 }
 
-fn excluded(name: &str, extra: &[String]) -> bool {
-    EXCLUDED_DIRS.contains(&name) || extra.iter().any(|e| e.trim_end_matches('/') == name)
-}
-
 /// Recursive copy of regular files and folders; symlinks are recreated as links
-/// (never followed, so a link out of the repo copies nothing from outside it).
-fn copy_tree(from: &Path, to: &Path, extra: &[String]) -> io::Result<()> {
+/// (never followed, so a link out of the repo copies nothing from outside it). `rel` is
+/// `from`'s path inside the repository (`""` at the root).
+fn copy_tree(from: &Path, to: &Path, rel: &str, extra: &GlobSet) -> io::Result<()> {
     for entry in fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
         let kind = entry.file_type()?;
         let (src, dst) = (entry.path(), to.join(&name));
-        if kind.is_dir() {
-            if excluded(&name.to_string_lossy(), extra) {
-                continue;
-            }
+        let name = name.to_string_lossy();
+        let rel = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let is_dir = kind.is_dir();
+        if (is_dir && EXCLUDED_DIRS.contains(&name.as_ref())) || extra.matches_entry(&rel, is_dir) {
+            continue;
+        }
+        if is_dir {
             fs::create_dir_all(&dst)?;
-            copy_tree(&src, &dst, extra)?;
+            copy_tree(&src, &dst, &rel, extra)?;
         } else if kind.is_symlink() {
             let target = fs::read_link(&src)?;
             std::os::unix::fs::symlink(target, &dst)?;
@@ -174,7 +188,7 @@ mod tests {
         fs::write(outside.path().join("secret"), "s").unwrap();
         std::os::unix::fs::symlink(outside.path(), repo.path().join("escape")).unwrap();
         fs::create_dir_all(repo.path().join("node_modules/x")).unwrap();
-        let copy = WorkCopy::create(repo.path(), &[], &["escape".into()]).unwrap();
+        let copy = WorkCopy::create(repo.path(), &[], &[]).unwrap();
         let link = copy.path().join("escape");
         assert!(
             fs::symlink_metadata(&link)
@@ -187,6 +201,33 @@ mod tests {
                 .unwrap()
                 .file_type()
                 .is_symlink()
+        );
+    }
+
+    #[test]
+    fn validate_exclude_globs_leave_out_files_and_folders() {
+        let repo = tempfile::tempdir().unwrap();
+        let r = repo.path();
+        for f in [
+            "src/a.py",
+            "tests/fixtures/x.json",
+            "logs/run.log",
+            "data",
+            "lib/data/y",
+        ] {
+            fs::create_dir_all(r.join(f).parent().unwrap()).unwrap();
+            fs::write(r.join(f), "x").unwrap();
+        }
+        let excludes = ["fixtures".to_string(), "*.log".into(), "data/".into()];
+        let copy = WorkCopy::create(r, &[], &excludes).unwrap();
+        let c = copy.path();
+        assert!(c.join("src/a.py").is_file() && c.join("data").is_file());
+        assert!(!c.join("tests/fixtures").exists() && c.join("tests").is_dir());
+        assert!(!c.join("logs/run.log").exists() && !c.join("lib/data").exists());
+        let bad = WorkCopy::create(r, &[], &["*".repeat(200_000)]);
+        assert_eq!(
+            bad.err().map(|e| e.kind()),
+            Some(io::ErrorKind::InvalidInput)
         );
     }
 }

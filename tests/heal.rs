@@ -342,6 +342,48 @@ fn rate_limits_and_server_errors_are_retried() {
     assert_eq!(llm.requests().len(), 3);
 }
 
+/// `tracing` warnings reach the user on stderr (a subscriber is installed), `-v` adds the
+/// debug detail, and none of it lands on stdout, so `--json` stays one JSON document.
+#[test]
+fn retry_warnings_reach_stderr_and_json_stays_clean() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    llm.push(Scripted::rate_limited("1"));
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let out = offline_cmd(&b, &llm, &["--yes", "--json"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WARN") && stderr.contains("LLM endpoint busy; retrying"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("DEBUG"),
+        "debug detail only with -v: {stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(json["schema"], 1);
+
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let out = offline_cmd(&b, &llm, &["--yes", "--json", "-v"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("stdout is JSON with -v");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DEBUG") && stderr.contains("asking the LLM"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_recorded_repair_replays_without_a_server() {
     let rt = runtime();

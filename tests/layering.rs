@@ -18,36 +18,38 @@ const EVERYWHERE: &[&str] = &["error"];
 #[rustfmt::skip]
 const ALLOWED: &[(&str, &[&str])] = &[
     // The binary's front: flags, configuration, rendering; it may call anything.
-    ("cli", &["approval", "config", "fetch", "flaky", "github", "interrupt", "llm", "logs",
+    ("cli", &["approval", "config", "date", "fetch", "flaky", "github", "interrupt", "llm", "logs",
               "memory", "patch", "pipeline", "publish", "report", "risk", "sandbox", "store",
               "validate"]),
     // Reporters render what the pipeline and the stages produce.
     ("report", &["logs", "patch", "pipeline", "risk", "validate"]),
     // Orchestration: the repair driver, and fetching a run into the cache.
     ("pipeline", &["approval", "config", "context", "fixers", "interrupt", "llm", "logs",
-                   "memory", "patch", "risk", "testrun", "validate", "workcopy"]),
+                   "date", "memory", "patch", "risk", "store", "testrun", "validate", "workcopy"]),
     ("fetch", &["github", "logs", "store"]),
     // Stages, each above the stages it names.
     ("publish", &["config", "github"]),
     ("flaky", &["github", "logs", "memory"]),
     ("memory", &["config", "llm", "logs", "patch", "risk"]),
-    ("approval", &["patch"]),
+    ("approval", &["date", "patch", "store"]),
     ("context", &["llm", "logs"]),
     ("fixers", &["logs", "workcopy"]),
     ("validate", &["config", "interrupt", "sandbox", "testrun", "workcopy"]),
-    ("sandbox", &["config", "interrupt", "testrun"]),
+    ("sandbox", &["config", "glob", "interrupt", "testrun"]),
     ("risk", &["logs"]),
-    ("llm", &["config", "logs"]),
-    ("github", &["config"]),
-    ("patch", &["config"]),
+    ("llm", &["config", "date", "logs", "store"]),
+    ("github", &["config", "date"]),
+    ("patch", &["config", "glob", "store"]),
     ("logs", &["config"]),
     // Building blocks below the stages that share them.
     ("testrun", &[]),
-    ("workcopy", &[]),
+    ("workcopy", &["glob"]),
     ("interrupt", &[]),
     // Foundation.
     ("config", &[]),
     ("store", &[]),
+    ("glob", &[]),
+    ("date", &[]),
     ("error", &[]),
 ];
 

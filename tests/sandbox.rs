@@ -179,6 +179,57 @@ async fn passing_suite_passes() {
     );
 }
 
+/// A tree with something for each kind of `validate.exclude` pattern.
+const EXCLUDE_TREE: &[(&str, &str)] = &[
+    ("src/app.py", "x = 1\n"),
+    ("src/fixtures/big.json", "{}\n"),
+    ("tests/fixtures/case.json", "{}\n"),
+    ("run.log", "log\n"),
+    ("deep/er/run.log", "log\n"),
+    ("data", "a file named like the dir-only pattern\n"),
+    ("lib/data/x.csv", "1\n"),
+    ("docs/a/b/shot.png", "png\n"),
+    ("docs/readme.md", "doc\n"),
+    ("vendor/lib/c.c", "int x;\n"),
+    ("vendor/library.c", "int y;\n"),
+];
+const EXCLUDES: &[&str] = &["fixtures", "*.log", "data/", "docs/**/*.png", "/vendor/lib"];
+const KEPT: &str = "./data ./deep ./deep/er ./docs ./docs/a ./docs/a/b ./docs/readme.md ./lib \
+                    ./src ./src/app.py ./tests ./vendor ./vendor/library.c";
+/// Lists what the sandbox sees, folders too: an emptied `docs/a/b` stays, `lib/data` does not.
+const LIST: &str = "find . -mindepth 1 | LC_ALL=C sort | tr '\\n' ' '; echo";
+
+/// `[validate] exclude` is one set of globs (`selfheal::glob`): the local work copy and the
+/// Docker tree copy leave out exactly the same paths.
+#[tokio::test]
+async fn validate_exclude_leaves_out_the_same_paths_in_both_sandboxes() {
+    let dir = project(EXCLUDE_TREE);
+    let exclude: Vec<String> = EXCLUDES.iter().map(|s| s.to_string()).collect();
+
+    let copy = selfheal::workcopy::WorkCopy::create(dir.path(), &[], &exclude).unwrap();
+    let local = LocalValidator::new()
+        .validate(&request(copy.path(), LIST, 30, &run_id("exclude-local")))
+        .await
+        .unwrap();
+    assert!(local.passed, "{local:?}");
+    assert_eq!(local.tail.trim(), KEPT, "local work copy");
+
+    let engine = require_docker!("validate_exclude_leaves_out_the_same_paths_in_both_sandboxes");
+    let id = run_id("exclude-docker");
+    let options = DockerOptions {
+        exclude,
+        ..opts(BASE)
+    };
+    let docker = validator(options)
+        .await
+        .validate(&request(dir.path(), LIST, 60, &id))
+        .await
+        .unwrap();
+    assert!(docker.passed, "{docker:?}");
+    assert_eq!(docker.tail.trim(), KEPT, "Docker tree copy");
+    assert!(leftovers(&engine, &id).await.is_empty());
+}
+
 #[tokio::test]
 async fn default_image_is_chosen_from_the_project() {
     let engine = require_docker!("default_image_is_chosen_from_the_project");

@@ -12,12 +12,14 @@ use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::patch::apply::{process_alive, sha256_hex, write_atomic};
+use crate::date::rfc3339;
+use crate::patch::apply::{process_alive, sha256_hex};
 use crate::patch::{Patch, diff_stats, git_diff};
+use crate::store::write_atomic;
 
 /// The on-disk format version of `meta.json` and `history.jsonl` lines.
 pub const PENDING_VERSION: u32 = 1;
@@ -214,7 +216,7 @@ fn write_entry(
         (PATCH, patch_json),
     ] {
         let path = dir.join(name);
-        write_atomic(&path, body.as_bytes(), None).map_err(io_err("write", &path))?;
+        write_atomic(&path, body.as_bytes()).map_err(io_err("write", &path))?;
     }
     Ok(())
 }
@@ -326,10 +328,10 @@ pub fn set_origin(
     meta.run_id = Some(run_id);
     let origin_path = dir.join(ORIGIN);
     let body = serde_json::to_string_pretty(origin).expect("origin serializes");
-    write_atomic(&origin_path, body.as_bytes(), None).map_err(io_err("write", &origin_path))?;
+    write_atomic(&origin_path, body.as_bytes()).map_err(io_err("write", &origin_path))?;
     let meta_path = dir.join(META);
     let meta_json = serde_json::to_string_pretty(&meta).expect("meta serializes");
-    write_atomic(&meta_path, meta_json.as_bytes(), None).map_err(io_err("write", &meta_path))
+    write_atomic(&meta_path, meta_json.as_bytes()).map_err(io_err("write", &meta_path))
 }
 
 /// Whether entry `id` is still waiting.
@@ -475,36 +477,6 @@ fn live_holder(path: &Path) -> Option<u32> {
             (age < EMPTY_LOCK_GRACE).then_some(0)
         }
     }
-}
-
-/// RFC 3339 in UTC with second precision, e.g. `2026-11-24T10:58:00Z`.
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day); Howard Hinnant's `civil_from_days`.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -700,18 +672,5 @@ mod tests {
         fs::write(repo.path().join("stats.py"), "return 3\n").unwrap();
         fs::write(repo.path().join("new.py"), "already here\n").unwrap();
         assert_eq!(pending.tree_moved(repo.path()), vec!["new.py", "stats.py"]);
-    }
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_777_080)),
-            "2026-11-27T10:58:00Z"
-        );
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
-        );
     }
 }

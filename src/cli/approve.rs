@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::approval::{self, Decision, Pending, PendingMeta};
 use crate::error::{Error, exit};
-use crate::pipeline::Driver;
 use crate::publish::approved::RunFix;
 use crate::store::{HandledRun, Outcome, Store};
 
@@ -262,8 +261,7 @@ fn publish_run_fix(
     crate::github::init_tls();
     let repo: crate::github::RepoSlug = rf.repo.parse().map_err(Error::from)?;
     let gh = crate::github::Client::from_config(&ctx.config.github, Some(&rf.api_url))?;
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     let publisher = rt.block_on(super::wiring::publisher(ctx, &gh, &repo, rf.draft))?;
     let changes = p
         .patch
@@ -401,8 +399,7 @@ impl approval::web::Actions for WebActions {
 
 /// Serves the review page until Ctrl-C.
 fn web(ctx: &Ctx, state: &std::path::Path, port: u16) -> Result<i32, Error> {
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     let actions = std::sync::Arc::new(WebActions {
         ctx: ctx.clone(),
         state: state.to_path_buf(),
@@ -433,9 +430,8 @@ fn revalidate(
     repo: &std::path::Path,
     p: &Pending,
 ) -> Result<crate::validate::Outcome, Error> {
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
-    let driver = Driver::new(&ctx.config, &ctx.repo_root);
+    let rt = super::runtime()?;
+    let driver = super::wiring::driver(ctx, &ctx.repo_root);
     let outcome = rt.block_on(driver.prove(repo, &p.patch, &p.meta.id))?;
     if let Some(w) = driver.take_sandbox_warning() {
         eprintln!("{} {w}", ctx.term.yellow("warning:"));

@@ -19,7 +19,7 @@ pub struct Cli {
 fn after_help() -> String {
     format!(
         "{}\nEnvironment: GH_TOKEN, GITHUB_TOKEN (in that order), OPENAI_API_KEY, OPENAI_BASE_URL, \
-         SELFHEAL_<SECTION>_<KEY>, NO_COLOR, CI.\nConfiguration: self-heal.toml at the repository root \
+         SELFHEAL_<SECTION>_<KEY>, NO_COLOR, CI, RUST_LOG.\nConfiguration: self-heal.toml at the repository root \
          (see self-heal.toml.example).",
         crate::error::exit::help_text()
     )
@@ -42,6 +42,10 @@ pub struct GlobalArgs {
     /// Where selfheal keeps its cache, pending patches and run records [default: .selfheal].
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<String>,
+    /// More detail on stderr: -v selfheal's debug messages (retries, waits, sandbox steps),
+    /// -vv the libraries' too; RUST_LOG, when set, is the filter instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

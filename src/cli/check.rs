@@ -60,10 +60,7 @@ fn optional(mut c: Check) -> Check {
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<i32, Error> {
     crate::llm::init_tls();
     crate::github::init_tls();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     let checks = rt.block_on(all_checks(ctx, args.deep));
     report(ctx, &checks)?;
     Ok(if checks.iter().any(|c| c.required && !c.ok) {

@@ -9,6 +9,7 @@ pub mod args;
 pub mod check;
 pub mod docs;
 pub mod history;
+pub mod logging;
 pub mod offline;
 pub mod run;
 pub mod sandbox;
@@ -21,7 +22,7 @@ use clap::Parser;
 
 use crate::config::{Config, Env, LoadOptions};
 use crate::error::{Error, exit};
-use crate::report::Term;
+use crate::report::{Progress, Term, progress};
 use args::{Cli, ColorWhen, Command, GlobalArgs};
 
 /// What every subcommand gets: the resolved config, the terminal facts, output mode.
@@ -32,6 +33,8 @@ pub struct Ctx {
     pub json: bool,
     /// The repository root subcommands work in (flags, else the current directory).
     pub repo_root: PathBuf,
+    /// Bars and spinners for the long steps; draws nothing off a terminal, in CI or with `--json`.
+    pub progress: Progress,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -47,6 +50,7 @@ pub fn main() -> i32 {
             };
         }
     };
+    logging::install(cli.global.verbose, cli.global.color);
     let json = cli.global.json;
     match dispatch(cli) {
         Ok(code) => code,
@@ -119,6 +123,7 @@ fn context(
         term,
         json: global.json,
         repo_root: repo_root.to_path_buf(),
+        progress: Progress::stderr(progress::enabled(&term, global.json)),
     })
 }
 
@@ -141,6 +146,14 @@ fn report_error(e: &Error, json: bool) -> i32 {
         let _ = print_stdout(&crate::report::json::to_string(&report));
     }
     e.code
+}
+
+/// The async runtime every subcommand runs its stages on (the one place it is built).
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))
 }
 
 /// Writes to stdout; a closed pipe (`selfheal … | head`) is not an error (ripgrep does the same).

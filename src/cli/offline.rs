@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, exit};
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
-use crate::pipeline::{Driver, RepairJob};
+use crate::pipeline::RepairJob;
 use crate::report::sarif::{self, SarifOptions};
 use crate::report::{human, json};
 
@@ -49,11 +49,8 @@ fn repair(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error> {
     let repo = &ctx.repo_root;
     let state_dir = ctx.config.state_dir(repo);
     wiring::recover(ctx, repo, &state_dir)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
-    let driver = Driver::new(&ctx.config, repo);
+    let rt = super::runtime()?;
+    let driver = wiring::driver(ctx, repo);
     let llm = wiring::llm_source(&args.repair);
     let job = RepairJob {
         repo,

@@ -21,7 +21,7 @@ use crate::github::{Client, RepoHints, RepoSlug, Run, RunFilter, exclusion, reso
 use crate::logs::Failure;
 use crate::logs::archive::{Limits, LogSource};
 use crate::logs::triage::{Triage, TriageOptions, triage};
-use crate::pipeline::{Driver, RepairJob, RunRecord, Verdict};
+use crate::pipeline::{RepairJob, RunRecord, Verdict};
 use crate::publish::{self, FileChange, Fix, FixReport, Published, Publisher};
 use crate::report::human;
 use crate::risk::Risk;
@@ -68,10 +68,7 @@ pub struct Baseline {
 pub fn run(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
     crate::llm::init_tls();
     crate::github::init_tls();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         tokio::select! {
             res = run_async(ctx, args) => res,
@@ -95,6 +92,8 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         &repo,
     )
     .await?;
+    let shown = ctx.progress.clone();
+    let gh = gh.with_transfer_progress(move |t| shown.download(t.what, t.bytes, t.total, t.done));
     if let Some(app) = gh.app() {
         note(
             ctx,
@@ -193,8 +192,7 @@ fn stopped(run: &Run, why: String) -> RunResult {
 
 /// `YYYY-MM-DD`, UTC: the day the LLM spend is counted on.
 fn today() -> String {
-    let (y, m, d) = crate::pipeline::record::civil_from_days((now_secs() / 86_400) as i64);
-    format!("{y:04}-{m:02}-{d:02}")
+    crate::date::Utc::from_epoch_secs(now_secs()).date()
 }
 
 fn now_secs() -> u64 {
@@ -323,9 +321,7 @@ fn since_date(raw: &str) -> Result<String, Error> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let day = (now.saturating_sub(secs) / 86_400) as i64;
-    let (y, m, d) = crate::pipeline::record::civil_from_days(day);
-    Ok(format!("{y:04}-{m:02}-{d:02}"))
+    Ok(crate::date::Utc::from_epoch_secs(now.saturating_sub(secs)).date())
 }
 
 fn note(ctx: &Ctx, text: &str) {
@@ -509,7 +505,7 @@ async fn heal(
         .map(|f| f.job.as_str())
         .collect();
     let job_image = crate::sandbox::job_container::for_jobs(&worktree, &run.path, &failed_jobs);
-    let driver = Driver::new(&ctx.config, &ctx.repo_root).with_job_image(job_image);
+    let driver = wiring::driver(ctx, &ctx.repo_root).with_job_image(job_image);
     let record = wiring::repair(ctx, &driver, &job).await?;
     result.note = record.note.clone();
     result.record_path = Some(record_path(&state, &record));

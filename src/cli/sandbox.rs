@@ -48,8 +48,7 @@ pub fn run(ctx: &Ctx, args: &SandboxArgs) -> Result<i32, Error> {
 }
 
 fn build_images(ctx: &Ctx, langs: &[Lang]) -> Result<BuildReport, Error> {
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::runtime("cannot start the async runtime").with_source(e))?;
+    let rt = super::runtime()?;
     let docker_host = ctx.config.env.docker_host.clone();
     let quiet = ctx.json;
     let progress = move |line: &str| {

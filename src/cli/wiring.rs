@@ -8,6 +8,7 @@ use crate::approval::prompt;
 use crate::error::Error;
 use crate::pipeline::{Driver, Event, LlmSource, Mode, RepairJob, RunRecord};
 use crate::report::events::{self, Output};
+use crate::report::progress;
 
 use super::args::{RepairArgs, SandboxKind};
 use super::{Ctx, print_stdout};
@@ -52,6 +53,18 @@ pub fn llm_source(args: &RepairArgs) -> LlmSource {
     }
 }
 
+/// The repair driver for `ctx`'s configuration, its sandbox image builds shown on the
+/// progress display (and as `tracing` info lines for `-v`).
+pub fn driver<'a>(ctx: &'a Ctx, repo_root: &std::path::Path) -> Driver<'a> {
+    let shown = ctx.progress.clone();
+    Driver::new(&ctx.config, repo_root).with_sandbox_progress(std::sync::Arc::new(
+        move |line: &str| {
+            tracing::info!("{line}");
+            shown.build_line(line);
+        },
+    ))
+}
+
 /// Runs one repair through `driver`, showing its progress on this terminal.
 pub async fn repair(
     ctx: &Ctx,
@@ -60,18 +73,25 @@ pub async fn repair(
 ) -> Result<RunRecord, Error> {
     let term = ctx.term;
     let quiet = ctx.json;
+    let shown = &ctx.progress;
     let mut ask = |p: &crate::pipeline::Proposal| {
+        shown.clear();
         let (diagnosis, diff) = events::question(p, &term);
         prompt::ask(&diagnosis, &diff, term.interactive())
     };
-    let mut on_event = |e: &Event| show(events::render(e, &term, quiet));
-    Ok(driver.repair(job, &mut ask, &mut on_event).await?)
+    let mut on_event = |e: &Event| {
+        show(events::render(e, &term, quiet));
+        shown.event(e);
+    };
+    let record = driver.repair(job, &mut ask, &mut on_event).await;
+    shown.clear();
+    Ok(record?)
 }
 
-/// Writes a rendered event where it belongs.
+/// Writes a rendered event where it belongs (around any progress bar on screen).
 fn show(out: Option<Output>) {
     match out {
-        Some(Output::Stderr(line)) => eprintln!("{line}"),
+        Some(Output::Stderr(line)) => progress::suspend(|| eprintln!("{line}")),
         Some(Output::Stdout(text)) => {
             let _ = print_stdout(&text);
         }

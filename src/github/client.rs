@@ -59,6 +59,20 @@ impl ClientOptions {
     }
 }
 
+/// How a log download goes, for a progress display: bytes so far, the size when the
+/// server sent one, and `done` once (success or not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transfer<'a> {
+    /// What is downloaded, e.g. `the logs of run 7 of octo/app`.
+    pub what: &'a str,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    pub done: bool,
+}
+
+/// Receives [`Transfer`]s; set with [`Client::with_transfer_progress`].
+pub type TransferFn = Arc<dyn Fn(&Transfer<'_>) + Send + Sync>;
+
 /// Who the client acts as: a token from the environment or config, or a GitHub App
 /// installation whose tokens are minted (and refreshed before they expire) on demand.
 #[derive(Clone)]
@@ -92,6 +106,7 @@ pub struct Client {
     /// Epoch second before which the primary limit is spent (an answer said
     /// `x-ratelimit-remaining: 0`); requests wait for it instead of earning a 403.
     spent_until: Arc<std::sync::Mutex<u64>>,
+    pub(super) transfer: Option<TransferFn>,
 }
 
 impl std::fmt::Debug for Client {
@@ -193,7 +208,17 @@ impl Client {
             max_wait_secs: opts.max_wait_secs,
             max_retries: opts.max_retries,
             spent_until: Arc::default(),
+            transfer: None,
         })
+    }
+
+    /// Tells `progress` how each log download goes (the client itself draws nothing).
+    pub fn with_transfer_progress(
+        mut self,
+        progress: impl Fn(&Transfer<'_>) + Send + Sync + 'static,
+    ) -> Client {
+        self.transfer = Some(Arc::new(progress));
+        self
     }
 
     /// The same client acting as `credentials` (a GitHub App installation, say).
@@ -257,7 +282,7 @@ impl Client {
                 }
                 Ok(resp) => self.judge(req, resp, attempt, waited).await?,
             };
-            tracing::debug!(what = %req.what, wait, attempt, "retrying GitHub request");
+            tracing::info!(what = %req.what, wait_secs = wait, attempt, "retrying a GitHub request");
             self.clock.sleep(Duration::from_secs(wait)).await;
             waited += wait;
             attempt += 1;
@@ -310,7 +335,7 @@ impl Client {
                 max_secs: self.max_wait_secs,
             });
         }
-        tracing::debug!(what = %req.what, wait, "primary rate limit spent; waiting for the reset");
+        tracing::warn!(what = %req.what, wait_secs = wait, "GitHub's rate limit is spent; waiting for its reset");
         self.clock.sleep(Duration::from_secs(wait)).await;
         Ok(wait)
     }

@@ -12,7 +12,7 @@ use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use tokio::io::AsyncWriteExt;
 
-use super::client::{Client, Req, header_str, status_error, transport};
+use super::client::{Client, Req, Transfer, header_str, status_error, transport};
 use super::error::GithubError;
 use super::repo::RepoSlug;
 
@@ -74,7 +74,7 @@ impl Client {
         } else {
             resp
         };
-        stream_to_file(&req.what, resp, expect, dest).await
+        stream_to_file(&req.what, resp, expect, dest, self.transfer.as_deref()).await
     }
 
     /// GETs the `Location` of a redirect with the token-less client, following up to three
@@ -119,7 +119,20 @@ async fn stream_to_file(
     mut resp: Response,
     expect: Expect,
     dest: &Path,
+    progress: Option<&(dyn Fn(&Transfer<'_>) + Send + Sync)>,
 ) -> Result<u64, GithubError> {
+    let total = resp.content_length();
+    let label = what.strip_prefix("download ").unwrap_or(what);
+    let tell = |bytes: u64, done: bool| {
+        if let Some(progress) = progress {
+            progress(&Transfer {
+                what: label,
+                bytes,
+                total,
+                done,
+            });
+        }
+    };
     let io = |path: &Path, source| GithubError::Io {
         what: what.to_string(),
         path: path.to_path_buf(),
@@ -146,12 +159,14 @@ async fn stream_to_file(
             }
             size += chunk.len() as u64;
             file.write_all(&chunk).await.map_err(|e| io(&tmp, e))?;
+            tell(size, false);
         }
         file.flush().await.map_err(|e| io(&tmp, e))?;
         check_start(what, &head, expect)
     }
     .await;
     drop(file);
+    tell(size, true);
     if let Err(e) = result {
         let _ = tokio::fs::remove_file(&tmp).await;
         return Err(e);

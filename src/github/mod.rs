@@ -3,9 +3,10 @@
 //! GitHub App installation tokens. Knows nothing of log contents, the
 //! LLM or git.
 //!
-//! The contract is shared/github-api (copied under `contract/`); `fake` serves it on
-//! 127.0.0.1 for tests, built from the contract's own examples and checked against its
-//! schemas by `schema`.
+//! The contract is shared/github-api (copied under `tests/contract/github-api/`); `fake`
+//! serves it on 127.0.0.1 for tests, built from the contract's own examples and checked
+//! against its schemas by `schema`. Both are test support: compiled only for tests and
+//! with the `test-support` feature, never into the product.
 
 mod api;
 mod app;
@@ -13,20 +14,23 @@ mod client;
 mod clock;
 mod download;
 mod error;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 mod issues;
 mod pages;
 mod ratelimit;
 mod repo;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod schema;
 mod select;
 mod types;
 
 pub use api::{Polled, PullFilter, RunFilter};
 pub use app::{AppKey, Installation, connect};
-pub use client::{API_VERSION, Client, ClientOptions, Credentials, DEFAULT_API_URL, init_tls};
+pub use client::{
+    API_VERSION, Client, ClientOptions, Credentials, DEFAULT_API_URL, Transfer, TransferFn,
+    init_tls,
+};
 pub use clock::{Clock, FakeClock, Sleep, SystemClock};
 pub use download::{ZIP_MAGIC, is_missing_log};
 pub use error::GithubError;

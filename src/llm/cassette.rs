@@ -97,10 +97,9 @@ impl<P: Provider> RecordingProvider<P> {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
         let path = self.dir.join(format!("{:03}-{purpose}.json", ex.index));
-        let tmp = path.with_extension("json.tmp");
         let json = serde_json::to_string_pretty(ex).map_err(|e| cassette_err(&path, e))?;
-        std::fs::write(&tmp, json + "\n").map_err(|e| cassette_err(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| cassette_err(&path, e))
+        crate::store::write_atomic(&path, (json + "\n").as_bytes())
+            .map_err(|e| cassette_err(&path, e))
     }
 }
 

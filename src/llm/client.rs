@@ -207,6 +207,13 @@ impl OpenAiClient {
                 include_usage: true,
             }),
         };
+        tracing::debug!(
+            url = %self.url(),
+            model = %self.opts.model,
+            purpose = %req.purpose,
+            max_tokens = req.max_tokens,
+            "asking the LLM"
+        );
         let mut builder = self.http.post(self.url()).json(&body);
         if !self.opts.api_key.is_empty() {
             builder = builder.bearer_auth(&self.opts.api_key);

@@ -5,12 +5,12 @@
 //! sleeper; `meter` counts tokens and cost against the per-run budget; `cassette` records
 //! and replays exchanges; `prompts` renders the templates in `prompts/`; `tokens` counts
 //! tokens offline. `fake` is an OpenAI-compatible test server used by unit and
-//! integration tests. Nothing here touches the repository's files.
+//! integration tests (test support: compiled only for tests and the `test-support` feature). Nothing here touches the repository's files.
 
 pub mod cassette;
 pub mod client;
 mod error;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 pub mod language;
 pub mod meter;

@@ -8,7 +8,7 @@
 //! path or a panic — restores too. After a `kill -9` mid-apply, [`recover`] finds the
 //! journal on the next start and puts the originals back, removing files the patch created.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Patch;
+use crate::store::{write_atomic, write_atomic_mode};
 
 const JOURNAL_VERSION: u32 = 1;
 const JOURNAL_FILE: &str = "journal.json";
@@ -218,7 +219,7 @@ fn begin(repo: &Path, state_dir: &Path, patch: &Patch) -> Result<Applied, ApplyE
         created_dirs,
     };
     let json = serde_json::to_vec_pretty(&journal).expect("journal serializes");
-    write_atomic(&dir.join(JOURNAL_FILE), &json, None).map_err(journal_err)?;
+    write_atomic(&dir.join(JOURNAL_FILE), &json).map_err(journal_err)?;
     Ok(Applied {
         repo,
         dir,
@@ -283,7 +284,7 @@ fn write_change(applied: &Applied, i: usize, new: Option<&str>) -> io::Result<()
             if let Some(parent) = full.parent() {
                 fs::create_dir_all(parent)?;
             }
-            write_atomic(&full, content.as_bytes(), entry.mode)
+            write_atomic_mode(&full, content.as_bytes(), entry.mode)
         }
         None => fs::remove_file(&full),
     }
@@ -337,7 +338,7 @@ fn restore_file(repo: &Path, dir: &Path, entry: &JournalFile) -> Result<(), Appl
     if let Some(parent) = full.parent() {
         fs::create_dir_all(parent).map_err(err)?;
     }
-    write_atomic(&full, &original, entry.mode).map_err(err)
+    write_atomic_mode(&full, &original, entry.mode).map_err(err)
 }
 
 /// Restores every journal left in `state_dir` for `repo` by a process that died
@@ -398,46 +399,10 @@ pub(crate) fn process_alive(pid: u32) -> bool {
     cfg!(target_os = "linux") && Path::new("/proc").join(pid.to_string()).exists()
 }
 
-/// Replaces `path` atomically: temp file in the same directory, mode, fsync, rename, fsync
-/// of the directory.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.selfheal-tmp-{}-{n}", std::process::id()));
-    let result = write_temp(&tmp, bytes, mode).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return result;
-    }
-    sync_dir(dir);
-    Ok(())
-}
-
-fn write_temp(tmp: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-    file.write_all(bytes)?;
-    if let Some(mode) = mode {
-        set_mode(&file, mode)?;
-    }
-    file.sync_all()
-}
-
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = File::create(path)?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-/// Makes a rename durable. Not every platform can open a directory; that is not an error.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(unix)]
@@ -449,17 +414,6 @@ fn mode_of(meta: &fs::Metadata) -> u32 {
 #[cfg(not(unix))]
 fn mode_of(meta: &fs::Metadata) -> u32 {
     u32::from(meta.permissions().readonly())
-}
-
-#[cfg(unix)]
-fn set_mode(file: &File, mode: u32) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_file: &File, _mode: u32) -> io::Result<()> {
-    Ok(())
 }
 
 pub(crate) fn sha256_hex(text: &str) -> String {

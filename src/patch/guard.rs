@@ -10,8 +10,8 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use super::glob::Glob;
 use crate::config::PolicyConfig;
+use crate::glob::Glob;
 
 /// Bytes scanned for a NUL to call a file binary, as git does.
 const BINARY_SNIFF_BYTES: usize = 8 * 1024;
@@ -112,12 +112,12 @@ impl Guard {
             allowed: policy
                 .allowed_paths
                 .iter()
-                .filter_map(|p| Glob::new(p))
+                .filter_map(|p| Glob::new(p).ok())
                 .collect(),
             denied: policy
                 .denied_paths
                 .iter()
-                .filter_map(|p| Glob::new(p))
+                .filter_map(|p| Glob::new(p).ok())
                 .collect(),
             allow_workflow_edits: policy.allow_workflow_edits,
             max_file_bytes: policy.max_file_bytes,

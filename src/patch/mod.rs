@@ -8,7 +8,6 @@
 //! half-patched). Nothing here talks to the network or the LLM.
 
 pub mod apply;
-pub mod glob;
 pub mod guard;
 mod locate;
 pub mod parse;

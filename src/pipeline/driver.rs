@@ -60,11 +60,16 @@ pub struct Driver<'a> {
     repo_root: PathBuf,
     /// Connected on first use: a run with nothing to repair never needs the engine.
     validator: OnceCell<Sandbox>,
+    /// Where sandbox image build lines go, when the caller shows them.
+    sandbox_progress: Option<SandboxProgress>,
     /// Why the tests run on this machine unasked (no engine answered); said once.
     sandbox_warning: std::sync::Mutex<Option<String>>,
     /// The failed job's own `container:` image, tried before the default images.
     job_image: Option<String>,
 }
+
+/// Receives sandbox image build and setup lines (see [`Driver::with_sandbox_progress`]).
+pub type SandboxProgress = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl<'a> Driver<'a> {
     pub fn new(config: &'a Config, repo_root: &Path) -> Self {
@@ -72,9 +77,17 @@ impl<'a> Driver<'a> {
             config,
             repo_root: repo_root.to_path_buf(),
             validator: OnceCell::new(),
+            sandbox_progress: None,
             sandbox_warning: std::sync::Mutex::new(None),
             job_image: None,
         }
+    }
+
+    /// Sends the sandbox's image build and setup lines to `progress` (by default they go
+    /// to `tracing` at info level).
+    pub fn with_sandbox_progress(mut self, progress: SandboxProgress) -> Self {
+        self.sandbox_progress = Some(progress);
+        self
     }
 
     /// Validates in the failed job's own image when it can be had (see
@@ -94,7 +107,10 @@ impl<'a> Driver<'a> {
                     .sandbox_warning
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) = chosen.warning;
-                Ok::<_, crate::validate::ValidateError>(chosen.sandbox)
+                Ok::<_, crate::validate::ValidateError>(match self.sandbox_progress.clone() {
+                    Some(progress) => chosen.sandbox.with_progress(move |line| progress(line)),
+                    None => chosen.sandbox,
+                })
             })
             .await
             .map_err(PipelineError::from)

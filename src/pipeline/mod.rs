@@ -11,7 +11,7 @@ pub mod focus;
 pub mod record;
 pub mod repair;
 
-pub use driver::{Driver, LlmSource, RepairJob, recover};
+pub use driver::{Driver, LlmSource, RepairJob, SandboxProgress, recover};
 pub use record::{AttemptRecord, RunRecord, Verdict};
 pub use repair::{Approver, Decision, Mode, PipelineError, Proposal, Repair, repair};
 

@@ -107,50 +107,27 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl RunRecord {
-    /// Writes `<state>/runs/<id>.json` (temp file + rename).
+    /// Writes `<state>/runs/<id>.json` atomically.
     pub fn save(&self, state_dir: &Path) -> std::io::Result<PathBuf> {
-        let dir = state_dir.join("runs");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{}.json", self.id));
-        let tmp = dir.join(format!(".{}.json.tmp", self.id));
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(&tmp, &path)?;
+        let path = state_dir.join("runs").join(format!("{}.json", self.id));
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::store::write_atomic(&path, &json)?;
         Ok(path)
     }
 }
 
 /// A run id that sorts by time: `20261124T101502-<pid hex>`.
 pub fn new_run_id() -> String {
-    let now = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now();
+    let millis = now
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
+        .unwrap_or_default()
+        .subsec_millis();
     format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}-{:x}{:03x}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
+        "{}-{:x}{millis:03x}",
+        crate::date::Utc::from_system(now).compact(),
         std::process::id(),
-        now.subsec_millis()
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
@@ -158,9 +135,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_are_civil() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
+    fn run_ids_start_with_the_date() {
         assert!(new_run_id().starts_with("20"));
     }
 

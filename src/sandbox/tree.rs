@@ -1,7 +1,7 @@
 //! Packs a source tree into a tar stream for the container; the tree is never bind-mounted.
 //!
 //! Left out: `.git`, `target/`, `node_modules/`, `.selfheal/` and the `validate.exclude`
-//! globs (gitignore-like: a pattern without `/` matches at any depth, a trailing `/` matches
+//! globs ([`crate::glob`]: a pattern without `/` matches at any depth, a trailing `/` matches
 //! directories only, `**` crosses directories). Symlinks are stored as links, never followed,
 //! so a link to a host file cannot carry that file into the sandbox. Entries are owned by
 //! uid/gid 1000, the `selfheal` user of the sandbox images.
@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Bytes;
 use futures_util::Stream;
-use regex::Regex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::error::SandboxError;
+use crate::glob::{GlobError, GlobSet};
 
 /// Never copied into a sandbox.
 pub const ALWAYS_EXCLUDED: &[&str] = &[".git/", "target/", "node_modules/", ".selfheal/"];
@@ -27,74 +27,32 @@ const CHUNK: usize = 256 * 1024;
 /// Which paths stay out of the sandbox.
 #[derive(Clone, Debug)]
 pub struct TreeFilter {
-    rules: Vec<(Regex, bool)>,
+    globs: GlobSet,
 }
 
 impl TreeFilter {
-    /// The built-in exclusions plus `extra` globs from `validate.exclude`.
+    /// The built-in exclusions plus `extra` globs from `validate.exclude` (the same
+    /// [`crate::glob`] rules the local work copy obeys).
     pub fn new(extra: &[String]) -> Result<TreeFilter, SandboxError> {
-        let all = ALWAYS_EXCLUDED
+        let all: Vec<&str> = ALWAYS_EXCLUDED
             .iter()
-            .map(|s| s.to_string())
-            .chain(extra.iter().cloned());
-        let rules = all
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| glob_rule(&p))
-            .collect::<Result<_, _>>()?;
-        Ok(TreeFilter { rules })
+            .copied()
+            .chain(extra.iter().map(String::as_str))
+            .collect();
+        let globs = GlobSet::new(&all).map_err(|e| SandboxError::BadPattern {
+            pattern: match &e {
+                GlobError::Invalid { pattern, .. } => pattern.clone(),
+                GlobError::Empty => String::new(),
+            },
+            reason: e.to_string(),
+        })?;
+        Ok(TreeFilter { globs })
     }
 
     /// True when `rel` (a `/`-separated path inside the tree) is left out.
     pub fn excludes(&self, rel: &str, is_dir: bool) -> bool {
-        self.rules
-            .iter()
-            .any(|(re, dir_only)| (is_dir || !dir_only) && re.is_match(rel))
+        self.globs.matches_entry(rel, is_dir)
     }
-}
-
-/// One glob as a regex over the relative path, and whether it matches directories only.
-fn glob_rule(pattern: &str) -> Result<(Regex, bool), SandboxError> {
-    let trimmed = pattern.trim();
-    let dir_only = trimmed.ends_with('/');
-    let body = trimmed.trim_end_matches('/');
-    let anchored = body.contains('/');
-    let body = body.trim_start_matches('/');
-    let re = glob_to_regex(body);
-    let full = if anchored {
-        format!("^{re}$")
-    } else {
-        format!("^(?:.*/)?{re}$")
-    };
-    let regex = Regex::new(&full).map_err(|e| SandboxError::BadPattern {
-        pattern: pattern.to_string(),
-        reason: e.to_string(),
-    })?;
-    Ok((regex, dir_only))
-}
-
-fn glob_to_regex(glob: &str) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = glob.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '*' if chars.get(i + 1) == Some(&'*') => {
-                if chars.get(i + 2) == Some(&'/') {
-                    out.push_str("(?:.*/)?");
-                    i += 3;
-                } else {
-                    out.push_str(".*");
-                    i += 2;
-                }
-                continue;
-            }
-            '*' => out.push_str("[^/]*"),
-            '?' => out.push_str("[^/]"),
-            c => out.push_str(&regex::escape(&c.to_string())),
-        }
-        i += 1;
-    }
-    out
 }
 
 /// What was packed.

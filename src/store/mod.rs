@@ -18,12 +18,14 @@
 mod spend;
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Hint;
+
+mod atomic;
+pub use atomic::{write_atomic, write_atomic_mode};
 
 /// The version of every format in the state dir; bump it when one changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -238,7 +240,8 @@ impl Store {
         store.check_version()?;
         let ignore = root.join(".gitignore");
         if !ignore.exists() {
-            write_atomic(&ignore, b"# selfheal state: never commit it\n*\n")?;
+            write_atomic(&ignore, b"# selfheal state: never commit it\n*\n")
+                .map_err(io("write", &ignore))?;
         }
         Ok(store)
     }
@@ -265,7 +268,7 @@ impl Store {
                     version: FORMAT_VERSION,
                 })
                 .expect("serialises");
-                write_atomic(&path, &body)
+                write_atomic(&path, &body).map_err(io("write", &path))
             }
             Err(e) => Err(io("read", &path)(e)),
         }
@@ -419,7 +422,7 @@ fn open_lock_file(path: &Path) -> Result<File, StoreError> {
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("state serialises");
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    write_atomic(path, &bytes).map_err(io("write", path))
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
@@ -435,19 +438,6 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, S
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io("read", path)(e)),
     }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`:
-/// a reader sees the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("create a file in", dir))?;
-    tmp.write_all(bytes).map_err(io("write", path))?;
-    tmp.as_file().sync_all().map_err(io("sync", path))?;
-    tmp.persist(path)
-        .map_err(|e| io("replace", path)(e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -95,6 +95,15 @@ pub enum Sandbox {
 }
 
 impl Sandbox {
+    /// Sends image build and setup lines to `progress` (the Docker sandbox; the local one
+    /// has no such step).
+    pub fn with_progress(self, progress: impl Fn(&str) + Send + Sync + 'static) -> Sandbox {
+        match self {
+            Sandbox::Docker(docker) => Sandbox::Docker(Box::new(docker.with_progress(progress))),
+            local => local,
+        }
+    }
+
     /// The validator `config.sandbox()` names: `docker` connects to the engine (an error if
     /// it is not reachable, never a quiet switch to local), `local` runs on this machine
     /// with the build caches of `repo_root` (see [`crate::workcopy::cache_env`]) and the

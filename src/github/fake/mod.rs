@@ -23,7 +23,7 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-pub use render::{contract, contract_dir};
+pub use render::{contract, contract_files};
 pub use scenario::{
     FakeApp, FakeComment, FakeJob, FakePull, FakeRun, PRIMARY_BODY, SECONDARY_BODY, Scenario,
     Scripted,

@@ -1,19 +1,52 @@
-//! The fake's JSON bodies: GitHub's own examples from the contract (`../contract/*.json`)
-//! with the scenario's values put in, so every field a real answer has is there. Where an
-//! official example fails its own schema (contract README), the gap is filled here.
+//! The fake's JSON bodies: GitHub's own examples from the contract
+//! (`tests/contract/github-api/*.json`) with the scenario's values put in, so every field a
+//! real answer has is there. Where an official example fails its own schema (contract
+//! README), the gap is filled here.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
 use serde_json::{Value, json};
 
 use super::scenario::{FakeApp, FakeComment, FakeJob, FakePull, FakeRun, Scenario};
 
-/// Where the contract files live (read at run time, so the binary does not carry them).
-pub fn contract_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/github/contract")
+/// One contract file, compiled into the test build (no path of the build machine is kept).
+macro_rules! contract_file {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../tests/contract/github-api/", $name)),
+        )
+    };
 }
+
+/// Every operation file of the contract, by file name.
+const CONTRACT: &[(&str, &str)] = &[
+    contract_file!("actions.download-job-logs-for-workflow-run.json"),
+    contract_file!("actions.download-workflow-run-logs.json"),
+    contract_file!("actions.get-job-for-workflow-run.json"),
+    contract_file!("actions.get-workflow-run.json"),
+    contract_file!("actions.list-jobs-for-workflow-run.json"),
+    contract_file!("actions.list-workflow-runs-for-repo.json"),
+    contract_file!("actions.list-workflow-runs.json"),
+    contract_file!("actions.re-run-workflow-failed-jobs.json"),
+    contract_file!("apps.create-installation-access-token.json"),
+    contract_file!("apps.get-repo-installation.json"),
+    contract_file!("git.create-ref.json"),
+    contract_file!("git.get-ref.json"),
+    contract_file!("index.json"),
+    contract_file!("issues.add-labels.json"),
+    contract_file!("issues.create-comment.json"),
+    contract_file!("issues.create-label.json"),
+    contract_file!("issues.list-comments.json"),
+    contract_file!("issues.update-comment.json"),
+    contract_file!("pulls.create.json"),
+    contract_file!("pulls.list.json"),
+    contract_file!("rate-limit.get.json"),
+    contract_file!("rate-limits.json"),
+    contract_file!("repos.get-commit.json"),
+    contract_file!("repos.get.json"),
+];
 
 static FILES: LazyLock<Mutex<HashMap<String, Value>>> = LazyLock::new(Default::default);
 
@@ -23,12 +56,19 @@ pub fn contract(file: &str) -> Value {
     cache
         .entry(file.to_string())
         .or_insert_with(|| {
-            let path = contract_dir().join(file);
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("fake GitHub: cannot read {}: {e}", path.display()));
-            serde_json::from_str(&text).expect("contract file is JSON")
+            let text = CONTRACT
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(_, text)| *text)
+                .unwrap_or_else(|| panic!("fake GitHub: no contract file {file}"));
+            serde_json::from_str(text).expect("contract file is JSON")
         })
         .clone()
+}
+
+/// The names of the contract's operation files.
+pub fn contract_files() -> impl Iterator<Item = &'static str> {
+    CONTRACT.iter().map(|(name, _)| *name)
 }
 
 /// The example of `status` in `file`, the array's first item when it is a list.
@@ -321,24 +361,9 @@ pub fn installation_token(token: &str, expires: u64) -> Value {
     v
 }
 
-/// `2026-12-05T13:00:00Z` for an epoch second (days to a civil date: Howard Hinnant's
-/// algorithm, as `pipeline::record` has it; `github` sits below `pipeline`).
+/// `2026-12-05T13:00:00Z` for an epoch second.
 fn rfc3339(epoch: u64) -> String {
-    let (days, rem) = (epoch / 86_400, epoch % 86_400);
-    let z = days as i64 + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::date::Utc::from_epoch_secs(epoch).rfc3339()
 }
 
 /// The repository (`full-repository`). The example (and its nested `source` / `parent`)
@@ -405,6 +430,26 @@ pub fn error(message: &str, status: u16) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn every_contract_file_is_compiled_in() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract/github-api");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+        on_disk.sort();
+        let compiled: Vec<&str> = contract_files().collect();
+        assert_eq!(on_disk, compiled, "add the new file to CONTRACT");
+        for op in contract("index.json")["operations"].as_array().unwrap() {
+            let file = op["file"].as_str().unwrap();
+            assert!(contract(file)["responses"].is_object(), "{file}");
+        }
+    }
+
     #[test]
     fn expiry_times_are_rfc3339_utc() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
