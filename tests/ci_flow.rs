@@ -178,7 +178,10 @@ fn a_vetoed_patch_becomes_no_pull_request_but_a_record_to_upload() {
     assert_eq!(saved["verdict"], "pending");
     assert_eq!(r["record_path"], record);
     let summary = summary(&s);
-    assert!(summary.contains("| 602 | vetoed |"), "{summary}");
+    assert!(
+        summary.contains("### Run 602 (attempt 1): the fix was vetoed: no pull request"),
+        "{summary}"
+    );
     assert!(
         summary.contains("**veto** `assertion-removed`"),
         "{summary}"
@@ -308,16 +311,25 @@ fn a_github_app_key_yields_installation_tokens_that_the_push_and_the_pull_reques
     // The clone's origin: git http-backend that lets in only live installation tokens.
     let accepts = Arc::new(gh.token_check());
     let root = s.bare.parent().unwrap().to_path_buf();
-    let (base, seen) = rt.block_on(crate::publish::http_remote::serve_checked(root, accepts));
+    let (base, seen) = rt.block_on(crate::publish::http_remote::serve_checked(
+        root.clone(),
+        accepts,
+    ));
     let user = Repository::open(s.b.dir.path()).unwrap();
     user.remote_set_url("origin", &format!("{base}/remote.git"))
         .unwrap();
+    // selfheal pushes to `[github] git_url`/owner/repo.git, never to origin as is: serve the
+    // same bare repository under that name too.
+    std::fs::create_dir_all(root.join("acme")).unwrap();
+    std::os::unix::fs::symlink(&s.bare, root.join("acme/app.git")).unwrap();
+    let git_url = base.clone();
     let llm = rt.block_on(FakeLlm::start());
     llm.push(Scripted::ok(&fix_reply(&s.b)));
     let app_env = [
         ("GH_TOKEN", ""),
         ("SELFHEAL_GITHUB_APP_ID", "31337"),
         ("SELFHEAL_GITHUB_APP_PRIVATE_KEY", private.as_str()),
+        ("SELFHEAL_GITHUB_GIT_URL", git_url.as_str()),
     ];
     let out = run_cmd_env(&s, &gh, &llm, &["--run-id", "606", "--json"], &app_env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
