@@ -185,6 +185,31 @@ fn heal_one(name: &str) {
     assert_eq!(record.len(), 1, "one run record");
 }
 
+/// A model with no known price is never reported as free (issue 15).
+#[test]
+fn an_unpriced_model_reports_its_cost_as_unknown() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let out = offline_cmd(&b, &llm, &["--yes"])
+        .env("SELFHEAL_MODEL", "acme-coder-pro")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let all = text(&out);
+    let result = all
+        .lines()
+        .find(|l| l.contains("LLM call(s)"))
+        .unwrap_or_else(|| panic!("no result line:\n{all}"));
+    assert!(result.contains("cost unknown"), "{result}");
+    assert!(!result.contains("$0.0000"), "{result}");
+    assert!(
+        all.contains("the price of model `acme-coder-pro` is unknown"),
+        "{all}"
+    );
+}
+
 #[test]
 fn heals_python_samples() {
     for name in [

@@ -73,6 +73,8 @@ pub struct RunRecord {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub cost_usd: f64,
+    /// True when a model with no known price answered: `cost_usd` leaves its calls out.
+    pub cost_unknown: bool,
     pub llm_calls: u32,
     /// Repairs made by a fixer, not the model.
     pub llm_calls_saved: u32,
@@ -107,6 +109,11 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl RunRecord {
+    /// The cost for people: dollars, or "cost unknown" when a call had no price.
+    pub fn cost_text(&self) -> String {
+        cost_text(self.cost_usd, self.cost_unknown)
+    }
+
     /// Writes `<state>/runs/<id>.json` atomically.
     pub fn save(&self, state_dir: &Path) -> std::io::Result<PathBuf> {
         let path = state_dir.join("runs").join(format!("{}.json", self.id));
@@ -130,8 +137,25 @@ pub fn new_run_id() -> String {
     )
 }
 
+/// `$0.0123`, or `cost unknown` when some of it could not be priced (never shown as free).
+pub fn cost_text(cost_usd: f64, unknown: bool) -> String {
+    match (unknown, cost_usd > 0.0) {
+        (false, _) => format!("${cost_usd:.4}"),
+        (true, false) => "cost unknown".to_string(),
+        (true, true) => format!("${cost_usd:.4} + unknown"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unpriced_model_is_never_shown_as_free() {
+        assert_eq!(cost_text(0.0012, false), "$0.0012");
+        assert_eq!(cost_text(0.0, false), "$0.0000");
+        assert_eq!(cost_text(0.0, true), "cost unknown");
+        assert_eq!(cost_text(0.5, true), "$0.5000 + unknown");
+    }
     use super::*;
 
     #[test]

@@ -218,6 +218,7 @@ fn empty_record(r: &Repair<'_>, targets: &[Failure]) -> RunRecord {
         prompt_tokens: 0,
         completion_tokens: 0,
         cost_usd: 0.0,
+        cost_unknown: false,
         llm_calls: 0,
         llm_calls_saved: 0,
         examples: 0,
@@ -555,8 +556,10 @@ impl Run<'_, '_> {
         self.record.llm_calls += 1;
         self.record.prompt_tokens += reply.usage.prompt_tokens;
         self.record.completion_tokens += reply.usage.completion_tokens;
-        self.record.cost_usd += crate::llm::meter::Budget::from_config(&self.r.config.llm)
-            .cost(reply.usage.prompt_tokens, reply.usage.completion_tokens);
+        let budget = crate::llm::meter::Budget::from_config(&self.r.config.llm);
+        self.record.cost_usd +=
+            budget.cost(reply.usage.prompt_tokens, reply.usage.completion_tokens);
+        self.record.cost_unknown |= budget.price.is_none();
         self.emit(Event::Replied {
             attempt: n,
             usage: reply.usage,

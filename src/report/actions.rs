@@ -173,12 +173,12 @@ fn repair(md: &mut String, record: &RunRecord) {
     }
     let _ = writeln!(
         md,
-        "**Cost:** {} attempt(s), {} LLM call(s), {} prompt + {} completion tokens, ${:.4}\n",
+        "**Cost:** {} attempt(s), {} LLM call(s), {} prompt + {} completion tokens, {}\n",
         record.attempts.len(),
         record.llm_calls,
         record.prompt_tokens,
         record.completion_tokens,
-        record.cost_usd
+        record.cost_text()
     );
 }
 

@@ -145,10 +145,10 @@ pub fn result(record: &RunRecord, term: &Term) -> Option<String> {
         Verdict::NoCodeChange => term.yellow("no code change needed"),
     };
     let mut out = format!(
-        "{head} · {} attempt(s) · {} LLM call(s), {tokens} tokens, ${:.4} · {:.1} s\n",
+        "{head} · {} attempt(s) · {} LLM call(s), {tokens} tokens, {} · {:.1} s\n",
         record.attempts.len(),
         record.llm_calls,
-        record.cost_usd,
+        record.cost_text(),
         record.duration_ms as f64 / 1000.0
     );
     if let Some(id) = &record.pending_id {
