@@ -691,6 +691,38 @@ fn the_daily_cost_cap_stops_a_second_repair() {
 }
 
 #[test]
+fn the_daily_cost_cap_holds_for_offline_repairs_too() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-calc");
+    llm.push(Scripted::ok(&fix_reply(&b)));
+    let state = tempfile::tempdir().unwrap();
+    let offline = || {
+        selfheal()
+            .env("SELFHEAL_SANDBOX", "local")
+            .env("OPENAI_BASE_URL", llm.base_url())
+            .env("OPENAI_API_KEY", "test")
+            .env("SELFHEAL_LLM_MAX_COST_USD_PER_DAY", "0.00001")
+            .arg("--state-dir")
+            .arg(state.path())
+            .args(["offline", b.zip.to_str().unwrap(), "--repo-dir"])
+            .arg(b.dir.path())
+            .arg("--yes")
+            .output()
+            .unwrap()
+    };
+    let first = offline();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let spend = std::fs::read_to_string(state.path().join("spend.json")).unwrap();
+    assert!(spend.contains("\"days\""), "{spend}");
+    let second = offline();
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("reached [llm] max_cost_usd_per_day"), "{err}");
+    assert_eq!(llm.requests().len(), 1, "no second repair");
+}
+
+#[test]
 fn without_a_docker_engine_the_default_runs_locally_with_one_warning_line() {
     let rt = runtime();
     let llm = rt.block_on(FakeLlm::start());

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod offline;
 pub mod run;
 pub mod sandbox;
+pub mod spend;
 pub mod wiring;
 
 use std::io::Write;

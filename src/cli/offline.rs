@@ -12,7 +12,7 @@ use crate::report::sarif::{self, SarifOptions};
 use crate::report::{human, json};
 
 use super::args::{Format, OfflineArgs};
-use super::{Ctx, print_stdout, wiring};
+use super::{Ctx, print_stdout, spend, wiring};
 
 /// The repository the logs belong to: `--repo-dir`, else the current directory.
 pub fn repo_root(args: &OfflineArgs) -> PathBuf {
@@ -49,6 +49,13 @@ fn repair(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error> {
     let repo = &ctx.repo_root;
     let state_dir = ctx.config.state_dir(repo);
     wiring::recover(ctx, repo, &state_dir)?;
+    let store = crate::store::Store::open(&state_dir)?;
+    let spends = args.repair.replay.is_none() && !args.repair.print_prompt;
+    if let Some(why) = spend::stop_reason(&ctx.config.llm, &store, spends) {
+        return Err(Error::new(exit::ERROR, why).with_hint(
+            "raise [llm] max_cost_usd_per_day (SELFHEAL_LLM_MAX_COST_USD_PER_DAY), or replay a recording with --replay",
+        ));
+    }
     let rt = super::runtime()?;
     let driver = wiring::driver(ctx, repo);
     let llm = wiring::llm_source(&args.repair);
@@ -63,6 +70,7 @@ fn repair(ctx: &Ctx, args: &OfflineArgs, t: &Triage) -> Result<i32, Error> {
         tokio::select! {
             res = wiring::repair(ctx, &driver, &job) => {
                 let record = res?;
+                spend::count(&store, record.cost_usd);
                 wiring::print_result(ctx, &record)?;
                 Ok(record.verdict.exit_code())
             }

@@ -28,7 +28,7 @@ use crate::risk::Risk;
 use crate::store::{HandledRun, Outcome, Store};
 
 use super::args::RunArgs;
-use super::{Ctx, print_stdout, wiring};
+use super::{Ctx, print_stdout, spend, wiring};
 
 /// What happened to one run, for the report, `--json` and `GITHUB_OUTPUT`.
 #[derive(Clone, Debug, Serialize)]
@@ -112,7 +112,8 @@ async fn run_async(ctx: &Ctx, args: &RunArgs) -> Result<i32, Error> {
         match candidate_runs(ctx, args, &gh, &repo, &store, &mut listing).await {
             Ok(runs) => {
                 for run in runs {
-                    let result = match budget_stop(ctx, args, &store) {
+                    let spends = args.repair.replay.is_none() && !args.repair.print_prompt;
+                    let result = match spend::stop_reason(&ctx.config.llm, &store, spends) {
                         Some(why) => stopped(&run, why),
                         None => heal_and_remember(ctx, args, &gh, &repo, &store, &run).await,
                     };
@@ -147,30 +148,6 @@ struct Listing {
     runs: Vec<Run>,
 }
 
-/// `Some(why)` when no new repair may start: today's LLM spend reached
-/// `[llm] max_cost_usd_per_day`, or the model's price is unknown so the cap cannot hold.
-fn budget_stop(ctx: &Ctx, args: &RunArgs, store: &Store) -> Option<String> {
-    let llm = &ctx.config.llm;
-    let cap = llm.max_cost_usd_per_day;
-    // A replay or --print-prompt spends nothing.
-    if cap <= 0.0 || args.repair.replay.is_some() || args.repair.print_prompt {
-        return None;
-    }
-    if crate::llm::meter::price_for(llm, &llm.model).is_none() {
-        return Some(format!(
-            "[llm] max_cost_usd_per_day = {cap} cannot hold: the price of `{}` is unknown (set [llm] price_in_per_mtok and price_out_per_mtok)",
-            llm.model
-        ));
-    }
-    let today = today();
-    let spent = store.spent_on(&today).unwrap_or(0.0);
-    (spent >= cap).then(|| {
-        format!(
-            "today's LLM spend ${spent:.4} reached [llm] max_cost_usd_per_day = ${cap}: no new repair starts until tomorrow (UTC)"
-        )
-    })
-}
-
 /// A run not started because of the daily cap: reported, not remembered (a later day
 /// repairs it).
 fn stopped(run: &Run, why: String) -> RunResult {
@@ -188,11 +165,6 @@ fn stopped(run: &Run, why: String) -> RunResult {
         record_path: None,
         comment_url: None,
     }
-}
-
-/// `YYYY-MM-DD`, UTC: the day the LLM spend is counted on.
-fn today() -> String {
-    crate::date::Utc::from_epoch_secs(now_secs()).date()
 }
 
 fn now_secs() -> u64 {
@@ -368,10 +340,8 @@ async fn heal_and_remember(
     if writes && !result.failures.is_empty() {
         comment_on_pull_request(ctx, gh, repo, run, &mut result).await;
     }
-    if let Some(r) = &result.record
-        && let Err(e) = store.add_spend(&today(), r.cost_usd)
-    {
-        eprintln!("warning: could not count today's LLM spend: {e}");
+    if let Some(r) = &result.record {
+        spend::count(store, r.cost_usd);
     }
     let (errors, retry_at) = error_retry(ctx, store, run, &mut result);
     let handled = HandledRun {

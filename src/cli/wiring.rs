@@ -54,15 +54,19 @@ pub fn llm_source(args: &RepairArgs) -> LlmSource {
 }
 
 /// The repair driver for `ctx`'s configuration, its sandbox image builds shown on the
-/// progress display (and as `tracing` info lines for `-v`).
+/// progress display (and as `tracing` info lines for `-v`), and a streamed reply's tokens
+/// so far beside the wait for the model.
 pub fn driver<'a>(ctx: &'a Ctx, repo_root: &std::path::Path) -> Driver<'a> {
     let shown = ctx.progress.clone();
-    Driver::new(&ctx.config, repo_root).with_sandbox_progress(std::sync::Arc::new(
-        move |line: &str| {
+    let tokens = ctx.progress.clone();
+    Driver::new(&ctx.config, repo_root)
+        .with_sandbox_progress(std::sync::Arc::new(move |line: &str| {
             tracing::info!("{line}");
             shown.build_line(line);
-        },
-    ))
+        }))
+        .with_model_progress(crate::llm::OnTokens(std::sync::Arc::new(move |n| {
+            tokens.model_tokens(n)
+        })))
 }
 
 /// Runs one repair through `driver`, showing its progress on this terminal.

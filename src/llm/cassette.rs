@@ -258,6 +258,7 @@ mod tests {
             retry: RetryPolicy::default(),
             stream: false,
             silence: Duration::from_secs(5),
+            on_tokens: None,
         })
         .unwrap()
     }

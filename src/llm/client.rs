@@ -31,6 +31,8 @@ pub struct ClientOptions {
     pub stream: bool,
     /// Streaming: the longest wait between two tokens.
     pub silence: Duration,
+    /// Streaming: told how many tokens have come so far.
+    pub on_tokens: Option<super::OnTokens>,
 }
 
 impl ClientOptions {
@@ -47,6 +49,7 @@ impl ClientOptions {
             },
             stream: c.stream,
             silence: Duration::from_secs(c.silence_secs.max(1)),
+            on_tokens: None,
         }
     }
 }
@@ -234,7 +237,8 @@ impl OpenAiClient {
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if status.is_success() && is_sse {
             let (first, silence) = (self.opts.timeout, self.opts.silence);
-            return super::stream::read(resp, req, &self.opts.model, first, silence)
+            let on_tokens = self.opts.on_tokens.as_ref();
+            return super::stream::read(resp, req, &self.opts.model, (first, silence), on_tokens)
                 .await
                 .map_err(|e| match e {
                     LlmError::Connect { message, .. } => Failed::Transient {
@@ -423,6 +427,7 @@ mod tests {
             },
             stream: false,
             silence: Duration::from_secs(5),
+            on_tokens: None,
         }
     }
 
@@ -740,6 +745,26 @@ mod tests {
         let reply = c.complete(&request()).await.unwrap();
         assert_eq!(reply.finish_reason.as_deref(), Some("repeating"));
         assert!(reply.text.lines().count() < 12, "{}", reply.text);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_reply_tells_the_tokens_so_far_as_they_come() {
+        let fake = FakeLlm::start().await;
+        let lines: String = (1..=5).map(|i| format!("line {i}\n")).collect();
+        fake.push(Scripted::ok(&lines).paced(Duration::from_millis(20)));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut o = opts(&fake.base_url());
+        o.stream = true;
+        let log = seen.clone();
+        o.on_tokens = Some(crate::llm::OnTokens(Arc::new(move |n| {
+            log.lock().unwrap().push(n)
+        })));
+        let reply = OpenAiClient::new(o).unwrap().complete(&request()).await;
+        assert_eq!(reply.unwrap().text, lines);
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.len() >= 5, "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "{seen:?}");
+        assert_eq!(seen[0], 1);
     }
 
     #[tokio::test]

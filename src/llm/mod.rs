@@ -55,6 +55,16 @@ pub struct ChatRequest {
     pub done: Done,
 }
 
+/// Told the number of tokens streamed so far, as a reply comes in (for a progress display).
+#[derive(Clone)]
+pub struct OnTokens(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for OnTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnTokens(..)")
+    }
+}
+
 /// When a streamed reply is complete before the model stops on its own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,7 +9,8 @@
 //! message the 1.5B model took the example's code for the task). The example is a form
 //! with `<placeholders>`, not a real path or real code: small models copied a placeholder
 //! path, and then a real-looking example edit (even one naming the real file), back as
-//! their answer. Small models get a shorter prompt with no example (`pipeline::focus`).
+//! their answer. Small models get a shorter prompt with no example (`pipeline::focus`;
+//! `short_system.md` and `short.md`).
 //!
 //! Earlier fixes of similar failures (the failure memory's few-shot examples, set with
 //! [`Prompts::with_examples`]) go into the user message as `{{examples}}`, never into the
@@ -32,15 +33,21 @@ pub enum Template {
     /// The edit-block format with one example; appended to the system message of patch and
     /// retry calls.
     Format,
+    /// The system message of the short prompt small models get (`pipeline::focus`).
+    ShortSystem,
+    /// The user message of the short prompt.
+    Short,
 }
 
 impl Template {
-    pub const ALL: [Template; 5] = [
+    pub const ALL: [Template; 7] = [
         Template::System,
         Template::Diagnosis,
         Template::Patch,
         Template::Retry,
         Template::Format,
+        Template::ShortSystem,
+        Template::Short,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -50,6 +57,8 @@ impl Template {
             Template::Patch => "patch.md",
             Template::Retry => "retry.md",
             Template::Format => "format.md",
+            Template::ShortSystem => "short_system.md",
+            Template::Short => "short.md",
         }
     }
 
@@ -60,6 +69,8 @@ impl Template {
             Template::Patch => include_str!("../../prompts/patch.md"),
             Template::Retry => include_str!("../../prompts/retry.md"),
             Template::Format => include_str!("../../prompts/format.md"),
+            Template::ShortSystem => include_str!("../../prompts/short_system.md"),
+            Template::Short => include_str!("../../prompts/short.md"),
         }
     }
 
@@ -69,7 +80,8 @@ impl Template {
             Template::System => &[],
             Template::Diagnosis | Template::Patch => &["context"],
             Template::Retry => &["context", "previous_patch", "test_output"],
-            Template::Format => &[],
+            Template::Format | Template::ShortSystem => &[],
+            Template::Short => &["failure", "code"],
         }
     }
 
@@ -80,6 +92,7 @@ impl Template {
             Template::Patch => "patch",
             Template::Retry => "retry",
             Template::Format => "format",
+            Template::ShortSystem | Template::Short => "patch",
         }
     }
 }
@@ -93,7 +106,7 @@ pub const NO_PREVIOUS_PATCH: &str = "(none: the previous reply held no usable ed
 /// The loaded templates.
 #[derive(Clone, Debug)]
 pub struct Prompts {
-    texts: [String; 5],
+    texts: [String; 7],
     /// The fenced examples block for `{{examples}}` (empty: none).
     examples: String,
 }
@@ -107,8 +120,8 @@ impl Prompts {
         }
     }
 
-    /// Built-ins, with any of `system.md`, `diagnosis.md`, `patch.md`, `retry.md`, `format.md` in `dir`
-    /// taking their place.
+    /// Built-ins, with any of `system.md`, `diagnosis.md`, `patch.md`, `retry.md`,
+    /// `format.md`, `short_system.md`, `short.md` in `dir` taking their place.
     pub fn load(dir: Option<&Path>) -> Result<Self, LlmError> {
         let mut p = Prompts::builtin();
         let Some(dir) = dir else { return Ok(p) };

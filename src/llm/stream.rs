@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::wire::strip_think;
-use super::{ChatReply, ChatRequest, LlmError, Usage, tokens};
+use super::{ChatReply, ChatRequest, LlmError, OnTokens, Usage, tokens};
 
 /// The finish reason recorded when selfheal closed the stream because the edit was complete.
 pub const FINISH_DONE: &str = "done";
@@ -75,15 +75,17 @@ fn parse_event(data: &str) -> Option<Event> {
     })
 }
 
-/// Reads a streamed reply. `first` bounds the wait for the first token (the server reads
-/// the prompt first), `silence` the wait between tokens after that.
+/// Reads a streamed reply. `waits.0` bounds the wait for the first token (the server reads
+/// the prompt first), `waits.1` the wait between tokens after that. `on_tokens` is told
+/// the count of tokens so far (one per content event, as OpenAI and llama.cpp send them).
 pub async fn read(
     mut resp: reqwest::Response,
     req: &ChatRequest,
     default_model: &str,
-    first: Duration,
-    silence: Duration,
+    (first, silence): (Duration, Duration),
+    on_tokens: Option<&OnTokens>,
 ) -> Result<ChatReply, LlmError> {
+    let mut received: u64 = 0;
     let mut buf: Vec<u8> = Vec::new();
     let mut text = String::new();
     let mut finish: Option<String> = None;
@@ -119,6 +121,12 @@ pub async fn read(
             };
             if ev.done {
                 break 'read;
+            }
+            if !ev.content.is_empty() {
+                received += 1;
+                if let Some(tell) = on_tokens {
+                    (tell.0)(received);
+                }
             }
             text.push_str(&ev.content);
             finish = ev.finish_reason.or(finish);

@@ -66,6 +66,8 @@ pub struct Driver<'a> {
     sandbox_warning: std::sync::Mutex<Option<String>>,
     /// The failed job's own `container:` image, tried before the default images.
     job_image: Option<String>,
+    /// Told the tokens of a streamed reply so far, when the caller shows them.
+    model_progress: Option<crate::llm::OnTokens>,
 }
 
 /// Receives sandbox image build and setup lines (see [`Driver::with_sandbox_progress`]).
@@ -80,6 +82,7 @@ impl<'a> Driver<'a> {
             sandbox_progress: None,
             sandbox_warning: std::sync::Mutex::new(None),
             job_image: None,
+            model_progress: None,
         }
     }
 
@@ -87,6 +90,12 @@ impl<'a> Driver<'a> {
     /// to `tracing` at info level).
     pub fn with_sandbox_progress(mut self, progress: SandboxProgress) -> Self {
         self.sandbox_progress = Some(progress);
+        self
+    }
+
+    /// Tells `progress` how many tokens of a streamed reply have come so far.
+    pub fn with_model_progress(mut self, progress: crate::llm::OnTokens) -> Self {
+        self.model_progress = Some(progress);
         self
     }
 
@@ -138,7 +147,7 @@ impl<'a> Driver<'a> {
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<RunRecord, PipelineError> {
         let failures = &job.triage.failures[..];
-        let provider = provider(self.config, job.llm)?;
+        let provider = provider(self.config, job.llm, self.model_progress.clone())?;
         let validator = self.validator().await?;
         if let Some(w) = self.take_sandbox_warning() {
             on_event(&Event::Warning(w));
@@ -221,13 +230,20 @@ pub fn recover(repo: &Path, state_dir: &Path) -> Result<Vec<String>, PipelineErr
 
 /// client → meter → recorder; or a replay of a recording, with no network. One meter
 /// (and so one budget) per repair.
-fn provider(config: &Config, llm: &LlmSource) -> Result<Box<dyn Provider>, LlmError> {
+fn provider(
+    config: &Config,
+    llm: &LlmSource,
+    on_tokens: Option<crate::llm::OnTokens>,
+) -> Result<Box<dyn Provider>, LlmError> {
     let meter = Arc::new(Meter::new(Budget::from_config(&config.llm)));
     if let Some(dir) = &llm.replay {
         let replay = ReplayProvider::open(dir)?;
         return Ok(Box::new(MeteredProvider::new(replay, meter)));
     }
-    let client = OpenAiClient::new(ClientOptions::from_config(&config.llm))?;
+    let client = OpenAiClient::new(ClientOptions {
+        on_tokens,
+        ..ClientOptions::from_config(&config.llm)
+    })?;
     let metered = MeteredProvider::new(client, meter);
     match &llm.record {
         Some(dir) => Ok(Box::new(RecordingProvider::new(metered, dir)?)),

@@ -849,8 +849,8 @@ impl Asking<'_> {
                 let mut r = ChatRequest::from_config(
                     c,
                     purpose,
-                    focus::SYSTEM.to_string(),
-                    focus::user_message(f, self.format, previous),
+                    focus::system(self.prompts)?,
+                    focus::user_message(self.prompts, f, self.format, previous)?,
                 );
                 r.done = Done::FencedBlock;
                 r

@@ -1,5 +1,5 @@
 //! Progress on a terminal for the long steps: the log download (bytes), waiting for the
-//! model (elapsed), validation (command, elapsed) and sandbox image builds (the build's
+//! model (elapsed, and the tokens so far when the reply streams), validation (command, elapsed) and sandbox image builds (the build's
 //! latest line). Drawn on stderr with indicatif only when [`enabled`]: stderr is a
 //! terminal, not in CI, not with `--json` (NO_COLOR changes colours, not this). Fed by the
 //! pipeline's [`Event`]s and the stages' progress callbacks; the stages draw nothing.
@@ -108,6 +108,15 @@ impl Progress {
             Event::Replied { .. } => self.finish(&Kind::Model),
             Event::Validated { .. } => self.finish(&Kind::Validation),
             _ => {}
+        }
+    }
+
+    /// `n` tokens of the model's reply have streamed in: shown beside the wait.
+    pub fn model_tokens(&self, n: u64) {
+        let Some(inner) = &self.inner else { return };
+        let current = inner.current.lock().expect("progress lock");
+        if let Some(step) = current.as_ref().filter(|s| s.kind == Kind::Model) {
+            step.bar.set_message(format!("{n} tokens so far"));
         }
     }
 
@@ -272,6 +281,28 @@ mod tests {
             },
         });
         assert_eq!(screen.contents().trim(), "", "cleared");
+    }
+
+    #[test]
+    fn waiting_for_the_model_shows_the_tokens_streamed_so_far() {
+        let (screen, progress) = in_memory();
+        progress.model_tokens(3); // no wait shown yet: nothing to add it to
+        assert_eq!(screen.contents().trim(), "");
+        progress.event(&Event::PromptBuilt {
+            attempt: 1,
+            prompt_tokens: 812,
+            context_tokens: 700,
+            examples: 0,
+            example_tokens: 0,
+        });
+        progress.model_tokens(41);
+        std::thread::sleep(Duration::from_millis(150));
+        let shown = screen.contents();
+        assert!(
+            shown.contains("waiting for the model (attempt 1, 812 prompt tokens)"),
+            "{shown:?}"
+        );
+        assert!(shown.contains("41 tokens so far"), "{shown:?}");
     }
 
     #[test]
