@@ -388,10 +388,13 @@ fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
         .ok_or("the code block is empty")?;
     let head = lines[first].trim();
     // the same name defined, and lines alike (a small model may change a parameter)
-    let score = |e: &Editable| match (defined_name(e.signature()), defined_name(head)) {
-        (Some(a), Some(b)) if a != b => 0.0,
-        (Some(_), Some(_)) => 0.5 + dice(e.signature().trim(), head) / 2.0,
-        _ => dice(e.signature().trim(), head),
+    let score = |e: &Editable| {
+        let alike = dice(header(e.signature()), header(head));
+        match (defined_name(e.signature()), defined_name(head)) {
+            (Some(a), Some(b)) if a != b => 0.0,
+            (Some(_), Some(_)) => 0.5 + alike / 2.0,
+            _ => alike,
+        }
     };
     let best = editables
         .iter()
@@ -415,6 +418,17 @@ fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
         search: best.text.clone(),
         replace: body.join("\n"),
     })
+}
+
+/// A definition's first line up to where its body opens: a one-line definition
+/// (`func (c Circle) Area() float64 { return … }`) compares with the same definition
+/// rewritten over several lines by its header alone.
+fn header(line: &str) -> &str {
+    let line = line.trim();
+    match line.find('{') {
+        Some(at) => &line[..=at],
+        None => line,
+    }
 }
 
 /// The name a definition line defines: the first identifier before `(` that is not a
@@ -571,6 +585,31 @@ mod tests {
             got.editables
         );
         assert!(got.test.unwrap().1.contains("func TestCircle"));
+    }
+
+    #[test]
+    fn a_one_line_definition_rewritten_over_several_lines_is_placed_over_itself() {
+        let go = |first: usize, text: &str| Editable {
+            path: "shapes/shapes.go".into(),
+            first,
+            last: first + text.lines().count() - 1,
+            text: text.into(),
+        };
+        let circle = go(
+            23,
+            "func (c Circle) Area() float64      { return 2 * math.Pi * c.R }",
+        );
+        let triangle = go(
+            31,
+            "func (t Triangle) Area() float64 {\n\ts := t.Perimeter() / 2\n\treturn math.Sqrt(s * (s - t.A) * (s - t.B) * (s - t.C))\n}",
+        );
+        let reply =
+            "```go\nfunc (c Circle) Area() float64 {\n\treturn math.Pi * c.R * c.R\n}\n```\n";
+        let edits = place(reply, &[triangle, circle.clone()]).unwrap();
+        match &edits[0] {
+            Edit::Replace { search, .. } => assert_eq!(search, &circle.text),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
