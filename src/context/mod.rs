@@ -606,6 +606,10 @@ fn definition_candidates(
         let langs = languages_of(&[], failures);
         let started = std::time::Instant::now();
         let mut listed = walk::source_files(root, limits.max_files * 20);
+        // a Go name is defined in Go: not in a shell script's heredoc or a README
+        if !langs.is_empty() {
+            listed.retain(|f| langs.iter().any(|l| l.kin(f.language)));
+        }
         symbols::order_by_proximity(&mut listed, ranked, &langs, &scan_names);
         let walk_us = started.elapsed().as_micros() as u64;
         let (defs, s) = symbols::find_definitions(root, &listed, &scan_names, limits);

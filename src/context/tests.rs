@@ -329,6 +329,49 @@ fn symbol_definitions_are_found_across_the_repo() {
 }
 
 #[test]
+fn a_name_is_looked_for_in_the_failing_language_only() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "wordfreq/count.go",
+        "package wordfreq\n\nfunc Count(s string) int {\n\treturn len(Normalize(s))\n}\n",
+    );
+    write(
+        d.path(),
+        "wordfreq/text.go",
+        "package wordfreq\n\nfunc normalizeWord(word string) string {\n\treturn word\n}\n",
+    );
+    // the old code kept in a script's heredoc, and in the docs
+    write(
+        d.path(),
+        "wordfreq/restore.sh",
+        "cat > text.go <<'EOF'\nfunc Normalize(word string) string {\n\treturn word\n}\nEOF\n",
+    );
+    write(
+        d.path(),
+        "wordfreq/notes.js",
+        "function Normalize(word) {\n  return word;\n}\n",
+    );
+    let mut f = Failure::new("go", Kind::CompileError, "undefined: Normalize").at(
+        "wordfreq/count.go",
+        Some(4),
+        Some(13),
+    );
+    f.symbol = Some("Normalize".into());
+    let ctx = build(&[f], d.path(), 3000);
+    let shown: Vec<_> = ctx
+        .pieces
+        .iter()
+        .filter_map(|p| p.path.as_deref())
+        .collect();
+    assert!(!shown.contains(&"wordfreq/restore.sh"), "{shown:?}");
+    assert!(!shown.contains(&"wordfreq/notes.js"), "{shown:?}");
+    assert!(Language::TypeScript.kin(Language::JavaScript));
+    assert!(Language::Cpp.kin(Language::C));
+    assert!(!Language::Shell.kin(Language::Go));
+}
+
+#[test]
 fn failing_test_function_is_found_by_name() {
     let d = tempfile::tempdir().unwrap();
     let mut go = String::from("package calc\n\nimport \"testing\"\n\n");

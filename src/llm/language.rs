@@ -27,6 +27,20 @@ pub enum Language {
 }
 
 impl Language {
+    /// True when code in `self` can define what code in `other` calls: the same language,
+    /// or one that shares its definitions (JavaScript and TypeScript, C and C++, Java and
+    /// Kotlin).
+    pub fn kin(self, other: Language) -> bool {
+        use Language::*;
+        let family = |l: Language| match l {
+            JavaScript | TypeScript => 1,
+            C | Cpp => 2,
+            Java | Kotlin => 3,
+            _ => 0,
+        };
+        self == other || (family(self) != 0 && family(self) == family(other))
+    }
+
     /// From the file name's extension (`a/b.rs` → Rust); None for unknown ones.
     pub fn from_path(path: &str) -> Option<Language> {
         let name = Path::new(path).file_name()?.to_str()?;
