@@ -12,6 +12,7 @@
 mod calls;
 mod fit;
 pub mod localise;
+mod similar;
 pub mod symbols;
 pub mod walk;
 
@@ -602,6 +603,7 @@ fn definition_candidates(
         }
     }
     let mut stats = ScanStats::default();
+    let mut renamed = Vec::new();
     if !scan_names.is_empty() {
         let langs = languages_of(&[], failures);
         let started = std::time::Instant::now();
@@ -614,6 +616,10 @@ fn definition_candidates(
         let walk_us = started.elapsed().as_micros() as u64;
         let (defs, s) = symbols::find_definitions(root, &listed, &scan_names, limits);
         stats = ScanStats { walk_us, ..s };
+        let missing: Vec<String> = symbols::names_in(failures, MAX_NAMES)
+            .into_iter()
+            .filter(|n| !defs.iter().any(|d| &d.name == n))
+            .collect();
         for d in defs {
             let kind = if test_names.contains(&d.name) {
                 PieceKind::Test
@@ -622,12 +628,19 @@ fn definition_candidates(
             };
             found.push((kind, d));
         }
+        renamed = similar::definitions_like(root, &listed, &missing);
     }
-    let candidates = found
+    let n = found.len() as u32;
+    let mut candidates: Vec<Candidate> = found
         .into_iter()
         .enumerate()
         .map(|(i, (kind, d))| definition_candidate(kind, d, i as u32))
         .collect();
+    candidates.extend(renamed.into_iter().enumerate().map(|(i, (missing, d))| {
+        let mut c = definition_candidate(PieceKind::Definition, d, n + i as u32);
+        c.why = format!("{}, a name like the missing `{missing}`", c.why);
+        c
+    }));
     (candidates, stats)
 }
 

@@ -82,6 +82,11 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             .filter(|w| words.contains(w))
             .count()
     };
+    let shown_defs: Vec<(&str, u32)> = pieces
+        .iter()
+        .filter(|p| p.kind == PieceKind::Definition)
+        .filter_map(|p| Some((p.path.as_deref()?, p.lines?.0)))
+        .collect();
     let mut found: Vec<(usize, usize, Editable)> = Vec::new(); // (priority, -affinity, definition)
     let mut files: Vec<&String> = Vec::new();
     for p in &pieces {
@@ -112,6 +117,9 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
                 0
             } else if let Some(i) = names.iter().position(|n| n == name) {
                 1 + i
+            } else if shown_defs.contains(&(path.as_str(), first as u32 + 1)) {
+                // a definition the context chose (a name like a missing one, say)
+                1 + names.len()
             } else {
                 continue;
             };
@@ -380,6 +388,10 @@ pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
     Ok(out)
 }
 
+/// How alike (Dice, over the whole text) a block must be to an offered definition whose
+/// name it changed to be taken as that definition.
+const RENAMED_ALIKE: f64 = 0.8;
+
 fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
     let lines: Vec<&str> = code.trim_end_matches('\n').lines().collect();
     let first = lines
@@ -396,11 +408,25 @@ fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
             _ => alike,
         }
     };
-    let best = editables
+    let by_head = editables
         .iter()
         .max_by(|a, b| score(a).total_cmp(&score(b)))
         .ok_or("no definition was offered")?;
-    if score(best) < 0.6 {
+    // no first line matches: a definition sent back renamed (`normalizeWord` as the
+    // `Normalize` its callers want) is still that definition when the rest is alike
+    let whole = lines[first..].join("\n");
+    let renamed = editables
+        .iter()
+        .filter(|e| defined_name(e.signature()).is_some() && defined_name(head).is_some())
+        .map(|e| (e, dice(&e.text, &whole)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|(_, alike)| *alike >= RENAMED_ALIKE)
+        .map(|(e, _)| e);
+    let best = match renamed {
+        Some(e) if score(by_head) < 0.6 => e,
+        _ => by_head,
+    };
+    if score(best) < 0.6 && renamed.is_none() {
         return Err(format!(
             "the code block starts with `{head}`, which is not the first line of a definition shown; \
              send back one of them whole, starting with its first line (e.g. `{}`)",
@@ -610,6 +636,40 @@ mod tests {
             Edit::Replace { search, .. } => assert_eq!(search, &circle.text),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_definition_sent_back_under_the_name_its_callers_want_replaces_it() {
+        let count = Editable {
+            path: "wordfreq/count.go".into(),
+            first: 15,
+            last: 17,
+            text: "func Count(text string) int {\n\treturn len(Normalize(text))\n}".into(),
+        };
+        let renamed = Editable {
+            path: "wordfreq/text.go".into(),
+            first: 11,
+            last: 16,
+            text: "func normalizeWord(word string) string {\n\tw := strings.ToLower(word)\n\tif stopWords[w] {\n\t\treturn \"\"\n\t}\n\treturn w\n}".into(),
+        };
+        let reply = "```go\nfunc Normalize(word string) string {\n\tw := strings.ToLower(word)\n\tif stopWords[w] {\n\t\treturn \"\"\n\t}\n\treturn w\n}\n```\n";
+        let edits = place(reply, &[count.clone(), renamed.clone()]).unwrap();
+        match &edits[0] {
+            Edit::Replace {
+                path,
+                search,
+                replace,
+            } => {
+                assert_eq!(path.as_deref(), Some("wordfreq/text.go"));
+                assert_eq!(search, &renamed.text);
+                assert!(replace.starts_with("func Normalize(word string)"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // a different function under a new name is no rename
+        let other =
+            "```go\nfunc Tokens(text string) []string {\n\treturn strings.Fields(text)\n}\n```\n";
+        assert!(place(other, &[count, renamed]).is_err());
     }
 
     #[test]
