@@ -1,7 +1,8 @@
 //! The one harness for the committed real-output corpus, `tests/corpus/cases/<case>/`, and
 //! the one reading of what a case's `expected.toml` means.
 //!
-//! Both generators (tests/corpus/gen_a.py, gen_b.sh) write one case format: `output.txt` (what the tool printed), `meta.toml` (job,
+//! Both generators (tests/corpus/gen_scripting.py, gen_compiled.sh; `generate.sh` runs
+//! both) write one case format: `output.txt` (what the tool printed), `meta.toml` (job,
 //! command, exit code), `expected.toml` (the first failure triage must report,
 //! repo-relative: [`Expected`]) and `failure.zip` (the same output in the run-log layout).
 //! A case is checked twice with the one comparison, [`check`]: here, unit by unit, its
