@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Files;
+use super::common::is_common;
 use crate::logs::Failure;
 
 /// Lines read above the reported line (a multi-line call or assertion).
@@ -25,125 +26,6 @@ static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:def|fn|func|function)\b")
         .expect("valid regex")
 });
-
-/// Calls that are never the code under test: keywords, assertion helpers, builtins.
-const IGNORED: &[&str] = &[
-    "if",
-    "for",
-    "while",
-    "match",
-    "return",
-    "switch",
-    "catch",
-    "elif",
-    "else",
-    "with",
-    "await",
-    "async",
-    "function",
-    "func",
-    "fn",
-    "def",
-    "new",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "assertEqual",
-    "assertEquals",
-    "assertTrue",
-    "assertFalse",
-    "assertRaises",
-    "assertIn",
-    "assertIs",
-    "assertIsNone",
-    "assertThat",
-    "expect",
-    "toBe",
-    "toEqual",
-    "toStrictEqual",
-    "toThrow",
-    "equal",
-    "strictEqual",
-    "deepEqual",
-    "deepStrictEqual",
-    "ok",
-    "Errorf",
-    "Fatalf",
-    "Error",
-    "Fatal",
-    "Logf",
-    "Run",
-    "Helper",
-    "len",
-    "print",
-    "println",
-    "printf",
-    "format",
-    "Sprintf",
-    "Printf",
-    "Println",
-    "Some",
-    "Ok",
-    "Err",
-    "None",
-    "unwrap",
-    "expect_err",
-    "unwrap_err",
-    "to_string",
-    "into",
-    "clone",
-    "iter",
-    "map",
-    "collect",
-    "vec",
-    "list",
-    "dict",
-    "set",
-    "str",
-    "int",
-    "float",
-    "bool",
-    "tuple",
-    "range",
-    "isinstance",
-    "sorted",
-    "sum",
-    "abs",
-    "min",
-    "max",
-    "test",
-    "it",
-    "describe",
-    "raises",
-    "approx",
-    "String",
-    "Vec",
-    "Box",
-    "json",
-    "parse",
-    "append",
-    "push",
-    "require",
-    "console",
-    "log",
-    "JSON",
-    "Number",
-    "Object",
-    "Array",
-    "Promise",
-    "Math",
-    "math",
-    "strings",
-    "fmt",
-    "errors",
-    "self",
-    "this",
-    "super",
-    "t",
-    "b",
-    "m",
-    "f",
-];
 
 /// Up to a few names per failure, in failure order, for the definition lookup.
 pub(crate) fn called_names(failures: &[Failure], files: &mut Files<'_>) -> Vec<String> {
@@ -187,10 +69,7 @@ fn names_at(files: &mut Files<'_>, file: &str, line: u32) -> Vec<String> {
     for l in text.iter().rev().filter(|l| !DEFINITION.is_match(l)) {
         for c in CALL.captures_iter(l) {
             let name = &c[1];
-            if name.len() >= 2
-                && !IGNORED.contains(&name)
-                && !names.iter().any(|n: &String| n == name)
-            {
+            if name.len() >= 2 && !is_common(name) && !names.iter().any(|n: &String| n == name) {
                 names.push(name.to_string());
             }
         }

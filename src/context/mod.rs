@@ -10,6 +10,7 @@
 //! exact lines. Nothing here writes anything.
 
 mod calls;
+mod common;
 mod fit;
 pub mod localise;
 mod similar;

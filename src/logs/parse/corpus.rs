@@ -1,56 +1,166 @@
-//! The one harness for the committed real-output corpus, `tests/corpus/cases/<case>/`.
+//! The one harness for the committed real-output corpus, `tests/corpus/cases/<case>/`, and
+//! the one reading of what a case's `expected.toml` means.
 //!
-//! Both generators (tests/corpus/gen_a.py, gen_b.sh) write one case format: `output.txt`
-//! (what the tool printed), `meta.toml` (job, command, exit code), `expected.toml` (the
-//! first failure triage must report, repo-relative) and `failure.zip` (the same output in
-//! the run-log layout, read end to end by tests/corpus.rs). Here a case's output becomes the
-//! failed step the archive reader keeps, every line cleaned by [`crate::logs::clean`], and
-//! the parsers' first failure is checked against `expected.toml`. Each parser's tests call
-//! [`assert_cases`] with the case-name prefixes it owns.
+//! Both generators (tests/corpus/gen_scripting.py, gen_compiled.sh; `generate.sh` runs
+//! both) write one case format: `output.txt` (what the tool printed), `meta.toml` (job,
+//! command, exit code), `expected.toml` (the first failure triage must report,
+//! repo-relative: [`Expected`]) and `failure.zip` (the same output in the run-log layout).
+//! A case is checked twice with the one comparison, [`check`]: here, unit by unit, its
+//! output becomes the failed step the archive reader keeps, every line cleaned by
+//! [`crate::logs::clean`], and each parser's tests call [`assert_cases`] with the
+//! case-name prefixes it owns; and end to end by tests/corpus.rs, which triages
+//! `failure.zip`. Test support: compiled for unit tests and with the `test-support` feature.
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
+
 use crate::logs::clean::clean_text;
-use crate::logs::paths::to_repo_relative;
-use crate::logs::{Failure, StepLog};
+use crate::logs::triage::{TriageOptions, triage_steps};
+use crate::logs::{Failure, Kind, StepLog};
+
+/// What `expected.toml` says of a case's first failure. `tool` and `kind` are always
+/// checked; each other key only when present. Unknown keys are an error (a typo would
+/// otherwise check nothing).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    pub tool: String,
+    pub kind: Kind,
+    /// Repo-relative, as triage reports it (the runner's workspace stripped).
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// A piece of the one-line message.
+    pub message_contains: Option<String>,
+    pub test: Option<String>,
+    pub symbol: Option<String>,
+}
+
+impl Expected {
+    /// The case's `expected.toml`.
+    pub fn read(case_dir: &Path) -> Result<Expected, String> {
+        let path = case_dir.join("expected.toml");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// The case folders whose names start with one of `prefixes` (every case when empty), in
+/// name order.
+pub fn case_dirs(prefixes: &[&str]) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cases");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|d| {
+        let name = case_name(d);
+        d.join("expected.toml").is_file()
+            && (prefixes.is_empty() || prefixes.iter().any(|p| name.starts_with(p)))
+    });
+    dirs.sort();
+    dirs
+}
+
+/// The case's name: its folder's.
+pub fn case_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Every way `got` differs from `want`, joined by `; `.
+pub fn check(got: &Failure, want: &Expected) -> Result<(), String> {
+    let mut diffs = Vec::new();
+    let mut expect = |what: &str, ok: bool, detail: String| {
+        if !ok {
+            diffs.push(format!("{what}: {detail}"));
+        }
+    };
+    expect(
+        "tool",
+        got.tool == want.tool,
+        format!("got {} want {}", got.tool, want.tool),
+    );
+    expect(
+        "kind",
+        got.kind == want.kind,
+        format!("got {} want {}", got.kind, want.kind),
+    );
+    if let Some(file) = &want.file {
+        expect(
+            "file",
+            got.file.as_ref() == Some(file),
+            format!("got {:?} want {file}", got.file),
+        );
+    }
+    if let Some(line) = want.line {
+        expect(
+            "line",
+            got.line == Some(line),
+            format!("got {:?} want {line}", got.line),
+        );
+    }
+    if let Some(m) = &want.message_contains {
+        expect(
+            "message",
+            got.message.contains(m.as_str()),
+            format!("{:?} lacks {m:?}", got.message),
+        );
+    }
+    for (key, field, wanted) in [
+        ("test", &got.test, &want.test),
+        ("symbol", &got.symbol, &want.symbol),
+    ] {
+        if let Some(v) = wanted {
+            expect(
+                key,
+                field.as_ref() == Some(v),
+                format!("got {field:?} want {v}"),
+            );
+        }
+    }
+    expect("excerpt", !got.excerpt.is_empty(), "empty".into());
+    expect(
+        "message is one line",
+        !got.message.contains('\n'),
+        format!("{:?}", got.message),
+    );
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(diffs.join("; "))
+    }
+}
+
+/// `Err("<case>: …")` unless the first of `failures` is what the case expects.
+pub fn check_first(name: &str, failures: &[Failure], want: &Expected) -> Result<(), String> {
+    let got = failures
+        .first()
+        .ok_or_else(|| format!("{name}: nothing found"))?;
+    check(got, want).map_err(|diff| format!("{name}: {diff}"))
+}
 
 /// One case: its name, the step as parsers see it, and what it expects.
 pub struct Case {
     pub name: String,
     pub step: StepLog,
-    pub expected: toml::Table,
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cases")
+    pub expected: Expected,
 }
 
 /// Cases whose names start with one of `prefixes`, in name order.
 pub fn load(prefixes: &[&str]) -> Vec<Case> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root())
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    dirs.sort();
-    dirs.into_iter()
-        .filter(|d| {
-            let name = d.file_name().unwrap().to_string_lossy().to_string();
-            prefixes.iter().any(|p| name.starts_with(p))
-        })
-        .map(|d| read_case(&d))
-        .collect()
+    case_dirs(prefixes).iter().map(|d| read_case(d)).collect()
 }
 
 fn read_case(dir: &Path) -> Case {
-    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let name = case_name(dir);
     let read = |f: &str| {
         std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{name}: {f}: {e} (regenerate it)"))
     };
-    let toml_of = |f: &str| -> toml::Table {
-        toml::from_str(&String::from_utf8_lossy(&read(f)))
-            .unwrap_or_else(|e| panic!("{name}: {f}: {e}"))
-    };
-    let meta = toml_of("meta.toml");
-    let expected = toml_of("expected.toml");
+    let meta: toml::Table = toml::from_str(&String::from_utf8_lossy(&read("meta.toml")))
+        .unwrap_or_else(|e| panic!("{name}: meta.toml: {e}"));
+    let expected = Expected::read(dir).unwrap_or_else(|e| panic!("{name}: {e}"));
     let cmd = meta["cmd"].as_str().expect("meta.toml: cmd");
     let code = meta["exit"].as_integer().expect("meta.toml: exit") as i32;
     let job = meta["job"].as_str().expect("meta.toml: job");
@@ -105,83 +215,9 @@ pub fn failures_of(
     found.into_iter().map(|f| f.failure).collect()
 }
 
-/// `raw` (as the tool printed it) names the repo-relative `expected` file: equal once the
-/// runner workspace is stripped, or a path suffix of it (Go prints paths relative to the
-/// package; triage maps them against the repository, which the harness does not have).
-fn same_file(raw: &str, expected: &str) -> bool {
-    let rel = to_repo_relative(raw, None);
-    rel == expected || expected.ends_with(&format!("/{rel}"))
-}
-
-/// What differs between the first failure and the case's expectations.
-pub fn check(case: &Case, failures: &[Failure]) -> Vec<String> {
-    let Some(got) = failures.first() else {
-        return vec![format!("{}: nothing found", case.name)];
-    };
-    let e = &case.expected;
-    let s = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let mut diffs = Vec::new();
-    let mut want = |what: &str, ok: bool, detail: String| {
-        if !ok {
-            diffs.push(format!("{}: {what}: {detail}", case.name));
-        }
-    };
-    want(
-        "tool",
-        s("tool").as_deref() == Some(&got.tool),
-        format!("got {}", got.tool),
-    );
-    want(
-        "kind",
-        s("kind").as_deref() == Some(got.kind.as_str()),
-        format!("got {}", got.kind),
-    );
-    if let Some(file) = s("file") {
-        want(
-            "file",
-            got.file.as_deref().is_some_and(|g| same_file(g, &file)),
-            format!("got {:?} want {file}", got.file),
-        );
-    }
-    if let Some(line) = e.get("line").and_then(|v| v.as_integer()) {
-        want(
-            "line",
-            got.line == Some(line as u32),
-            format!("got {:?} want {line}", got.line),
-        );
-    }
-    if let Some(m) = s("message_contains") {
-        want(
-            "message",
-            got.message.contains(&m),
-            format!("{:?} lacks {m:?}", got.message),
-        );
-    }
-    for key in ["test", "symbol"] {
-        if let Some(v) = s(key) {
-            let field = if key == "test" {
-                &got.test
-            } else {
-                &got.symbol
-            };
-            want(
-                key,
-                field.as_deref() == Some(&v),
-                format!("got {field:?} want {v}"),
-            );
-        }
-    }
-    want("excerpt", !got.excerpt.is_empty(), "empty".into());
-    want(
-        "message is one line",
-        !got.message.contains('\n'),
-        got.message.clone(),
-    );
-    diffs
-}
-
-/// Runs the parsers (the real dispatch, [`super::parse_step`]) on every case with one of
-/// `prefixes`, and fails with every difference at once.
+/// Runs the parsers (the real dispatch, [`super::parse_step`], with paths made
+/// repo-relative as triage makes them) on every case with one of `prefixes`, and fails
+/// with every difference at once.
 pub fn assert_cases(prefixes: &[&str], at_least: usize) {
     let cases = load(prefixes);
     assert!(
@@ -191,7 +227,10 @@ pub fn assert_cases(prefixes: &[&str], at_least: usize) {
     );
     let diffs: Vec<String> = cases
         .iter()
-        .flat_map(|c| check(c, &super::parse_step(&c.step, None)))
+        .filter_map(|c| {
+            let t = triage_steps(vec![c.step.clone()], &TriageOptions::default());
+            check_first(&c.name, &t.failures, &c.expected).err()
+        })
         .collect();
     assert!(
         diffs.is_empty(),
@@ -199,4 +238,42 @@ pub fn assert_cases(prefixes: &[&str], at_least: usize) {
         diffs.len(),
         diffs.join("\n")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want(text: &str) -> Result<Expected, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn check_names_every_difference_and_unknown_keys_are_refused() {
+        let expected = want(
+            "tool = \"pytest\"\nkind = \"test_failure\"\nfile = \"tests/test_a.py\"\nline = 3\nsymbol = \"f\"\n",
+        )
+        .unwrap();
+        let mut got = Failure::new("pytest", Kind::TestFailure, "assert 1 == 2").at(
+            "tests/test_a.py",
+            Some(3),
+            None,
+        );
+        got.excerpt = "assert 1 == 2".into();
+        got.symbol = Some("f".into());
+        assert_eq!(check(&got, &expected), Ok(()));
+        got.line = Some(4);
+        got.file = Some("a.py".into());
+        let diff = check(&got, &expected).unwrap_err();
+        assert!(
+            diff.starts_with("file: ") && diff.contains("; line: got Some(4) want 3"),
+            "{diff}"
+        );
+        assert_eq!(
+            check_first("case", &[], &expected),
+            Err("case: nothing found".to_string())
+        );
+        assert!(want("tool = \"x\"\nkind = \"test_failure\"\nfiel = \"a\"\n").is_err());
+        assert!(want("tool = \"x\"\nkind = \"no_such_kind\"\n").is_err());
+    }
 }

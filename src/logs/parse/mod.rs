@@ -8,7 +8,7 @@ pub mod annotation;
 pub mod c;
 pub mod classify;
 pub mod consequence;
-#[cfg(test)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod corpus;
 pub mod generic;
 pub mod go;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the Rust / Go / Java / C corpus cases under tests/corpus/cases/ by REALLY
-# running the tools on small broken projects written to a temp dir.
+# Regenerates the compiled-language corpus cases under tests/corpus/cases/: Rust, Go, Java
+# and C/C++ (case names rust-, go-, java-, c-, cpp-), by REALLY running the tools on small
+# broken projects written to a temp dir. tests/corpus/gen_scripting.py owns the
+# scripting-side cases; tests/corpus/generate.sh runs both.
 #
 # Needs: cargo + rustc with clippy and rustfmt (rustup), go (Debian `golang-go`), gcc/g++,
 # clang (Debian `clang`), cmake, javac (JDK 17), go-staticcheck (Debian), python3; the Maven
@@ -9,19 +11,19 @@
 # `.mvn/maven.config` adds `-o -s .mvn/settings.xml`, whose local repository is
 # /usr/share/maven-repo, so `mvn` runs offline. One dependency case asks crates.io's index.
 #
-# Each case is written in the one corpus case format (see tests/corpus/gen_a.py's docstring):
-# tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp dir
+# Each case is written in the one corpus case format (see tests/corpus/gen_scripting.py's
+# docstring): tests/corpus/cases/<case>/output.txt (raw stdout+stderr, colour kept, the temp dir
 # rewritten to /home/runner/work/app/app), meta.toml (job, command, exit code), failure.zip
 # (tests/support/runlog.py, the real run-log layout) and expected.toml (the FIRST failure
 # triage should report, repo-relative).
 #
-# Usage: tests/corpus/gen_b.sh [case-name-substring]
+# Usage: tests/corpus/gen_compiled.sh [case-name-substring]
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CASES=$ROOT/tests/corpus/cases
 RUNLOG=$ROOT/tests/support/runlog.py
-WORK=$(mktemp -d /tmp/gen_b.XXXXXX)
+WORK=$(mktemp -d /tmp/gen_compiled.XXXXXX)
 FAKE=/home/runner/work/app/app
 ONLY=${1:-}
 trap 'rm -rf "$WORK"' EXIT
