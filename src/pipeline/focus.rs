@@ -307,6 +307,10 @@ fn failure_text(f: &Failure) -> String {
     out
 }
 
+/// Appended to the short prompt for one candidate of each round: reason, then code.
+pub const REASON_FIRST: &str =
+    "\n\nThis time, before the block, say in one sentence which line is wrong and why.";
+
 /// The system message of the short prompt (`prompts/short_system.md`): one sentence, no
 /// example to copy.
 pub fn system(prompts: &Prompts) -> Result<String, LlmError> {
@@ -666,6 +670,12 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // a sentence on what is wrong before the block (the reasoning candidate) is fine
+        let reasoned = format!("The call uses the old name.\n\n{reply}");
+        assert_eq!(
+            place(&reasoned, &[count.clone(), renamed.clone()]).unwrap(),
+            edits
+        );
         // a different function under a new name is no rename
         let other =
             "```go\nfunc Tokens(text string) []string {\n\treturn strings.Fields(text)\n}\n```\n";
