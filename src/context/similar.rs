@@ -69,8 +69,9 @@ fn defined_names(text: &str) -> Vec<&str> {
 }
 
 /// True for two different names a rename or a typo could turn into each other: the same
-/// but for case and underscores, one inside the other (`Normalize`, `normalizeWord`), or a
-/// few letters apart (`recieve`, `receive`).
+/// but for case and underscores, one inside the other (`Normalize`, `normalizeWord`), a
+/// few letters apart (`recieve`, `receive`), or sharing a word of five letters or more
+/// (`compute_total`, `order_total`).
 pub fn alike(a: &str, b: &str) -> bool {
     if a == b {
         return false;
@@ -94,7 +95,27 @@ pub fn alike(a: &str, b: &str) -> bool {
         4..=5 => 1,
         _ => 2,
     };
-    allowed > 0 && edit_distance(&x, &y) <= allowed
+    if allowed > 0 && edit_distance(&x, &y) <= allowed {
+        return true;
+    }
+    let (wa, wb) = (words(a), words(b));
+    wa.iter().any(|w| w.len() >= 5 && wb.contains(w))
+}
+
+/// `compute_total` → [compute, total]; `orderTotal` → [order, total].
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in name.chars() {
+        if (c == '_' || c.is_ascii_uppercase()) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if c != '_' {
+            cur.push(c.to_ascii_lowercase());
+        }
+    }
+    out.push(cur);
+    out
 }
 
 /// Levenshtein distance, on chars.
@@ -124,6 +145,11 @@ mod tests {
         assert!(alike("parse_port", "parsePort"));
         assert!(alike("recieve", "receive"));
         assert!(alike("total_price", "total_prices"));
+        assert!(alike("compute_total", "order_total"));
+        assert!(
+            !alike("load_user", "save_user"),
+            "short shared words are not enough"
+        );
         assert!(!alike("Area", "Area"), "the same name is no rename");
         assert!(!alike("add", "sub"));
         assert!(!alike("len", "lent"), "short names are too easily alike");

@@ -76,17 +76,34 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         .split(|c: char| !c.is_alphanumeric() && c != '_')
         .filter(|w| w.len() > 2)
         .collect();
+    // the failing line's words count twice: `compute_total(lines, tax=False)` picks
+    // `order_total(lines, tax=True)` over `line_total(unit_cents, quantity)`
+    let failing_line = match (&target.file, target.line) {
+        (Some(f), Some(l)) if l > 0 => read(f)
+            .and_then(|t| t.lines().nth(l as usize - 1).map(str::to_string))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let on_line: std::collections::HashSet<&str> = failing_line
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| w.len() > 2)
+        .collect();
     let affinity = |signature: &str| -> usize {
         signature
             .split(|c: char| !c.is_alphanumeric() && c != '_')
-            .filter(|w| words.contains(w))
-            .count()
+            .map(|w| usize::from(words.contains(w)) + usize::from(on_line.contains(w)))
+            .sum()
     };
-    let shown_defs: Vec<(&str, u32)> = pieces
+    let shown_defs: Vec<(&str, u32, u32)> = pieces
         .iter()
         .filter(|p| p.kind == PieceKind::Definition)
-        .filter_map(|p| Some((p.path.as_deref()?, p.lines?.0)))
+        .filter_map(|p| Some((p.path.as_deref()?, p.lines?.0, p.lines?.1)))
         .collect();
+    let shown = |path: &str, line: u32| {
+        shown_defs
+            .iter()
+            .any(|(p, a, b)| *p == path && (*a..=*b).contains(&line))
+    };
     let mut found: Vec<(usize, usize, Editable)> = Vec::new(); // (priority, -affinity, definition)
     let mut files: Vec<&String> = Vec::new();
     for p in &pieces {
@@ -117,7 +134,7 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
                 0
             } else if let Some(i) = names.iter().position(|n| n == name) {
                 1 + i
-            } else if shown_defs.contains(&(path.as_str(), first as u32 + 1)) {
+            } else if shown(path, first as u32 + 1) {
                 // a definition the context chose (a name like a missing one, say)
                 1 + names.len()
             } else {
