@@ -51,6 +51,8 @@ pub struct Focus {
     /// The failing test's path and exact code.
     pub test: Option<(String, String)>,
     pub editables: Vec<Editable>,
+    /// The files next to a failed import (`Files in textstats/: stats.py, tokenize.py`).
+    pub files: String,
 }
 
 /// The focus on `target` from the built context, or `None` when no definition outside the
@@ -170,7 +172,18 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         failure: failure_text(target),
         test,
         editables,
+        files: listings(ctx),
     })
+}
+
+/// The context's listings of the files next to a failed import, one per line.
+fn listings(ctx: &Context) -> String {
+    ctx.pieces
+        .iter()
+        .filter(|p| p.kind == PieceKind::Listing)
+        .map(|p| p.text.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The failing test's code: the context's test piece, else the block around the
@@ -276,6 +289,7 @@ pub fn whole_file(target: &Failure, ctx: &Context, repo: &Path, main_file: &str)
             last: lines.len() - 1,
             text: lines.join("\n"),
         }],
+        files: listings(ctx),
     })
 }
 
@@ -377,9 +391,14 @@ pub fn user_message(
     } else {
         "the one definition above that is wrong"
     };
+    let files = match f.files.as_str() {
+        "" => String::new(),
+        listed => format!("\n{listed}\n"),
+    };
     let vars = [
         ("failure", f.failure.as_str()),
         ("test", test.as_str()),
+        ("files", files.as_str()),
         ("code", code.as_str()),
         ("previous", previous.as_str()),
         ("which", which),
@@ -718,6 +737,7 @@ mod tests {
             failure: "2.69 !== 2.7".into(),
             test: Some(("test/cart.test.js".into(), "test('d', () => {});".into())),
             editables: vec![editable()],
+            files: String::new(),
         };
         let prompts = Prompts::builtin();
         let text = user_message(
@@ -762,6 +782,7 @@ mod tests {
             failure: "2.69 !== 2.7".into(),
             test: None,
             editables: vec![editable()],
+            files: String::new(),
         };
         let text =
             user_message(&prompts, &f, crate::llm::sizing::EditFormat::Function, None).unwrap();

@@ -462,15 +462,22 @@ impl Run<'_, '_> {
         b: &Briefing,
     ) -> (EditFormat, Option<focus::Focus>) {
         let wanted = sizing::edit_format(&self.r.config.llm, &self.r.format_seen);
+        let whole = || {
+            focus::whole_file(&targets[0], &b.ctx, self.r.repo, &b.main_file)
+                .map(|f| (EditFormat::WholeFile, f))
+        };
         let focused = match wanted {
             EditFormat::SearchReplace => None,
-            EditFormat::Function => focus::focus(&targets[0], &b.ctx, self.r.repo),
-            EditFormat::WholeFile => {
-                focus::whole_file(&targets[0], &b.ctx, self.r.repo, &b.main_file)
-            }
+            // no definition holds the failing line (a module-level import, a constant):
+            // a short file is asked back whole, which small models manage better than a
+            // SEARCH block
+            EditFormat::Function => focus::focus(&targets[0], &b.ctx, self.r.repo)
+                .map(|f| (wanted, f))
+                .or_else(whole),
+            EditFormat::WholeFile => whole(),
         };
         match focused {
-            Some(f) => (wanted, Some(f)),
+            Some((format, f)) => (format, Some(f)),
             None => (EditFormat::SearchReplace, None),
         }
     }
