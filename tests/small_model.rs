@@ -222,3 +222,31 @@ fn a_failed_round_teaches_the_next_with_the_diff_and_what_the_tests_said() {
     assert!(retry.len() < 6000, "brief: {} chars", retry.len());
     llm.verify().unwrap();
 }
+
+#[test]
+fn a_broken_module_level_import_is_healed_by_asking_for_the_short_file_whole() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-textstats");
+    let path = b.dir.path().join("textstats/stats.py");
+    let fixed = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("from .tokenizer import", "from .tokenize import");
+    llm.push(Scripted::ok(&format!(
+        "The module is called tokenize.\n\n```python\n{fixed}```\n"
+    )));
+    let (code, record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "1")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(record["edit_format"], "whole_file", "{out}");
+    assert!(run_tests(&b), "tests still fail after the heal");
+    let user = llm.requests()[0].body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        user.contains("Files in textstats/:") && user.contains("tokenize.py"),
+        "what the module is really called: {user}"
+    );
+    assert!(user.contains("Write the file above again"), "{user}");
+    llm.verify().unwrap();
+}
