@@ -936,12 +936,34 @@ pub fn diagnosis_of(reply: &str) -> String {
         !t.is_empty() && !t.starts_with("```") && !t.starts_with("<<<<<<<") && !t.contains('/')
             || t.to_lowercase().starts_with("cause")
     };
-    reply
+    // code inside a fence is the edit, not what the model said about it
+    let mut in_fence = false;
+    let outside: Vec<&str> = reply
         .lines()
+        .filter(|l| {
+            let fence = l.trim_start().starts_with("```");
+            if fence {
+                in_fence = !in_fence;
+            }
+            !in_fence && !fence
+        })
+        .collect();
+    let said = outside
+        .iter()
         .find(|l| l.trim().to_lowercase().starts_with("cause:"))
-        .or_else(|| reply.lines().find(prose))
-        .map(|l| l.trim().trim_matches(['*', '#']).trim().to_string())
-        .unwrap_or_default()
+        .or_else(|| outside.iter().find(|l| prose(*l)))
+        .map(|l| l.trim().trim_matches(['*', '#']).trim().to_string());
+    if let Some(said) = said {
+        return said;
+    }
+    // a bare code block (the short prompt's answer): name what it rewrites
+    let mut code = reply
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("```"));
+    match code.nth(1).map(str::trim).filter(|l| !l.is_empty()) {
+        Some(first) => format!("rewrites `{first}`"),
+        None => String::new(),
+    }
 }
 
 /// A failed validation's root cause, as triage would sign it: the same signature twice
@@ -1048,6 +1070,14 @@ mod tests {
         assert_eq!(
             diagnosis_of("**The loop stops one early.**\n```python"),
             "The loop stops one early."
+        );
+        assert_eq!(
+            diagnosis_of("```go\nfunc (s *Store) Set(k string) {\n\ts.data[k] = 1\n}\n```\n"),
+            "rewrites `func (s *Store) Set(k string) {`"
+        );
+        assert_eq!(
+            diagnosis_of("The map is never made.\n\n```go\nfunc New() *Store {\n}\n```"),
+            "The map is never made."
         );
     }
 
