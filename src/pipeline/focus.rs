@@ -117,6 +117,7 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             files.push(path);
         }
     }
+    let marks = failure_marks(&target.message);
     // every function of the files the context shows code of: the context may show the
     // `Rect` one of two `Area` methods, and the test calls the `Circle` one
     for path in files {
@@ -132,13 +133,19 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         };
         for (first, last) in functions_in(&lines, a as usize - 1, b as usize - 1) {
             let name = defined_name(lines[first]).unwrap_or("");
+            let by_name = names.iter().position(|n| n == name);
             let priority = if reported.is_some_and(|r| (first..=last).contains(&r)) {
                 0
-            } else if let Some(i) = names.iter().position(|n| n == name) {
-                1 + i
+            } else if by_name == Some(0) {
+                1
+            } else if raises(&lines[first + 1..=last], &marks) {
+                // where the error the failure names is made: `Err(InsufficientFunds {..})`
+                2
+            } else if let Some(i) = by_name {
+                1 + 2 * i
             } else if shown(path, first as u32 + 1) {
                 // a definition the context chose (a name like a missing one, say)
-                1 + names.len()
+                1 + 2 * names.len()
             } else {
                 continue;
             };
@@ -184,6 +191,49 @@ fn listings(ctx: &Context) -> String {
         .map(|p| p.text.trim())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What in a failure message names where it was made: error values the code builds
+/// (`InsufficientFunds`: two capitalised words or more, not a generic `…Error`), and the
+/// message an exception was raised with (`ValueError: window must be positive`).
+fn failure_marks(message: &str) -> Vec<String> {
+    static CAMEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b").expect("static regex")
+    });
+    let first = message.lines().next().unwrap_or("");
+    let mut marks: Vec<String> = CAMEL
+        .find_iter(first)
+        .map(|m| m.as_str())
+        .filter(|w| w.len() >= 8 && !w.ends_with("Error") && !w.ends_with("Exception"))
+        .map(str::to_string)
+        .collect();
+    if let Some((kind, said)) = first.split_once(": ") {
+        let raised = kind.ends_with("Error") || kind.ends_with("Exception");
+        let said = said.trim().trim_matches(['\'', '"', '`']);
+        let compares =
+            said.starts_with("assert") || ["==", "!=", "<", ">"].iter().any(|op| said.contains(op));
+        if raised && !compares && said.len() >= 12 && said.contains(' ') {
+            marks.push(said.to_string());
+        }
+    }
+    marks.dedup();
+    marks
+}
+
+/// True when `body` makes one of `marks`: names the error value outside a match arm, or
+/// holds the raised message.
+fn raises(body: &[&str], marks: &[String]) -> bool {
+    body.iter().any(|line| {
+        marks.iter().any(|m| {
+            line.match_indices(m.as_str()).any(|(at, _)| {
+                let before = line[..at].chars().next_back();
+                let after = line[at + m.len()..].chars().next();
+                let word = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                word && !line.contains("=>")
+            })
+        })
+    })
 }
 
 /// The failing test's code: the context's test piece, else the block around the
@@ -716,6 +766,32 @@ mod tests {
         let other =
             "```go\nfunc Tokens(text string) []string {\n\treturn strings.Fields(text)\n}\n```\n";
         assert!(place(other, &[count, renamed]).is_err());
+    }
+
+    #[test]
+    fn the_code_that_makes_the_error_the_failure_names_is_marked() {
+        let marks = failure_marks(
+            "called `Result::unwrap()` on an `Err` value: InsufficientFunds { balance: 200, requested: 200 }",
+        );
+        assert_eq!(marks, ["InsufficientFunds"]);
+        let withdraw = [
+            "        if amount >= self.balance {",
+            "            return Err(BankError::InsufficientFunds { balance: self.balance, requested: amount });",
+            "        }",
+        ];
+        assert!(raises(&withdraw, &marks));
+        let display = ["            BankError::InsufficientFunds { .. } => write!(f, \"short\"),"];
+        assert!(
+            !raises(&display, &marks),
+            "a match arm reads the error, it does not make it"
+        );
+        let py = failure_marks("ValueError: window must be positive");
+        assert_eq!(py, ["window must be positive"]);
+        assert!(raises(
+            &["        raise ValueError(\"window must be positive\")"],
+            &py
+        ));
+        assert!(failure_marks("AssertionError: assert 2 == 3").is_empty());
     }
 
     #[test]
