@@ -250,3 +250,35 @@ fn a_broken_module_level_import_is_healed_by_asking_for_the_short_file_whole() {
     assert!(user.contains("Write the file above again"), "{user}");
     llm.verify().unwrap();
 }
+
+#[test]
+fn a_model_that_rewrites_the_test_is_not_shown_it_again() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("js-cart");
+    let test = std::fs::read_to_string(b.dir.path().join("test/cart.test.js")).unwrap();
+    let start = test
+        .find("test('percentage coupon is rounded to cents'")
+        .unwrap();
+    let end = start + test[start..].find("\n});").unwrap() + 4;
+    let weakened = test[start..end].replace("2.7)", "2.69)");
+    llm.push(Scripted::ok(&format!("```javascript\n{weakened}\n```\n")))
+        .push(Scripted::ok(&method_reply(&b, RIGHT, false)));
+    let (code, record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "1")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(attempts(&record)[0]["refused"].is_string(), "{out}");
+    let prompt = |i: usize| {
+        llm.requests()[i].body["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        prompt(0).contains("The test (test/cart.test.js)"),
+        "{}",
+        prompt(0)
+    );
+    assert!(!prompt(1).contains("The test ("), "{}", prompt(1));
+    assert!(run_tests(&b));
+    llm.verify().unwrap();
+}

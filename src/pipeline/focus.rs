@@ -460,6 +460,21 @@ pub fn user_message(
         .to_string())
 }
 
+/// True when `reply`'s code block starts with the first line of `test`: the model
+/// rewrote the failing test it was shown, not the code.
+pub fn sends_back(reply: &str, test: &str) -> bool {
+    let head = |text: &str| -> Option<String> {
+        text.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("```"))
+            .map(str::to_string)
+    };
+    let block = reply.split_once("```").map_or(reply, |(_, rest)| {
+        rest.split_once('\n').map_or(rest, |(_, r)| r)
+    });
+    head(block).is_some_and(|h| Some(h) == head(test))
+}
+
 /// The edits a reply to the short prompt stands for. A code block is put over the
 /// offered definition whose signature it repeats (re-indented if the model dropped the
 /// indentation); search/replace blocks and diffs are taken as they are.
@@ -792,6 +807,19 @@ mod tests {
             &py
         ));
         assert!(failure_marks("AssertionError: assert 2 == 3").is_empty());
+    }
+
+    #[test]
+    fn a_reply_that_rewrites_the_test_is_recognised() {
+        let test = "fn transfer_works() {\n    assert_eq!(1, 1);\n}";
+        assert!(sends_back(
+            "Here:\n```rust\nfn transfer_works() {\n    assert_eq!(1, 2);\n}\n```",
+            test
+        ));
+        assert!(!sends_back(
+            "```rust\npub fn transfer(&mut self) {\n}\n```",
+            test
+        ));
     }
 
     #[test]

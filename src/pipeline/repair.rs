@@ -361,6 +361,7 @@ impl Run<'_, '_> {
             prompts: &prompts,
             brief: &b,
             ctx_text: &ctx_text,
+            test_sent_back: std::cell::Cell::new(false),
         };
         let candidates = sizing::candidates(&cfg.llm);
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
@@ -839,6 +840,9 @@ struct Asking<'a> {
     prompts: &'a Prompts,
     brief: &'a Briefing,
     ctx_text: &'a str,
+    /// The model sent the failing test back instead of the code: later requests leave
+    /// the test out (small models that start rewriting a test they are shown keep at it).
+    test_sent_back: std::cell::Cell<bool>,
 }
 
 impl Asking<'_> {
@@ -851,6 +855,16 @@ impl Asking<'_> {
         let b = self.brief;
         let mut req = match (self.focus, feedback) {
             (Some(f), fb) => {
+                let without_test;
+                let f = if self.test_sent_back.get() {
+                    without_test = focus::Focus {
+                        test: None,
+                        ..f.clone()
+                    };
+                    &without_test
+                } else {
+                    f
+                };
                 let previous = fb.map(|(p, o)| (p.as_str(), o.as_str()));
                 let purpose = if fb.is_some() { "retry" } else { "patch" };
                 let mut r = ChatRequest::from_config(
@@ -881,6 +895,12 @@ impl Asking<'_> {
     fn plan(&self, text: &str, files: &[String], guard: &Guard) -> Result<Patch, String> {
         match self.focus {
             Some(f) => {
+                if f.test
+                    .as_ref()
+                    .is_some_and(|(_, code)| focus::sends_back(text, code))
+                {
+                    self.test_sent_back.set(true);
+                }
                 let edits = focus::place(text, &f.editables)?;
                 let mut files = files.to_vec();
                 files.extend(f.editables.iter().map(|e| e.path.clone()));
