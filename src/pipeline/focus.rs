@@ -133,6 +133,9 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         };
         for (first, last) in functions_in(&lines, a as usize - 1, b as usize - 1) {
             let name = defined_name(lines[first]).unwrap_or("");
+            if is_test_function(&lines, first, name, target) {
+                continue;
+            }
             let by_name = names.iter().position(|n| n == name);
             let priority = if reported.is_some_and(|r| (first..=last).contains(&r)) {
                 0
@@ -191,6 +194,30 @@ fn listings(ctx: &Context) -> String {
         .map(|p| p.text.trim())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// True for a test inside a code file (Rust's `#[test]` functions in `mod tests`, or the
+/// failing test by name): the short prompt offers code to fix, never a test.
+fn is_test_function(lines: &[&str], first: usize, name: &str, target: &Failure) -> bool {
+    let failing = target
+        .test
+        .as_deref()
+        .and_then(|t| t.rsplit([':', '.', '/']).find(|s| !s.is_empty()))
+        .map(|t| t.split('[').next().unwrap_or(t));
+    if !name.is_empty() && failing == Some(name) {
+        return true;
+    }
+    lines[..first]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .take_while(|l| l.starts_with("#[") || l.starts_with('@') || l.starts_with("//"))
+        .any(|l| {
+            l.starts_with("#[test")
+                || l.contains("::test")
+                || l.starts_with("@pytest")
+                || l.starts_with("@Test")
+        })
 }
 
 /// What in a failure message names where it was made: error values the code builds
@@ -297,8 +324,25 @@ fn wanted_names(
             }
         }
     }
+    for (call, method) in IMPLICIT {
+        if sources.iter().any(|s| s.contains(call)) && !names.iter().any(|n| n == method) {
+            names.push(method.to_string());
+        }
+    }
     names
 }
+
+/// Methods a language runs without naming them: `x.to_string()` and `format!` run Rust's
+/// `fmt`; `str(x)` and `repr(x)` Python's `__str__` and `__repr__`; `String(x)` and a
+/// template literal JavaScript's `toString`.
+const IMPLICIT: &[(&str, &str)] = &[
+    (".to_string()", "fmt"),
+    ("format!(", "fmt"),
+    ("str(", "__str__"),
+    ("repr(", "__repr__"),
+    ("String(", "toString"),
+    ("${", "toString"),
+];
 
 /// The functions defined in lines `a..=b` (0-based) of a file, each with its end; the
 /// definition a piece starts inside counts when its start is above the piece.
@@ -819,6 +863,37 @@ mod tests {
         assert!(!sends_back(
             "```rust\npub fn transfer(&mut self) {\n}\n```",
             test
+        ));
+    }
+
+    #[test]
+    fn tests_inside_code_files_are_never_offered() {
+        let lines = [
+            "pub fn pad(n: u32) -> String {",
+            "    format!(\"{n}\")",
+            "}",
+            "#[cfg(test)]",
+            "mod tests {",
+            "    #[test]",
+            "    fn displays_zero_padded() {",
+            "        assert_eq!(super::pad(1), \"01\");",
+            "    }",
+            "}",
+        ];
+        let f = Failure::new(
+            "cargo-test",
+            crate::logs::Kind::TestFailure,
+            "left: 1 right: 01",
+        );
+        assert!(is_test_function(&lines, 6, "displays_zero_padded", &f));
+        assert!(!is_test_function(&lines, 0, "pad", &f));
+        let mut named = f.clone();
+        named.test = Some("tests::displays_zero_padded".into());
+        assert!(is_test_function(
+            &["fn displays_zero_padded() {"],
+            0,
+            "displays_zero_padded",
+            &named
         ));
     }
 
