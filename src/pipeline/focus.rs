@@ -312,6 +312,18 @@ fn wanted_names(
         _ => None,
     };
     let mut sources: Vec<String> = failing_line.into_iter().collect();
+    // the test's own line in the stack (`formatDay(startOfWeek(...))` in the test when the
+    // crash is inside `formatDay`): what it calls is what is under test
+    for frame in target.frames.iter().filter(|f| is_test_path(&f.file)) {
+        if let Some(line) = frame.line.filter(|l| *l > 0).and_then(|l| {
+            read(&frame.file)?
+                .lines()
+                .nth(l as usize - 1)
+                .map(str::to_string)
+        }) {
+            sources.push(line);
+        }
+    }
     sources.push(target.message.clone());
     if let Some(t) = test {
         sources.push(t.to_string());
