@@ -1,0 +1,83 @@
+//! The short prompt for small models and the "function" edit format.
+//!
+//! Small models follow a short, concrete request: one failure at a time, the failing
+//! assertion, the test function, and the definitions it runs, shown exactly as in the
+//! file (no line-number gutters to copy, no example edit to parrot). They are asked for
+//! one definition back, whole; [`place()`] puts it over the definition whose signature it
+//! repeats, from that signature to the definition's end. A reply in another shape
+//! (search/replace blocks, a diff) is taken as it is.
+//!
+//! Three parts, re-exported here: `choose` picks what is offered ([`focus()`],
+//! [`whole_file()`]), `prompt` writes the messages ([`system()`], [`user_message()`]), and
+//! `place` reads the reply back ([`place()`], [`sends_back()`]). This file holds what they
+//! share: the types and the limits.
+
+mod choose;
+mod place;
+mod prompt;
+
+pub use choose::{focus, whole_file};
+pub use place::{place, sends_back};
+pub use prompt::{system, user_message};
+
+/// Definitions offered for editing at most.
+pub const MAX_EDITABLE: usize = 3;
+/// Lines of one definition at most (longer ones are left to the search/replace format).
+pub const MAX_DEFINITION_LINES: usize = 80;
+/// Lines of a file offered whole at most (`edit_format = "whole_file"`).
+pub const MAX_WHOLE_FILE_LINES: usize = 250;
+
+/// Appended to the short prompt for one candidate of each round: reason, then code.
+pub const REASON_FIRST: &str =
+    "\n\nThis time, before the block, say in one sentence which line is wrong and why.";
+
+/// A definition the model may rewrite: its exact text and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Editable {
+    pub path: String,
+    /// 0-based first and last (inclusive) line.
+    pub first: usize,
+    pub last: usize,
+    pub text: String,
+}
+
+impl Editable {
+    fn signature(&self) -> &str {
+        self.text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+    }
+}
+
+/// What the short prompt shows.
+#[derive(Clone, Debug)]
+pub struct Focus {
+    pub failure: String,
+    /// The failing test's path and exact code.
+    pub test: Option<(String, String)>,
+    pub editables: Vec<Editable>,
+    /// The files next to a failed import (`Files in textstats/: stats.py, tokenize.py`).
+    pub files: String,
+}
+
+/// What the unit tests offer: the `discount()` method (lines 8-11) of a small JavaScript
+/// cart, as `choose` finds it.
+#[cfg(test)]
+mod fixture {
+    use super::Editable;
+    use super::choose::{enclosing_definition, exact};
+
+    const CART: &str = "'use strict';\n\nclass Cart {\n  subtotal() {\n    return 10;\n  }\n\n  discount() {\n    const percent = couponPercent(this.coupon, this.subtotal());\n    return Math.floor(this.subtotal() * percent) / 100;\n  }\n}\n";
+
+    pub(super) fn editable() -> Editable {
+        let lines: Vec<&str> = CART.lines().collect();
+        let (first, last) = enclosing_definition(&lines, 9).unwrap();
+        Editable {
+            path: "src/cart.js".into(),
+            first,
+            last,
+            text: exact(&lines, first, last),
+        }
+    }
+}
