@@ -971,7 +971,7 @@ pub fn diagnosis_of(reply: &str) -> String {
     let said = outside
         .iter()
         .find(|l| l.trim().to_lowercase().starts_with("cause:"))
-        .or_else(|| outside.iter().find(|l| prose(*l)))
+        .or_else(|| outside.iter().find(|l| prose(l)))
         .map(|l| l.trim().trim_matches(['*', '#']).trim().to_string());
     if let Some(said) = said {
         return said;
