@@ -923,6 +923,7 @@ fn sampled(base: &ChatRequest, i: u32, c: &crate::config::LlmConfig) -> ChatRequ
         req.seed = base.seed.map(|s| s + i64::from(i));
     }
     if i == 1 && base.done == Done::FencedBlock {
+        req.user = req.user.replace(" No other text.", "");
         req.user.push_str(focus::REASON_FIRST);
     }
     req
@@ -1104,7 +1105,8 @@ mod tests {
     #[test]
     fn candidates_differ_and_the_second_on_the_short_prompt_reasons_first() {
         let c = crate::config::Config::defaults().llm;
-        let mut base = ChatRequest::from_config(&c, "patch", "sys".into(), "user".into());
+        let mut base =
+            ChatRequest::from_config(&c, "patch", "sys".into(), "Write it. No other text.".into());
         base.seed = Some(42);
         base.done = Done::FencedBlock;
         let (a, b, third) = (
@@ -1114,12 +1116,13 @@ mod tests {
         );
         assert_eq!(a, base);
         assert!(b.user.ends_with(focus::REASON_FIRST) && b.seed == Some(43) && b.temperature > 0.5);
-        assert_eq!(third.user, "user");
+        assert!(!b.user.contains("No other text"), "{}", b.user);
+        assert_eq!(third.user, "Write it. No other text.");
         assert!(third.temperature > b.temperature);
         base.done = Done::EditBlocks;
         assert_eq!(
             sampled(&base, 1, &c).user,
-            "user",
+            "Write it. No other text.",
             "search/replace prompts are left alone"
         );
     }

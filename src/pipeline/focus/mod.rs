@@ -28,8 +28,9 @@ pub const MAX_DEFINITION_LINES: usize = 80;
 pub const MAX_WHOLE_FILE_LINES: usize = 250;
 
 /// Appended to the short prompt for one candidate of each round: reason, then code.
-pub const REASON_FIRST: &str =
-    "\n\nThis time, before the block, say in one sentence which line is wrong and why.";
+/// The prompt's "No other text." goes: told both, the 1.5B model wrote the sentence and
+/// stopped.
+pub const REASON_FIRST: &str = "\n\nFirst say in one sentence which line is wrong and why; then write the corrected code block.";
 
 /// A definition the model may rewrite: its exact text and where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]

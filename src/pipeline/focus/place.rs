@@ -25,7 +25,11 @@ pub fn sends_back(reply: &str, test: &str) -> bool {
 /// indentation); search/replace blocks and diffs are taken as they are.
 pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
     let edits = crate::patch::parse_reply(reply).map_err(|e| match e {
-        ParseError::Truncated { .. } | ParseError::NoEdits => e.to_string(),
+        // the short prompt asks for a code block, not the search/replace blocks the
+        // parser's own message names
+        ParseError::NoEdits => {
+            "the reply holds no code block; send the corrected definition back whole, in one fenced code block".to_string()
+        }
         other => other.to_string(),
     })?;
     let mut out = Vec::new();
@@ -170,6 +174,15 @@ fn dice(a: &str, b: &str) -> f64 {
 mod tests {
     use super::*;
     use crate::pipeline::focus::fixture::editable;
+
+    #[test]
+    fn a_reply_with_no_code_asks_for_a_code_block() {
+        let why = place("The line with fetch is wrong.", &[editable()]).unwrap_err();
+        assert!(
+            why.contains("no code block") && !why.contains("SEARCH"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn a_rewritten_method_is_placed_by_signature_and_end() {
