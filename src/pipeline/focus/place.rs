@@ -42,6 +42,65 @@ pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
     Ok(out)
 }
 
+/// Most lines a block may have to be placed line by line.
+const MAX_LINE_BLOCK: usize = 3;
+
+/// How alike (Dice) a sent line must be to the one it replaces.
+const LINE_ALIKE: f64 = 0.75;
+
+/// A short block that is not a whole definition but the changed line or two (small models
+/// send `from textstats.tokenize import words` alone): placed over the consecutive lines
+/// of one offered definition that its lines are most like, each clearly the best match.
+fn place_lines(block: &[&str], editables: &[Editable]) -> Option<Edit> {
+    let sent: Vec<&str> = block
+        .iter()
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if sent.is_empty() || sent.len() > MAX_LINE_BLOCK {
+        return None;
+    }
+    let mut found: Option<(&Editable, usize)> = None;
+    for e in editables {
+        let have: Vec<&str> = e.text.lines().collect();
+        if have.len() < sent.len() {
+            continue;
+        }
+        let alike = |at: usize| -> Option<f64> {
+            let scores: Vec<f64> = sent
+                .iter()
+                .zip(&have[at..at + sent.len()])
+                .map(|(a, b)| dice(a.trim(), b.trim()))
+                .collect();
+            scores
+                .iter()
+                .all(|s| *s >= LINE_ALIKE)
+                .then(|| scores.iter().sum::<f64>())
+        };
+        let matches: Vec<(usize, f64)> = (0..=have.len() - sent.len())
+            .filter_map(|at| alike(at).map(|s| (at, s)))
+            .collect();
+        match (matches.as_slice(), found) {
+            ([(at, _)], None) => found = Some((e, *at)),
+            ([], _) => {}
+            _ => return None, // ambiguous: more than one place
+        }
+    }
+    let (e, at) = found?;
+    let have: Vec<&str> = e.text.lines().collect();
+    let old = &have[at..at + sent.len()];
+    let replace: Vec<String> = sent
+        .iter()
+        .zip(old)
+        .map(|(new, was)| reindent(new, indent_of(new), indent_of(was)))
+        .collect();
+    Some(Edit::Replace {
+        path: Some(e.path.clone()),
+        search: old.join("\n"),
+        replace: replace.join("\n"),
+    })
+}
+
 /// How alike (Dice, over the whole text) a block must be to an offered definition whose
 /// name it changed to be taken as that definition.
 const RENAMED_ALIKE: f64 = 0.8;
@@ -81,6 +140,9 @@ fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
         _ => by_head,
     };
     if score(best) < 0.6 && renamed.is_none() {
+        if let Some(edit) = place_lines(&lines[first..], editables) {
+            return Ok(edit);
+        }
         return Err(format!(
             "the code block starts with `{head}`, which is not the first line of a definition shown; \
              send back one of them whole, starting with its first line (e.g. `{}`)",
@@ -174,6 +236,31 @@ fn dice(a: &str, b: &str) -> f64 {
 mod tests {
     use super::*;
     use crate::pipeline::focus::fixture::editable;
+
+    #[test]
+    fn a_changed_line_sent_alone_is_placed_over_the_line_it_changes() {
+        let file = Editable {
+            path: "textstats/stats.py".into(),
+            first: 0,
+            last: 4,
+            text: "from collections import Counter\n\nfrom .tokenizer import sentences, syllables, words\n\n\ndef summary(text):\n    return words(text)".into(),
+        };
+        let reply = "The module is tokenize.\n```python\nfrom .tokenize import sentences, syllables, words\n```\n";
+        match &place(reply, std::slice::from_ref(&file)).unwrap()[0] {
+            Edit::Replace {
+                path,
+                search,
+                replace,
+            } => {
+                assert_eq!(path.as_deref(), Some("textstats/stats.py"));
+                assert_eq!(search, "from .tokenizer import sentences, syllables, words");
+                assert_eq!(replace, "from .tokenize import sentences, syllables, words");
+            }
+            other => panic!("{other:?}"),
+        }
+        // a line like nothing offered is still refused
+        assert!(place("```python\nimport numpy as np\n```", &[file]).is_err());
+    }
 
     #[test]
     fn a_reply_with_no_code_asks_for_a_code_block() {
