@@ -5,8 +5,9 @@
 use super::Editable;
 use crate::patch::{Edit, parse::ParseError};
 
-/// True when `reply`'s code block starts with the first line of `test`: the model
-/// rewrote the failing test it was shown, not the code.
+/// True when `reply`'s code block starts with the first line of `test`, or with one of
+/// its lines (an assertion, perhaps with another expected value): the model rewrote the
+/// failing test it was shown, not the code.
 pub fn sends_back(reply: &str, test: &str) -> bool {
     let head = |text: &str| -> Option<String> {
         text.lines()
@@ -17,7 +18,14 @@ pub fn sends_back(reply: &str, test: &str) -> bool {
     let block = reply.split_once("```").map_or(reply, |(_, rest)| {
         rest.split_once('\n').map_or(rest, |(_, r)| r)
     });
-    head(block).is_some_and(|h| Some(h) == head(test))
+    let Some(h) = head(block) else { return false };
+    // the test's first line, or one of its lines (an assertion) rewritten
+    Some(&h) == head(test).as_ref()
+        || test
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() >= 12)
+            .any(|l| dice(l, &h) >= 0.85)
 }
 
 /// The edits a reply to the short prompt stands for. A code block is put over the
@@ -385,6 +393,15 @@ mod tests {
         assert!(!sends_back(
             "```rust\npub fn transfer(&mut self) {\n}\n```",
             test
+        ));
+        let js = "test('coupon', () => {\n  assert.equal(cart.discount(), 2.7);\n});";
+        assert!(sends_back(
+            "```javascript\nassert.equal(cart.discount(), 2.69);\n```",
+            js
+        ));
+        assert!(!sends_back(
+            "```javascript\n  discount() {\n    return 1;\n  }\n```",
+            js
         ));
     }
 
