@@ -282,3 +282,38 @@ fn a_model_that_rewrites_the_test_is_not_shown_it_again() {
     assert!(run_tests(&b));
     llm.verify().unwrap();
 }
+
+#[test]
+fn what_the_reasoning_candidate_said_without_code_is_handed_to_the_next() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("js-cart");
+    let said = "The discount line is wrong because Math.floor truncates 2.697 to 2.69.";
+    llm.push(Scripted::ok(&method_reply(
+        &b,
+        "return Math.floor(this.subtotal() * percent) / 100;",
+        false,
+    )))
+    .push(Scripted::ok(said))
+    .push(Scripted::ok(&method_reply(&b, RIGHT, false)));
+    let (code, _record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "3")]);
+    assert_eq!(code, Some(0), "{out}");
+    let prompt = |i: usize| {
+        llm.requests()[i].body["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        prompt(1).contains("First say in one sentence"),
+        "{}",
+        prompt(1)
+    );
+    assert!(
+        prompt(2).contains(&format!("Another reviewer said what is wrong: {said}")),
+        "{}",
+        prompt(2)
+    );
+    assert!(run_tests(&b));
+    llm.verify().unwrap();
+}

@@ -362,6 +362,7 @@ impl Run<'_, '_> {
             brief: &b,
             ctx_text: &ctx_text,
             test_sent_back: std::cell::Cell::new(false),
+            said: std::cell::RefCell::new(None),
         };
         let candidates = sizing::candidates(&cfg.llm);
         let mut feedback: Option<(String, String)> = None; // (previous patch, what went wrong)
@@ -498,7 +499,14 @@ impl Run<'_, '_> {
     ) -> Gathered {
         let started = Instant::now();
         let n = self.record.attempts.len() as u32 + 1;
-        let req = sampled(base, i, &self.r.config.llm);
+        let mut req = sampled(base, i, &self.r.config.llm);
+        if i >= 2
+            && let Some(said) = ask.said.borrow_mut().take()
+        {
+            req.user.push_str(&format!(
+                "\n\nAnother reviewer said what is wrong: {said}\nWrite the corrected code block."
+            ));
+        }
         let reply = match self.ask(provider, &req, n).await {
             Ok(reply) => reply,
             Err(LlmError::Budget { what, .. }) => return Gathered::Budget(what),
@@ -843,6 +851,9 @@ struct Asking<'a> {
     /// The model sent the failing test back instead of the code: later requests leave
     /// the test out (small models that start rewriting a test they are shown keep at it).
     test_sent_back: std::cell::Cell<bool>,
+    /// What a candidate said was wrong without writing code (the reasoning candidate
+    /// often stops after its sentence): handed to the next candidate of the round.
+    said: std::cell::RefCell<Option<String>>,
 }
 
 impl Asking<'_> {
@@ -901,6 +912,11 @@ impl Asking<'_> {
                 {
                     self.test_sent_back.set(true);
                 }
+                let prose = text.trim();
+                if !prose.contains("```") && prose.len() > 20 {
+                    let cut: String = prose.chars().take(MAX_SAID_CHARS).collect();
+                    *self.said.borrow_mut() = Some(cut);
+                }
                 let edits = focus::place(text, &f.editables)?;
                 let mut files = files.to_vec();
                 files.extend(f.editables.iter().map(|e| e.path.clone()));
@@ -910,6 +926,9 @@ impl Asking<'_> {
         }
     }
 }
+
+/// Most characters of a reasoning reply handed on to the next candidate.
+const MAX_SAID_CHARS: usize = 600;
 
 /// Candidate `i` of a round: the first at the configured temperature, the others sampled
 /// warmer (and with another seed) so that they differ. On the short prompt the second is
