@@ -72,6 +72,14 @@ fn method_reply(b: &Broken, ret: &str, gutter: bool) -> String {
 const RIGHT: &str = "return roundCents((this.subtotal() * percent) / 100);";
 const WRONG: &str = "return Math.round(this.subtotal() * percent) / 1000;";
 
+/// The user message of the model's `i`-th request.
+fn user_prompt(llm: &FakeLlm, i: usize) -> String {
+    llm.requests()[i].body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn attempts(record: &Value) -> Vec<Value> {
     record["attempts"].as_array().cloned().unwrap_or_default()
 }
@@ -239,10 +247,7 @@ fn a_broken_module_level_import_is_healed_by_asking_for_the_short_file_whole() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(record["edit_format"], "whole_file", "{out}");
     assert!(run_tests(&b), "tests still fail after the heal");
-    let user = llm.requests()[0].body["messages"][1]["content"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let user = user_prompt(&llm, 0);
     assert!(
         user.contains("Files in textstats/:") && user.contains("tokenize.py"),
         "what the module is really called: {user}"
@@ -267,12 +272,7 @@ fn a_model_that_rewrites_the_test_is_not_shown_it_again() {
     let (code, record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "1")]);
     assert_eq!(code, Some(0), "{out}");
     assert!(attempts(&record)[0]["refused"].is_string(), "{out}");
-    let prompt = |i: usize| {
-        llm.requests()[i].body["messages"][1]["content"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let prompt = |i: usize| user_prompt(&llm, i);
     assert!(
         prompt(0).contains("The test (test/cart.test.js)"),
         "{}",
@@ -298,12 +298,7 @@ fn what_the_reasoning_candidate_said_without_code_is_handed_to_the_next() {
     .push(Scripted::ok(&method_reply(&b, RIGHT, false)));
     let (code, _record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "3")]);
     assert_eq!(code, Some(0), "{out}");
-    let prompt = |i: usize| {
-        llm.requests()[i].body["messages"][1]["content"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let prompt = |i: usize| user_prompt(&llm, i);
     assert!(
         prompt(1).contains("First say in one sentence"),
         "{}",

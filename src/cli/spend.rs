@@ -36,11 +36,7 @@ pub fn count(store: &Store, usd: f64) {
 
 /// `YYYY-MM-DD`, UTC: the day the spend is counted on.
 fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    crate::date::Utc::from_epoch_secs(secs).date()
+    crate::date::Utc::from_system(std::time::SystemTime::now()).date()
 }
 
 #[cfg(test)]

@@ -98,24 +98,8 @@ pub fn alike(a: &str, b: &str) -> bool {
     if allowed > 0 && edit_distance(&x, &y) <= allowed {
         return true;
     }
-    let (wa, wb) = (words(a), words(b));
+    let (wa, wb) = (symbols::name_words(a), symbols::name_words(b));
     wa.iter().any(|w| w.len() >= 5 && wb.contains(w))
-}
-
-/// `compute_total` → [compute, total]; `orderTotal` → [order, total].
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in name.chars() {
-        if (c == '_' || c.is_ascii_uppercase()) && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        if c != '_' {
-            cur.push(c.to_ascii_lowercase());
-        }
-    }
-    out.push(cur);
-    out
 }
 
 /// Levenshtein distance, on chars.

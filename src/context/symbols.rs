@@ -358,7 +358,7 @@ pub fn order_by_proximity(
 }
 
 /// `parse_port` → {parseport, parse, port}; `HttpClient` → {httpclient, http, client}.
-fn name_words(name: &str) -> Vec<String> {
+pub(super) fn name_words(name: &str) -> Vec<String> {
     let mut words = vec![name.to_ascii_lowercase().replace('_', "")];
     let mut cur = String::new();
     for c in name.chars() {

@@ -27,7 +27,16 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
     pieces.sort_by_key(|p| p.rank);
     let read = |path: &str| std::fs::read_to_string(repo.join(path)).ok();
     let test = test_code(target, &pieces, &read);
-    let names = wanted_names(target, test.as_ref().map(|t| t.1.as_str()), &read);
+    let failing_line = match (&target.file, target.line) {
+        (Some(f), Some(l)) => line_of(&read, f, l),
+        _ => None,
+    };
+    let names = wanted_names(
+        target,
+        failing_line.as_deref(),
+        test.as_ref().map(|t| t.1.as_str()),
+        &read,
+    );
     // words of the test and the failure: `Circle` picks `func (c Circle) Area()` out of
     // several `Area` methods
     let seen = format!(
@@ -41,13 +50,9 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         .collect();
     // the failing line's words count twice: `compute_total(lines, tax=False)` picks
     // `order_total(lines, tax=True)` over `line_total(unit_cents, quantity)`
-    let failing_line = match (&target.file, target.line) {
-        (Some(f), Some(l)) if l > 0 => read(f)
-            .and_then(|t| t.lines().nth(l as usize - 1).map(str::to_string))
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
     let on_line: std::collections::HashSet<&str> = failing_line
+        .as_deref()
+        .unwrap_or("")
         .split(|c: char| !c.is_alphanumeric() && c != '_')
         .filter(|w| w.len() > 2)
         .collect();
@@ -258,30 +263,26 @@ static TEST_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(
         .expect("static regex")
 });
 
+/// Line `line` (1-based) of `path`, read through `read`.
+fn line_of(read: &dyn Fn(&str) -> Option<String>, path: &str, line: u32) -> Option<String> {
+    let at = (line as usize).checked_sub(1)?;
+    read(path)?.lines().nth(at).map(str::to_string)
+}
+
 /// Names worth offering, best first: the failure's symbol, the calls on the failing line,
 /// the calls in the test.
 fn wanted_names(
     target: &Failure,
+    failing_line: Option<&str>,
     test: Option<&str>,
     read: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<String> {
     let mut names: Vec<String> = target.symbol.iter().cloned().collect();
-    let failing_line = match (&target.file, target.line) {
-        (Some(f), Some(l)) => {
-            read(f).and_then(|t| t.lines().nth(l as usize - 1).map(str::to_string))
-        }
-        _ => None,
-    };
-    let mut sources: Vec<String> = failing_line.into_iter().collect();
+    let mut sources: Vec<String> = failing_line.map(str::to_string).into_iter().collect();
     // the test's own line in the stack (`formatDay(startOfWeek(...))` in the test when the
     // crash is inside `formatDay`): what it calls is what is under test
     for frame in target.frames.iter().filter(|f| is_test_path(&f.file)) {
-        if let Some(line) = frame.line.filter(|l| *l > 0).and_then(|l| {
-            read(&frame.file)?
-                .lines()
-                .nth(l as usize - 1)
-                .map(str::to_string)
-        }) {
+        if let Some(line) = frame.line.and_then(|l| line_of(read, &frame.file, l)) {
             sources.push(line);
         }
     }
