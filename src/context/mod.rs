@@ -13,7 +13,7 @@ mod calls;
 mod common;
 mod fit;
 pub mod localise;
-mod similar;
+pub mod similar;
 pub mod symbols;
 pub mod walk;
 

@@ -136,7 +136,20 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         }
     }
     found.sort_by_key(|(p, a, _)| (*p, *a));
-    let editables: Vec<Editable> = found
+    let mut notes = Vec::new();
+    let missing = symbols::names_in(std::slice::from_ref(target), 8);
+    // the likeliest renamed definition only (found is best first): `order_total(lines,
+    // tax=True)` for `compute_total(lines, tax=False)`, not `line_total(unit_cents, …)`
+    found.retain(|(_, _, e)| match renamed_with_callers(e, &missing, repo) {
+        Some(note) => {
+            if notes.is_empty() {
+                notes.push(note);
+            }
+            false
+        }
+        None => true,
+    });
+    let mut editables: Vec<Editable> = found
         .into_iter()
         .take(MAX_EDITABLE)
         .map(|(_, _, e)| e)
@@ -144,11 +157,207 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
     if editables.is_empty() {
         return None;
     }
+    // a key missing from a table (`KeyError: 'timeout'` where the code reads "retries"
+    // and "timeout" from a `DEFAULTS` that has "retries" only): the table alone is
+    // offered, with a note; beside the reading function, the 1.5B model kept patching
+    // the read with a fallback value
+    if let Some((table, note)) = missing_from_table(&target.message, &editables, &read) {
+        notes.push(note);
+        editables = vec![table];
+    }
+    let listed = listings(ctx);
+    if !listed.is_empty() {
+        notes.insert(0, listed);
+    }
     Some(Focus {
         failure: failure_text(target),
         test,
         editables,
-        files: listings(ctx),
+        files: notes.join("\n"),
+    })
+}
+
+/// Quoted keys (`"timeout"`, `'timeout'`) in `text`.
+fn quoted_keys(text: &str) -> Vec<&str> {
+    static QUOTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"['"`]([A-Za-z_][\w.-]*)['"`]"#).expect("static regex")
+    });
+    QUOTED
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect()
+}
+
+/// A key the failure says a lookup missed (`KeyError: 'timeout'`), which the offered code
+/// reads, missing from a table that code reads while that table holds other keys the
+/// code reads: the table, and a note naming the missing key.
+fn missing_from_table(
+    message: &str,
+    editables: &[Editable],
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Option<(Editable, String)> {
+    let code = editables
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let read_keys = quoted_keys(&code);
+    let first = message.lines().next().unwrap_or("");
+    let key = quoted_keys(first)
+        .into_iter()
+        .find(|k| read_keys.contains(k))?;
+    tables_read(editables, read).into_iter().find_map(|t| {
+        let held = quoted_keys(&t.text);
+        if held.contains(&key) {
+            return None;
+        }
+        let mut siblings: Vec<&str> = read_keys
+            .iter()
+            .copied()
+            .filter(|k| held.contains(k))
+            .collect();
+        siblings.dedup();
+        if siblings.is_empty() {
+            return None;
+        }
+        let name = t
+            .text
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .find(|w| {
+                w.len() > 2
+                    && w.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .unwrap_or("the table");
+        let listed: Vec<String> = siblings
+            .iter()
+            .take(4)
+            .map(|k| format!("\"{k}\""))
+            .collect();
+        let note = format!(
+            "`{name}` in {} has no \"{key}\" key; it has the other keys the code reads ({}).",
+            t.path,
+            listed.join(", ")
+        );
+        Some((t, note))
+    })
+}
+
+/// Tables looked at at most.
+const MAX_TABLES: usize = 3;
+/// Lines of one table at most.
+const MAX_TABLE_LINES: usize = 40;
+
+/// Module-level tables (`DEFAULTS = {`, `const LIMITS: [u32; 3] = [`) that the offered
+/// definitions read, spanning several lines.
+fn tables_read(editables: &[Editable], read: &dyn Fn(&str) -> Option<String>) -> Vec<Editable> {
+    static CONST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b[A-Z][A-Z0-9_]{2,}\b").expect("static regex")
+    });
+    let mut out: Vec<Editable> = Vec::new();
+    for e in editables {
+        let Some(text) = read(&e.path) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        for name in CONST.find_iter(&e.text).map(|m| m.as_str()) {
+            if out.len() >= MAX_TABLES {
+                return out;
+            }
+            let Some(first) = lines.iter().position(|l| assigns_table(l, name)) else {
+                continue;
+            };
+            let last = symbols::block_end(&lines, first);
+            let taken = editables
+                .iter()
+                .chain(&out)
+                .any(|o| o.path == e.path && o.first <= last && first <= o.last);
+            if last > first && last - first < MAX_TABLE_LINES && !taken {
+                out.push(Editable {
+                    path: e.path.clone(),
+                    first,
+                    last,
+                    text: exact(&lines, first, last),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// True for an unindented line that assigns `name` a table opened on that line.
+fn assigns_table(line: &str, name: &str) -> bool {
+    if line.starts_with([' ', '\t']) || !line.trim_end().ends_with(['{', '[', '(']) {
+        return false;
+    }
+    let words = line.split_once('=').map_or("", |(lhs, _)| lhs);
+    let mut idents = words.split(|c: char| !c.is_alphanumeric() && c != '_');
+    idents.any(|w| w == name)
+        && words.split_whitespace().all(|w| {
+            w.contains(name) || DECLARES.contains(&w) || w.starts_with(':') || w.starts_with('[')
+        })
+}
+
+/// Words that may come before a declared name.
+const DECLARES: &[&str] = &[
+    "pub",
+    "pub(crate)",
+    "const",
+    "static",
+    "let",
+    "var",
+    "export",
+    "final",
+];
+
+/// When `e` is defined under a name like one the failure says is missing (`order_total`
+/// for the missing `compute_total`) and other code calls it by that name, a note saying
+/// to call it, and `e` is not offered: renaming it back would break those callers, so the caller
+/// that uses the old name is what to fix.
+fn renamed_with_callers(e: &Editable, missing: &[String], repo: &Path) -> Option<String> {
+    let name = defined_name(e.signature())?;
+    if missing.iter().any(|m| m == name) {
+        return None;
+    }
+    let wanted = missing
+        .iter()
+        .find(|m| crate::context::similar::alike(m, name))?;
+    let lang = crate::llm::Language::from_path(&e.path)?;
+    let callers: Vec<String> = crate::context::walk::source_files(repo, 2000)
+        .into_iter()
+        .filter(|f| f.language.kin(lang) && !is_test_path(&f.rel))
+        .filter(|f| {
+            let Ok(text) = std::fs::read_to_string(repo.join(&f.rel)) else {
+                return false;
+            };
+            text.lines().enumerate().any(|(i, l)| {
+                let own = f.rel == e.path && (e.first..=e.last).contains(&i);
+                !own && calls(l, name)
+            })
+        })
+        .map(|f| f.rel)
+        .take(3)
+        .collect();
+    if callers.is_empty() {
+        return None;
+    }
+    // said plainly, with what not to do: told only that `order_total` exists, the 1.5B
+    // model kept adding the missing `compute_total`
+    Some(format!(
+        "{} has no `{wanted}`; it has `{}`, which {} call{}. Do not add `{wanted}`: call `{name}`.",
+        e.path,
+        e.signature().trim().trim_end_matches(['{', ':']).trim(),
+        callers.join(", "),
+        if callers.len() == 1 { "s" } else { "" }
+    ))
+}
+
+/// True when `line` calls `name` (`name(`, `.name(`), not defining it.
+fn calls(line: &str, name: &str) -> bool {
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + name.len()..].trim_start().chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && after == Some('(')
+            && !(is_def_start(line) && defined_name(line) == Some(name))
     })
 }
 
@@ -230,7 +439,8 @@ fn raises(body: &[&str], marks: &[String]) -> bool {
 }
 
 /// The failing test's code: the context's test piece, else the block around the
-/// reported line of a test file.
+/// reported line of a test file, or around the test's frame in the stack (a pytest
+/// failure inside the code names the test's line above it).
 fn test_code(
     target: &Failure,
     pieces: &[&crate::context::Piece],
@@ -243,10 +453,15 @@ fn test_code(
         let lines: Vec<&str> = text.lines().collect();
         return Some((path.clone(), exact(&lines, a as usize - 1, b as usize - 1)));
     }
-    let (path, line) = (target.file.as_ref()?, target.line? as usize);
-    if !is_test_path(path) {
-        return None;
-    }
+    // the reported line when it is in a test, else the test's own frame in the stack
+    let (path, line) = match (&target.file, target.line) {
+        (Some(f), Some(l)) if is_test_path(f) => (f, l as usize),
+        _ => target
+            .frames
+            .iter()
+            .find(|f| is_test_path(&f.file))
+            .and_then(|f| Some((&f.file, f.line? as usize)))?,
+    };
     let text = read(path)?;
     let lines: Vec<&str> = text.lines().collect();
     let at = line.checked_sub(1)?.min(lines.len().checked_sub(1)?);
@@ -473,6 +688,146 @@ mod tests {
             &py
         ));
         assert!(failure_marks("AssertionError: assert 2 == 3").is_empty());
+    }
+
+    fn write_all(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_table_missing_the_key_a_lookup_missed_is_offered_alone() {
+        let dir = write_all(&[
+            (
+                "app/config.py",
+                "import os\n\nDEFAULTS = {\n    \"host\": \"127.0.0.1\",\n    \"port\": 8080,\n}\n\nPREFIX = \"APP_\"\n\n\ndef load_config(environ):\n    settings = dict(DEFAULTS)\n    for key in DEFAULTS:\n        settings[key] = environ.get(PREFIX + key.upper(), settings[key])\n    return settings\n",
+            ),
+            (
+                "app/client.py",
+                "def client_options(cfg):\n    return {\"port\": cfg[\"port\"], \"timeout\": cfg[\"timeout\"]}\n",
+            ),
+            (
+                "tests/test_client.py",
+                "from app.client import client_options\nfrom app.config import load_config\n\n\ndef test_client_options():\n    opts = client_options(load_config({}))\n    assert opts == {\"timeout\": 30}\n",
+            ),
+        ]);
+        let mut f = Failure::new(
+            "pytest",
+            crate::logs::Kind::TestFailure,
+            "KeyError: 'timeout'",
+        )
+        .at("app/client.py", Some(2), None);
+        f.test = Some("tests/test_client.py::test_client_options".into());
+        f.frames = vec![crate::logs::Frame {
+            file: "tests/test_client.py".into(),
+            line: Some(6),
+            function: None,
+        }];
+        let ctx = crate::context::build(std::slice::from_ref(&f), dir.path(), 2500);
+        let got = focus(&f, &ctx, dir.path()).expect("definitions to offer");
+        assert_eq!(got.editables.len(), 1, "{:?}", got.editables);
+        let table = &got.editables[0];
+        assert!(table.text.starts_with("DEFAULTS = {"), "{table:?}");
+        assert_eq!(
+            (table.first, table.last),
+            (2, 5),
+            "from its line to the closing brace"
+        );
+        assert_eq!(
+            got.files,
+            "`DEFAULTS` in app/config.py has no \"timeout\" key; it has the other keys the code reads (\"port\")."
+        );
+        let (test_path, test) = got.test.clone().expect("the test, from its frame");
+        assert_eq!(test_path, "tests/test_client.py");
+        assert!(test.starts_with("def test_client_options():"), "{test}");
+        // an attribute missing from None is no lookup in a table
+        let offered = |text: &str| Editable {
+            path: "app/config.py".into(),
+            first: 10,
+            last: 14,
+            text: text.into(),
+        };
+        let read = |_: &str| std::fs::read_to_string(dir.path().join("app/config.py")).ok();
+        let reader = offered(
+            "def load_config(environ):\n    settings = dict(DEFAULTS)\n    return settings[\"port\"]",
+        );
+        assert!(
+            missing_from_table(
+                "AttributeError: 'NoneType' object has no attribute 'tier'",
+                std::slice::from_ref(&reader),
+                &read
+            )
+            .is_none()
+        );
+        // nor is a key the table holds
+        assert!(missing_from_table("KeyError: 'port'", &[reader], &read).is_none());
+        // a reply that rewrites the table is put over it
+        let reply = "```python\nDEFAULTS = {\n    \"host\": \"127.0.0.1\",\n    \"port\": 8080,\n    \"timeout\": 30,\n}\n```";
+        let edits = crate::pipeline::focus::place(reply, &got.editables).unwrap();
+        assert!(
+            matches!(&edits[0], crate::patch::Edit::Replace { search, .. } if search.starts_with("DEFAULTS = {")),
+            "{edits:?}"
+        );
+    }
+
+    #[test]
+    fn a_renamed_definition_others_call_by_its_new_name_is_not_offered() {
+        let pricing = "def compute_like(x):\n    return x\n\n\ndef order_total(lines, tax=True):\n    return sum(lines)\n";
+        let report = "from . import pricing\n\n\ndef untaxed(lines):\n    return pricing.compute_total(lines, tax=False)\n";
+        let test = "from inventory.report import untaxed\n\n\ndef test_untaxed():\n    assert untaxed([1, 2]) == 3\n";
+        let store =
+            "from . import pricing\n\n\ndef sell(lines):\n    return pricing.order_total(lines)\n";
+        let f = Failure::new(
+            "pytest",
+            crate::logs::Kind::TestFailure,
+            "AttributeError: module 'inventory.pricing' has no attribute 'compute_total'",
+        )
+        .at("inventory/report.py", Some(5), None);
+        let mut files = vec![
+            ("inventory/pricing.py", pricing),
+            ("inventory/report.py", report),
+            ("tests/test_report.py", test),
+        ];
+        // nobody else calls `order_total`: renaming it back is a fix, so it is offered
+        let alone = write_all(&files);
+        let ctx = crate::context::build(std::slice::from_ref(&f), alone.path(), 2500);
+        let got = focus(&f, &ctx, alone.path()).unwrap();
+        assert!(
+            got.editables
+                .iter()
+                .any(|e| e.text.starts_with("def order_total")),
+            "{:?}",
+            got.editables
+        );
+        // store.py calls it by its new name: the caller is what to fix
+        files.push(("inventory/store.py", store));
+        let called = write_all(&files);
+        let ctx = crate::context::build(std::slice::from_ref(&f), called.path(), 2500);
+        let got = focus(&f, &ctx, called.path()).unwrap();
+        assert!(
+            !got.editables
+                .iter()
+                .any(|e| e.text.starts_with("def order_total")),
+            "{:?}",
+            got.editables
+        );
+        assert!(
+            got.editables[0].text.starts_with("def untaxed"),
+            "{:?}",
+            got.editables
+        );
+        assert!(
+            got.files.contains(
+                "inventory/pricing.py has no `compute_total`; it has `def order_total(lines, tax=True)`, which inventory/store.py calls. Do not add `compute_total`: call `order_total`."
+            ),
+            "{}",
+            got.files
+        );
     }
 
     #[test]

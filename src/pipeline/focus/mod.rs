@@ -58,7 +58,9 @@ pub struct Focus {
     /// The failing test's path and exact code.
     pub test: Option<(String, String)>,
     pub editables: Vec<Editable>,
-    /// The files next to a failed import (`Files in textstats/: stats.py, tokenize.py`).
+    /// Notes on names, one per line: the files next to a failed import (`Files in
+    /// textstats/: stats.py, tokenize.py`), and a definition not offered because other
+    /// code calls it by a name like the missing one.
     pub files: String,
 }
 
