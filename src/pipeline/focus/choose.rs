@@ -97,6 +97,20 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             (Some(f), Some(l)) if f == path => Some(l as usize - 1),
             _ => None,
         };
+        // a failed import: the imports around it, not the whole file (small models copy a
+        // whole file back unchanged)
+        if let Some((first, last)) = reported.and_then(|r| import_block(&lines, r)) {
+            found.push((
+                0,
+                0,
+                Editable {
+                    path: path.clone(),
+                    first,
+                    last,
+                    text: exact(&lines, first, last),
+                },
+            ));
+        }
         for (first, last) in functions_in(&lines, a as usize - 1, b as usize - 1) {
             let name = defined_name(lines[first]).unwrap_or("");
             if is_test_function(&lines, first, name, target) {
@@ -166,6 +180,9 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         editables = vec![table];
     }
     let listed = listings(ctx);
+    if let Some(note) = module_note(&target.message, &listed, failing_line.as_deref()) {
+        notes.insert(0, note);
+    }
     if !listed.is_empty() {
         notes.insert(0, listed);
     }
@@ -359,6 +376,109 @@ fn calls(line: &str, name: &str) -> bool {
             && after == Some('(')
             && !(is_def_start(line) && defined_name(line) == Some(name))
     })
+}
+
+/// A line that imports (Python, JavaScript, Rust, Go, C).
+static IMPORT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r#"^\s*(?:from\s+\S+\s+import\b|import\b|(?:pub\s+)?use\s|#\s*include\b|(?:const|let|var)\s+[\w{}\s,:]+=\s*require\(|require\()"#,
+    )
+    .expect("static regex")
+});
+
+/// Lines of an import block offered at most.
+const MAX_IMPORT_LINES: usize = 30;
+
+/// The block of imports holding line `at` (0-based) when that line imports: the import
+/// lines around it, with the blank lines between them and the continuation lines of a
+/// multi-line import.
+fn import_block(lines: &[&str], at: usize) -> Option<(usize, usize)> {
+    let part = |i: usize| {
+        let l = lines[i];
+        IMPORT.is_match(l)
+            || l.trim().is_empty()
+            || l.starts_with([' ', '\t', ')', '}'])
+            || l.trim_start().starts_with('"')
+    };
+    if !IMPORT.is_match(lines.get(at)?) {
+        return None;
+    }
+    let mut first = at;
+    while first > 0 && at - first < MAX_IMPORT_LINES && part(first - 1) {
+        first -= 1;
+    }
+    let mut last = at;
+    while last + 1 < lines.len() && last - first < MAX_IMPORT_LINES && part(last + 1) {
+        last += 1;
+    }
+    // a continuation line above the first import belongs to something else
+    while first < at && !IMPORT.is_match(lines[first]) {
+        first += 1;
+    }
+    // down to the last line of the last import (its continuation lines included)
+    while last > at && (lines[last].trim().is_empty() || is_def_start(lines[last])) {
+        last -= 1;
+    }
+    let last_import = (at..=last).rev().find(|&i| IMPORT.is_match(lines[i]))?;
+    let closes = (last_import..=last)
+        .find(|&i| {
+            let t = lines[i].trim_end();
+            i > last_import && (t.starts_with(')') || t.starts_with('}'))
+        })
+        .unwrap_or(last_import);
+    Some((first, closes.max(last_import)))
+}
+
+/// When a failed import names a module (`textstats.tokenizer`) that is not among the
+/// listed files but one like it is (`tokenize.py`): a note saying which to import.
+/// Shown only the listing, the 1.5B model kept the missing name.
+fn module_note(message: &str, listed: &str, failing_line: Option<&str>) -> Option<String> {
+    static MODULE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z_][\w\-]*(?:[./][A-Za-z_][\w\-]*)*").expect("static regex")
+    });
+    let first = message.lines().next().unwrap_or("");
+    for listing in listed.lines() {
+        let Some((dir, names)) = listing
+            .strip_prefix("Files in ")
+            .and_then(|l| l.split_once(": "))
+        else {
+            continue;
+        };
+        let entries: Vec<&str> = names.split(", ").collect();
+        for m in MODULE.find_iter(first) {
+            let wanted = m.as_str().rsplit(['.', '/']).next().unwrap_or("");
+            if wanted.len() < 3 {
+                continue;
+            }
+            let stem = |e: &str| -> String {
+                let e = e.trim_end_matches('/');
+                e.split_once('.').map_or(e, |(s, _)| s).to_string()
+            };
+            if entries.iter().any(|e| stem(e) == wanted) {
+                continue;
+            }
+            if let Some(like) = entries
+                .iter()
+                .find(|e| crate::context::similar::alike(wanted, &stem(e)))
+            {
+                let have = stem(like);
+                // as the failing line spells it (`.tokenizer` → `.tokenize`): told to import
+                // from `tokenize`, the 1.5B model dropped the relative dot
+                let have = failing_line
+                    .and_then(|l| {
+                        l.split(|c: char| !(c.is_alphanumeric() || "._/-@".contains(c)))
+                            .find(|t| t.ends_with(wanted))
+                    })
+                    .map_or(have.clone(), |t| {
+                        format!("{}{have}", &t[..t.len() - wanted.len()])
+                    });
+                return Some(format!(
+                    "{dir} has no `{wanted}` module; it has `{like}`. Do not add `{wanted}`: import from `{have}`."
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The context's listings of the files next to a failed import, one per line.
@@ -587,7 +707,7 @@ static START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
 });
 
 /// A line that starts a function or method (not an `if (…) {` or a loop).
-fn is_def_start(line: &str) -> bool {
+pub(super) fn is_def_start(line: &str) -> bool {
     static CONTROL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"^\s*(?:if|for|while|switch|catch|else|do|return|with|try)\b")
             .expect("static regex")
@@ -827,6 +947,83 @@ mod tests {
             ),
             "{}",
             got.files
+        );
+    }
+
+    #[test]
+    fn a_failed_import_offers_the_imports_around_it() {
+        let py = [
+            "\"\"\"Stats.\"\"\"",
+            "from collections import Counter",
+            "",
+            "from .tokenizer import (",
+            "    sentences,",
+            "    words,",
+            ")",
+            "",
+            "",
+            "def summary(text):",
+            "    return words(text)",
+        ];
+        assert_eq!(import_block(&py, 3), Some((1, 6)));
+        assert_eq!(import_block(&py, 10), None, "not an import");
+        let go = [
+            "package wordfreq",
+            "",
+            "import (",
+            "\t\"fmt\"",
+            "\t\"example.com/wordfreq/textutil\"",
+            ")",
+            "",
+            "func Count() {}",
+        ];
+        assert_eq!(
+            import_block(&go, 4),
+            None,
+            "a path inside import ( ) is no import line"
+        );
+        assert_eq!(import_block(&go, 2), Some((2, 5)));
+        let js = [
+            "'use strict';",
+            "const { slugify } = require('./slug');",
+            "const fmt = require('./formatter');",
+            "",
+            "function title(s) {",
+            "  return fmt(s);",
+            "}",
+        ];
+        assert_eq!(import_block(&js, 2), Some((1, 2)));
+    }
+
+    #[test]
+    fn a_module_missing_beside_one_like_it_is_named_as_the_line_spells_it() {
+        let listed = "Files in textstats/: __init__.py, stats.py, tokenize.py";
+        assert_eq!(
+            module_note(
+                "ModuleNotFoundError: No module named 'textstats.tokenizer'",
+                listed,
+                Some("from .tokenizer import sentences, words")
+            )
+            .as_deref(),
+            Some(
+                "textstats/ has no `tokenizer` module; it has `tokenize.py`. Do not add `tokenizer`: import from `.tokenize`."
+            )
+        );
+        assert_eq!(
+            module_note(
+                "Error: Cannot find module './formater'",
+                "Files in lib/: formatter.js, index.js",
+                Some("const fmt = require('./formater');")
+            )
+            .as_deref(),
+            Some(
+                "lib/ has no `formater` module; it has `formatter.js`. Do not add `formater`: import from `./formatter`."
+            )
+        );
+        // the module is there: the failure is something else
+        assert_eq!(
+            module_note("No module named 'textstats.tokenize'", listed, None),
+            None
         );
     }
 

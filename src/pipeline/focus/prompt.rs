@@ -50,6 +50,9 @@ pub fn user_message(
     };
     let which = if format == crate::llm::sizing::EditFormat::WholeFile {
         "the file above"
+    } else if f.editables.len() == 1 && !super::choose::is_def_start(f.editables[0].signature()) {
+        // an import block, a table
+        "the lines above"
     } else if f.editables.len() == 1 {
         "the definition above"
     } else {
