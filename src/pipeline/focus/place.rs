@@ -42,12 +42,75 @@ pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
     })?;
     let mut out = Vec::new();
     for edit in edits {
-        match edit {
-            Edit::WholeFile { content, .. } => out.push(place_block(&content, editables)?),
-            other => out.push(other),
-        }
+        let placed = match edit {
+            Edit::WholeFile { content, .. } => place_block(&content, editables)?,
+            other => other,
+        };
+        out.push(match placed {
+            Edit::Replace {
+                path,
+                search,
+                replace,
+            } => {
+                let replace = unnarrate(&search, &replace);
+                Edit::Replace {
+                    path,
+                    search,
+                    replace,
+                }
+            }
+            other => other,
+        });
     }
     Ok(out)
+}
+
+/// What a comment says when it narrates the edit (`# Added this line`, `// Fixed: use >`)
+/// rather than explains the code.
+static NARRATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(?:added|add\b|corrected|correction|fixed|fix\b|fix:|changed|change\b|modified|updated|was\b|previously|instead\b|now\b|this line|here\b|use[sd]?\b|handle[sd]?\b|ensure[sd]?\b|return(?:s|ed)?\b.*\binstead|bug\b)",
+    )
+    .expect("static regex")
+});
+
+/// `new` without the comments a model adds to narrate its change (`# Added this line`,
+/// `# Corrected: ...`): on the lines it wrote (lines also in `old` are kept as they are),
+/// a trailing narration is cut and a line that only narrates is dropped. A pull request
+/// should read like the project's code.
+fn unnarrate(old: &str, new: &str) -> String {
+    let had: std::collections::HashSet<&str> = old.lines().map(str::trim).collect();
+    let mut out: Vec<&str> = Vec::new();
+    for line in new.lines() {
+        if had.contains(line.trim()) {
+            out.push(line);
+            continue;
+        }
+        match narration_at(line) {
+            Some(at) if line[..at].trim().is_empty() => {}
+            Some(at) => out.push(line[..at].trim_end()),
+            None => out.push(line),
+        }
+    }
+    out.join("\n")
+}
+
+/// Where a narrating comment (`#` or `//`, outside a string) starts on `line`.
+fn narration_at(line: &str) -> Option<usize> {
+    for marker in ["#", "//"] {
+        for (at, _) in line.match_indices(marker) {
+            let before = &line[..at];
+            let in_string = before.matches('"').count() % 2 == 1
+                || before.matches('\'').count() % 2 == 1
+                || before.matches('`').count() % 2 == 1;
+            let spaced = before.is_empty() || before.ends_with([' ', '\t']);
+            let said = line[at + marker.len()..].trim_start_matches(['#', '/', ' ']);
+            if spaced && !in_string && NARRATION.is_match(said) {
+                return Some(at);
+            }
+        }
+    }
+    None
 }
 
 /// Most lines a block may have to be placed line by line.
@@ -244,6 +307,26 @@ fn dice(a: &str, b: &str) -> f64 {
 mod tests {
     use super::*;
     use crate::pipeline::focus::fixture::editable;
+
+    #[test]
+    fn comments_that_narrate_the_edit_are_left_out() {
+        let old = "DEFAULTS = {\n    \"port\": 8080,  # the usual\n}";
+        let new = "DEFAULTS = {\n    \"port\": 8080,  # the usual\n    \"timeout\": 30,  # Added this line\n    # Corrected: the timeout was missing\n}";
+        assert_eq!(
+            unnarrate(old, new),
+            "DEFAULTS = {\n    \"port\": 8080,  # the usual\n    \"timeout\": 30,\n}"
+        );
+        // a comment that explains the code stays, and so does a `#` in a string
+        let kept = "    if amount > self.balance {  // the whole balance may be withdrawn\n    let tag = \"# fixed\";";
+        assert_eq!(unnarrate("", kept), kept);
+        assert_eq!(
+            unnarrate(
+                "",
+                "    return x.get(k, 0)  # Use .get() to handle a missing key"
+            ),
+            "    return x.get(k, 0)"
+        );
+    }
 
     #[test]
     fn a_changed_line_sent_alone_is_placed_over_the_line_it_changes() {
