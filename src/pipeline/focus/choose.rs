@@ -119,16 +119,16 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             let by_name = names.iter().position(|n| n == name);
             let priority = if reported.is_some_and(|r| (first..=last).contains(&r)) {
                 0
-            } else if by_name == Some(0) {
-                1
             } else if raises(&lines[first + 1..=last], &marks) {
-                // where the error the failure names is made: `Err(InsufficientFunds {..})`
-                2
+                // where the error the failure names is made (`Err(InsufficientFunds {..})`)
+                // comes before what the failing line calls (`transfer`, which only passes
+                // it on): small models fix the first definition shown
+                1
             } else if let Some(i) = by_name {
-                1 + 2 * i
+                2 + 2 * i
             } else if shown(path, first as u32 + 1) {
                 // a definition the context chose (a name like a missing one, say)
-                1 + 2 * names.len()
+                2 + 2 * names.len()
             } else {
                 continue;
             };
@@ -1024,6 +1024,38 @@ mod tests {
         assert_eq!(
             module_note("No module named 'textstats.tokenize'", listed, None),
             None
+        );
+    }
+
+    #[test]
+    fn the_code_that_makes_the_error_comes_before_what_the_test_calls() {
+        let dir = write_all(&[
+            (
+                "src/ledger.rs",
+                "pub fn transfer(a: &mut Account, amount: u64) -> Result<(), BankError> {\n    a.withdraw(amount)?;\n    Ok(())\n}\n",
+            ),
+            (
+                "src/account.rs",
+                "impl Account {\n    pub fn withdraw(&mut self, amount: u64) -> Result<u64, BankError> {\n        if amount >= self.balance {\n            return Err(BankError::InsufficientFunds { balance: self.balance, requested: amount });\n        }\n        self.balance -= amount;\n        Ok(self.balance)\n    }\n}\n",
+            ),
+            (
+                "tests/ledger.rs",
+                "#[test]\nfn transfer_all() {\n    let mut a = Account::new(200);\n    transfer(&mut a, 200).unwrap();\n    assert_eq!(a.withdraw(1).is_err(), true);\n}\n",
+            ),
+        ]);
+        let mut f = Failure::new(
+            "cargo-test",
+            crate::logs::Kind::TestFailure,
+            "called `Result::unwrap()` on an `Err` value: InsufficientFunds { balance: 200, requested: 200 }",
+        )
+        .at("tests/ledger.rs", Some(4), None);
+        f.test = Some("transfer_all".into());
+        let ctx = crate::context::build(std::slice::from_ref(&f), dir.path(), 2500);
+        let got = focus(&f, &ctx, dir.path()).unwrap();
+        assert!(
+            got.editables[0].text.contains("fn withdraw"),
+            "{:?}",
+            got.editables
         );
     }
 
