@@ -232,7 +232,39 @@ fn a_failed_round_teaches_the_next_with_the_diff_and_what_the_tests_said() {
 }
 
 #[test]
-fn a_broken_module_level_import_is_healed_by_asking_for_the_short_file_whole() {
+fn a_broken_import_is_healed_by_asking_for_the_imports_around_it() {
+    let rt = runtime();
+    let llm = rt.block_on(FakeLlm::start());
+    let b = broken("py-textstats");
+    llm.push(Scripted::ok(
+        "The module is called tokenize.\n\n```python\nfrom collections import Counter\n\nfrom .tokenize import sentences, syllables, words  # Fixed the module name\n```\n",
+    ));
+    let (code, record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "1")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(record["edit_format"], "function", "{out}");
+    assert!(run_tests(&b), "tests still fail after the heal");
+    let stats = std::fs::read_to_string(b.dir.path().join("textstats/stats.py")).unwrap();
+    assert!(
+        stats.contains("from .tokenize import sentences, syllables, words\n"),
+        "the narrating comment is left out: {stats}"
+    );
+    let user = user_prompt(&llm, 0);
+    assert!(
+        user.contains("Files in textstats/:") && user.contains(
+            "textstats/ has no `tokenizer` module; it has `tokenize.py`. Do not add `tokenizer`: import from `.tokenize`."
+        ),
+        "what the module is really called: {user}"
+    );
+    assert!(
+        user.contains("textstats/stats.py (lines 1-3)") && !user.contains("def summary"),
+        "the imports, not the file: {user}"
+    );
+    assert!(user.contains("Write the lines above again"), "{user}");
+    llm.verify().unwrap();
+}
+
+#[test]
+fn a_short_file_is_asked_back_whole_when_the_edit_format_says_so() {
     let rt = runtime();
     let llm = rt.block_on(FakeLlm::start());
     let b = broken("py-textstats");
@@ -240,19 +272,19 @@ fn a_broken_module_level_import_is_healed_by_asking_for_the_short_file_whole() {
     let fixed = std::fs::read_to_string(&path)
         .unwrap()
         .replace("from .tokenizer import", "from .tokenize import");
-    llm.push(Scripted::ok(&format!(
-        "The module is called tokenize.\n\n```python\n{fixed}```\n"
-    )));
-    let (code, record, out) = heal_small(&b, &llm, &[("SELFHEAL_LLM_CANDIDATES", "1")]);
+    llm.push(Scripted::ok(&format!("```python\n{fixed}```\n")));
+    let (code, record, out) = heal_small(
+        &b,
+        &llm,
+        &[
+            ("SELFHEAL_LLM_CANDIDATES", "1"),
+            ("SELFHEAL_LLM_EDIT_FORMAT", "whole_file"),
+        ],
+    );
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(record["edit_format"], "whole_file", "{out}");
     assert!(run_tests(&b), "tests still fail after the heal");
-    let user = user_prompt(&llm, 0);
-    assert!(
-        user.contains("Files in textstats/:") && user.contains("tokenize.py"),
-        "what the module is really called: {user}"
-    );
-    assert!(user.contains("Write the file above again"), "{user}");
+    assert!(user_prompt(&llm, 0).contains("Write the file above again"));
     llm.verify().unwrap();
 }
 
@@ -288,7 +320,7 @@ fn what_the_reasoning_candidate_said_without_code_is_handed_to_the_next() {
     let rt = runtime();
     let llm = rt.block_on(FakeLlm::start());
     let b = broken("js-cart");
-    let said = "The discount line is wrong because Math.floor truncates 2.697 to 2.69.";
+    let said = "The line `Math.floor(this.subtotal() * percent) / 100` is wrong because Math.floor truncates 2.697 to 2.69.";
     llm.push(Scripted::ok(&method_reply(
         &b,
         "return Math.floor(this.subtotal() * percent) / 100;",

@@ -913,7 +913,7 @@ impl Asking<'_> {
                     self.test_sent_back.set(true);
                 }
                 let prose = text.trim();
-                if !prose.contains("```") && prose.len() > 20 {
+                if !prose.contains("```") && prose.len() > 20 && blames_offered_code(prose, f) {
                     let cut: String = prose.chars().take(MAX_SAID_CHARS).collect();
                     *self.said.borrow_mut() = Some(cut);
                 }
@@ -925,6 +925,18 @@ impl Asking<'_> {
             None => plan_reply(text, files, guard),
         }
     }
+}
+
+/// True when `prose` quotes (in backticks) a line of the offered code: reasoning that
+/// blames the test (`approx(t, …)` is wrong) would mislead the next candidate.
+fn blames_offered_code(prose: &str, f: &focus::Focus) -> bool {
+    prose
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::trim)
+        .filter(|q| q.len() >= 6)
+        .any(|q| f.editables.iter().any(|e| e.text.contains(q)))
 }
 
 /// Most characters of a reasoning reply handed on to the next candidate.
@@ -1119,6 +1131,30 @@ mod tests {
             diagnosis_of("The map is never made.\n\n```go\nfunc New() *Store {\n}\n```"),
             "The map is never made."
         );
+    }
+
+    #[test]
+    fn reasoning_is_handed_on_only_when_it_blames_the_offered_code() {
+        let f = focus::Focus {
+            failure: "unit Circle.Area = 6.28, want 3.14".into(),
+            test: None,
+            editables: vec![focus::Editable {
+                path: "shapes/shapes.go".into(),
+                first: 23,
+                last: 23,
+                text: "func (c Circle) Area() float64 { return 2 * math.Pi * c.R }".into(),
+            }],
+            files: String::new(),
+        };
+        assert!(blames_offered_code(
+            "The line `return 2 * math.Pi * c.R` is wrong: the area is pi r squared.",
+            &f
+        ));
+        assert!(!blames_offered_code(
+            "The line `approx(t, \"unit Circle.Area\", Circle{R: 1}.Area(), math.Pi)` is wrong because it compares the area with itself.",
+            &f
+        ));
+        assert!(!blames_offered_code("The area formula is wrong.", &f));
     }
 
     #[test]
