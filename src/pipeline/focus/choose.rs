@@ -84,6 +84,7 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         }
     }
     let marks = failure_marks(&target.message);
+    let producer = producer_of_missing_value(target, failing_line.as_deref(), &read);
     // every function of the files the context shows code of: the context may show the
     // `Rect` one of two `Area` methods, and the test calls the `Circle` one
     for path in files {
@@ -117,8 +118,10 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
                 continue;
             }
             let by_name = names.iter().position(|n| n == name);
-            let priority = if reported.is_some_and(|r| (first..=last).contains(&r)) {
+            let priority = if producer.as_deref() == Some(name) {
                 0
+            } else if reported.is_some_and(|r| (first..=last).contains(&r)) {
+                usize::from(producer.is_some())
             } else if raises(&lines[first + 1..=last], &marks) {
                 // where the error the failure names is made (`Err(InsufficientFunds {..})`)
                 // comes before what the failing line calls (`transfer`, which only passes
@@ -513,6 +516,67 @@ fn is_test_function(lines: &[&str], first: usize, name: &str, target: &Failure) 
                 || l.starts_with("@pytest")
                 || l.starts_with("@Test")
         })
+}
+
+/// A value that was not there: `Cannot read properties of undefined`, `'NoneType' object
+/// has no attribute`, a nil pointer.
+static MISSING_VALUE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)of undefined|of null\b|undefined is not|is undefined|'NoneType' object|nil pointer",
+    )
+    .expect("static regex")
+});
+
+/// When the failure is a missing value read from a parameter of the function it happened
+/// in (`formatDay(date)` reading `date.toISOString()`), the function whose result the
+/// test passed as that argument (`formatDay(startOfWeek(…))` → `startOfWeek`): the value
+/// was missing before the call, so that function is the likelier culprit (a forgotten
+/// `return` is the classic), and it is offered first.
+fn producer_of_missing_value(
+    target: &Failure,
+    failing_line: Option<&str>,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    if !MISSING_VALUE.is_match(&target.message) {
+        return None;
+    }
+    let (path, line) = (target.file.as_ref()?, target.line? as usize);
+    let text = read(path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, _) = enclosing_definition(&lines, line.checked_sub(1)?)?;
+    let crashed = defined_name(lines[first])?;
+    let params = lines[first]
+        .split_once('(')
+        .map_or("", |(_, rest)| rest.split(')').next().unwrap_or(""));
+    let failing = failing_line?;
+    let reads_param = params
+        .split(',')
+        .filter_map(|p| {
+            p.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .find(|w| !w.is_empty() && *w != "self" && *w != "mut")
+        })
+        .any(|p| {
+            failing.match_indices(p).any(|(at, _)| {
+                let before = failing[..at].chars().next_back();
+                let after = failing[at + p.len()..].chars().next();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    && matches!(after, Some('.' | '['))
+            })
+        });
+    if !reads_param {
+        return None;
+    }
+    let call = regex::Regex::new(&format!(
+        r"\b{}\s*\(\s*(?:[\w$]+\.)*([A-Za-z_$][\w$]*)\s*\(",
+        regex::escape(crashed)
+    ))
+    .ok()?;
+    target
+        .frames
+        .iter()
+        .filter(|f| is_test_path(&f.file))
+        .filter_map(|f| line_of(read, &f.file, f.line?))
+        .find_map(|l| call.captures(&l).map(|c| c[1].to_string()))
 }
 
 /// What in a failure message names where it was made: error values the code builds
@@ -1056,6 +1120,44 @@ mod tests {
             got.editables[0].text.contains("fn withdraw"),
             "{:?}",
             got.editables
+        );
+    }
+
+    #[test]
+    fn a_missing_value_read_from_a_parameter_puts_the_function_that_made_it_first() {
+        let dates = "'use strict';\n\nfunction formatDay(date) {\n  return date.toISOString().slice(0, 10);\n}\n\nfunction startOfWeek(date) {\n  const monday = new Date(date);\n}\n\nmodule.exports = { formatDay, startOfWeek };\n";
+        let test = "const { formatDay, startOfWeek } = require('../src/dates');\n\ntest('monday', () => {\n  assert.equal(formatDay(startOfWeek(new Date())), '2024-03-11');\n});\n";
+        let dir = write_all(&[("src/dates.js", dates), ("test/dates.test.js", test)]);
+        let mut f = Failure::new(
+            "node-test",
+            crate::logs::Kind::TestFailure,
+            "\"Cannot read properties of undefined (reading 'toISOString')\"",
+        )
+        .at("src/dates.js", Some(4), None);
+        f.frames = vec![crate::logs::Frame {
+            file: "test/dates.test.js".into(),
+            line: Some(4),
+            function: None,
+        }];
+        let ctx = crate::context::build(std::slice::from_ref(&f), dir.path(), 2500);
+        let got = focus(&f, &ctx, dir.path()).unwrap();
+        assert!(
+            got.editables[0].text.starts_with("function startOfWeek"),
+            "{:?}",
+            got.editables
+        );
+        assert!(
+            got.editables[1].text.starts_with("function formatDay"),
+            "{:?}",
+            got.editables
+        );
+        // a missing value that is not a parameter (a lookup inside) keeps the crash site first
+        let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).ok();
+        let mut inside = f.clone();
+        inside.message = "TypeError: Cannot read properties of undefined (reading 'x')".into();
+        assert_eq!(
+            producer_of_missing_value(&inside, Some("  return lookup().x;"), &read),
+            None
         );
     }
 
