@@ -182,6 +182,12 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
         notes.push(note);
         editables = vec![table];
     }
+    if let Some(note) = producer
+        .as_deref()
+        .and_then(|name| returns_nothing(&editables, name))
+    {
+        notes.push(note);
+    }
     let listed = listings(ctx);
     if let Some(note) = module_note(&target.message, &listed, failing_line.as_deref()) {
         notes.insert(0, note);
@@ -577,6 +583,30 @@ fn producer_of_missing_value(
         .filter(|f| is_test_path(&f.file))
         .filter_map(|f| line_of(read, &f.file, f.line?))
         .find_map(|l| call.captures(&l).map(|c| c[1].to_string()))
+}
+
+/// When the offered definition `name` (whose result the test uses) has no `return` in a
+/// language that needs one: a note saying so. Shown the function, the 1.5B model copied it
+/// back unchanged; told, it added the `return`.
+fn returns_nothing(editables: &[Editable], name: &str) -> Option<String> {
+    use crate::llm::Language;
+    let e = editables
+        .iter()
+        .find(|e| defined_name(e.signature()) == Some(name))?;
+    let nothing = match Language::from_path(&e.path)? {
+        Language::JavaScript | Language::TypeScript => "undefined",
+        Language::Python => "None",
+        _ => return None,
+    };
+    let body = e.text.split_once('\n')?.1;
+    let returns = body
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| w == "return" || w == "yield");
+    (!returns).then(|| {
+        format!(
+            "`{name}` has no `return`, so it returns {nothing}, and the test uses what it returns."
+        )
+    })
 }
 
 /// What in a failure message names where it was made: error values the code builds
@@ -1150,6 +1180,10 @@ mod tests {
             got.editables[1].text.starts_with("function formatDay"),
             "{:?}",
             got.editables
+        );
+        assert_eq!(
+            got.files,
+            "`startOfWeek` has no `return`, so it returns undefined, and the test uses what it returns."
         );
         // a missing value that is not a parameter (a lookup inside) keeps the crash site first
         let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).ok();
