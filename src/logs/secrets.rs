@@ -82,7 +82,7 @@ static VALUED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // aws_secret_access_key = wJalr…
         r#"(?i)\b(?:aws_)?secret_(?:access_)?key["']?\s*[:=]\s*["']?(?P<v>[A-Za-z0-9/+=]{40})"#,
         // password=…, "token": "…", api_key: …, DB_PASSWORD=…
-        r#"(?i)\b[A-Za-z0-9_.-]*?(?:password|passwd|pwd|token|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key)["']?\s*[:=]\s*(?:"(?P<q1>[^"]+)"|'(?P<q2>[^']+)'|(?P<v>[^\s"',;&]+))"#,
+        r#"(?i)\b[A-Za-z0-9_.-]*?(?:password|passwd|pwd|token|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key)["']?\s*[:=]\s*(?:"(?P<q1>[^"]+)"|'(?P<q2>[^']+)'|(?P<v>[^\s"',;&:=][^\s"',;&]*))"#,
         // Authorization: Bearer …
         r"(?i)\b(?:bearer|token)\s+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)",
         // https://user:pass@host
@@ -374,6 +374,10 @@ mod tests {
             "Asia/Tokyo timezone",
             "error: expected `;`, found `}`",
             "task-runner-for-everything-and-more done",
+            // a path (`::`) or a comparison (`==`) after the key is code, not a value
+            "            '+' => tokens.push(Token::Plus),",
+            "    if kind == Token::Num(value) {",
+            "if token == expected_token {",
         ] {
             assert_eq!(masked(s), (s.to_string(), 0), "{s}");
         }
