@@ -311,6 +311,12 @@ fn a_model_that_rewrites_the_test_is_not_shown_it_again() {
         prompt(0)
     );
     assert!(!prompt(1).contains("The test ("), "{}", prompt(1));
+    assert!(
+        prompt(1).contains("Your reply could not be applied: the reply rewrites the test, and the test is right; write `discount() {` again with the bug fixed")
+            && !prompt(1).contains("This change was tried"),
+        "{}",
+        prompt(1)
+    );
     assert!(run_tests(&b));
     llm.verify().unwrap();
 }

@@ -911,6 +911,12 @@ impl Asking<'_> {
                     .is_some_and(|(_, code)| focus::sends_back(text, code))
                 {
                     self.test_sent_back.set(true);
+                    // not quoting the test's line back: told which line it started with,
+                    // the 1.5B model wrote the test again
+                    return Err(format!(
+                        "the reply rewrites the test, and the test is right; write `{}` again with the bug fixed",
+                        f.editables[0].signature().trim()
+                    ));
                 }
                 let prose = text.trim();
                 if !prose.contains("```") && prose.len() > 20 && blames_offered_code(prose, f) {

@@ -43,7 +43,8 @@ pub struct Editable {
 }
 
 impl Editable {
-    fn signature(&self) -> &str {
+    /// Its first non-blank line.
+    pub fn signature(&self) -> &str {
         self.text
             .lines()
             .find(|l| !l.trim().is_empty())

@@ -41,6 +41,8 @@ pub fn user_message(
         ));
     }
     let previous = match previous {
+        // a reply that could not be used: what was wrong with it, no empty diff
+        Some((diff, said)) if diff.trim().is_empty() => format!("\n{}\n", said.trim_end()),
         Some((diff, said)) => format!(
             "\nThis change was tried and did not fix it:\n```diff\n{}\n```\nThe tests said:\n```\n{}\n```\n",
             diff.trim_end(),
