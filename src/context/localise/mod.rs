@@ -638,7 +638,7 @@ impl Finder<'_, '_, '_> {
     }
 
     /// `first` files, then the test's imports, the files named like it, and the rest of the
-    /// repository (nearest and same language first); never test files.
+    /// repository in the test's language (nearest first); never test files.
     fn ordered(&mut self, first: &[String]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let add = |f: &String, out: &mut Vec<String>| {
@@ -653,11 +653,12 @@ impl Finder<'_, '_, '_> {
             add(&f, &mut out);
         }
         let lang = Language::from_path(&self.site.file);
+        // a Rust name is defined in Rust: not in a shell script's heredoc
         let mut rest: Vec<walk::SourceFile> = self
             .pool
             .list(self.root)
             .iter()
-            .filter(|f| !is_test_path(&f.rel))
+            .filter(|f| !is_test_path(&f.rel) && lang.is_none_or(|l| l.kin(f.language)))
             .cloned()
             .collect();
         let langs: Vec<Language> = lang.into_iter().collect();

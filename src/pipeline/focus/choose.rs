@@ -8,6 +8,7 @@ use std::path::Path;
 use super::place::defined_name;
 use super::{Editable, Focus, MAX_DEFINITION_LINES, MAX_EDITABLE, MAX_WHOLE_FILE_LINES};
 use crate::context::{Context, PieceKind, symbols};
+use crate::llm::Language;
 use crate::logs::Failure;
 use crate::logs::paths::is_test_path;
 
@@ -73,10 +74,18 @@ pub fn focus(target: &Failure, ctx: &Context, repo: &Path) -> Option<Focus> {
             .any(|(p, a, b)| *p == path && (*a..=*b).contains(&line))
     };
     let mut found: Vec<(usize, usize, Editable)> = Vec::new(); // (priority, -affinity, definition)
+    // the failure's language: a Rust test's code is Rust, not a script that writes Rust
+    let lang = target
+        .file
+        .as_deref()
+        .and_then(Language::from_path)
+        .or_else(|| Language::from_tool(&target.tool))
+        .or_else(|| test.as_ref().and_then(|t| Language::from_path(&t.0)));
     let mut files: Vec<&String> = Vec::new();
     for p in &pieces {
         if let Some(path) = &p.path
             && !is_test_path(path)
+            && lang.is_none_or(|l| Language::from_path(path).is_some_and(|pl| l.kin(pl)))
             && matches!(p.kind, PieceKind::Definition | PieceKind::Source)
             && !files.contains(&path)
         {
@@ -346,7 +355,7 @@ fn renamed_with_callers(e: &Editable, missing: &[String], repo: &Path) -> Option
     let wanted = missing
         .iter()
         .find(|m| crate::context::similar::alike(m, name))?;
-    let lang = crate::llm::Language::from_path(&e.path)?;
+    let lang = Language::from_path(&e.path)?;
     let callers: Vec<String> = crate::context::walk::source_files(repo, 2000)
         .into_iter()
         .filter(|f| f.language.kin(lang) && !is_test_path(&f.rel))
@@ -589,7 +598,6 @@ fn producer_of_missing_value(
 /// language that needs one: a note saying so. Shown the function, the 1.5B model copied it
 /// back unchanged; told, it added the `return`.
 fn returns_nothing(editables: &[Editable], name: &str) -> Option<String> {
-    use crate::llm::Language;
     let e = editables
         .iter()
         .find(|e| defined_name(e.signature()) == Some(name))?;
@@ -1192,6 +1200,32 @@ mod tests {
         assert_eq!(
             producer_of_missing_value(&inside, Some("  return lookup().x;"), &read),
             None
+        );
+    }
+
+    #[test]
+    fn code_in_another_language_that_writes_the_same_function_is_not_offered() {
+        let lib = "use std::fmt;\n\npub struct D(u64);\n\nimpl fmt::Display for D {\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n        write!(f, \"{:2}\", self.0)\n    }\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn displays_zero_padded() {\n        assert_eq!(super::D(5).to_string(), \"05\");\n    }\n}\n";
+        let script = "#!/bin/sh\ncat > src/lib.rs <<'EOF'\nimpl fmt::Display for D {\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n        write!(f, \"{:02}\", self.0)\n    }\n}\nEOF\n";
+        let dir = write_all(&[("src/lib.rs", lib), ("restore.sh", script)]);
+        let mut f = Failure::new(
+            "cargo-test",
+            crate::logs::Kind::TestFailure,
+            "assertion `left == right` failed; left: \" 5\"; right: \"05\"",
+        )
+        .at("src/lib.rs", Some(15), None);
+        f.test = Some("tests::displays_zero_padded".into());
+        let ctx = crate::context::build(std::slice::from_ref(&f), dir.path(), 2500);
+        let got = focus(&f, &ctx, dir.path()).unwrap();
+        assert!(
+            got.editables.iter().all(|e| e.path == "src/lib.rs"),
+            "{:?}",
+            got.editables
+        );
+        assert!(
+            got.editables[0].text.contains("fn fmt"),
+            "{:?}",
+            got.editables
         );
     }
 
