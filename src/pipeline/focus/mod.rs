@@ -7,12 +7,15 @@
 //! repeats, from that signature to the definition's end. A reply in another shape
 //! (search/replace blocks, a diff) is taken as it is.
 //!
-//! Three parts, re-exported here: `choose` picks what is offered ([`focus()`],
-//! [`whole_file()`]), `prompt` writes the messages ([`system()`], [`user_message()`]), and
-//! `place` reads the reply back ([`place()`], [`sends_back()`]). This file holds what they
-//! share: the types and the limits.
+//! Four parts, re-exported here: `choose` picks what is offered ([`focus()`],
+//! [`whole_file()`]), `notes` says what the code shows but a small model misses (a name
+//! like the missing one, a key missing from a table, a function with no `return`), `prompt`
+//! writes the messages ([`system()`], [`user_message()`]), and `place` reads the reply back
+//! ([`place()`], [`sends_back()`]). This file holds what they share: the types, the limits
+//! and the tests' fixtures.
 
 mod choose;
+mod notes;
 mod place;
 mod prompt;
 
@@ -65,8 +68,8 @@ pub struct Focus {
     pub files: String,
 }
 
-/// What the unit tests offer: the `discount()` method (lines 8-11) of a small JavaScript
-/// cart, as `choose` finds it.
+/// What the unit tests share: the `discount()` method (lines 8-11) of a small JavaScript
+/// cart, as `choose` finds it, and a temporary tree of files.
 #[cfg(test)]
 mod fixture {
     use super::Editable;
@@ -83,5 +86,16 @@ mod fixture {
             last,
             text: exact(&lines, first, last),
         }
+    }
+
+    /// A temporary tree holding `files` (path, text).
+    pub(super) fn write_all(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
     }
 }
