@@ -32,14 +32,19 @@ pub fn sends_back(reply: &str, test: &str) -> bool {
 /// offered definition whose signature it repeats (re-indented if the model dropped the
 /// indentation); search/replace blocks and diffs are taken as they are.
 pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
-    let edits = crate::patch::parse_reply(reply).map_err(|e| match e {
+    let edits = match crate::patch::parse_reply(reply) {
+        Ok(edits) => edits,
+        // no code block, but the corrected line stated in the prose
+        Err(ParseError::NoEdits) if let Some(edit) = stated_line(reply, editables) => {
+            vec![edit]
+        }
         // the short prompt asks for a code block, not the search/replace blocks the
         // parser's own message names
-        ParseError::NoEdits => {
-            "the reply holds no code block; send the corrected definition back whole, in one fenced code block".to_string()
+        Err(ParseError::NoEdits) => {
+            return Err("the reply holds no code block; send the corrected definition back whole, in one fenced code block".to_string());
         }
-        other => other.to_string(),
-    })?;
+        Err(other) => return Err(other.to_string()),
+    };
     let mut out = Vec::new();
     for edit in edits {
         let placed = match edit {
@@ -111,6 +116,27 @@ fn narration_at(line: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// A reply in prose that states the corrected line in backticks ("The correct import is
+/// `from .tokenize import words`."; the reasoning candidate often stops there): the last
+/// quoted line that is new and clearly replaces one offered line, placed over it.
+fn stated_line(reply: &str, editables: &[Editable]) -> Option<Edit> {
+    if reply.contains("```") {
+        return None;
+    }
+    let offered: std::collections::HashSet<&str> = editables
+        .iter()
+        .flat_map(|e| e.text.lines().map(str::trim))
+        .collect();
+    reply
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::trim)
+        .filter(|q| q.len() >= 8 && !q.contains('\n') && !offered.contains(q))
+        .filter_map(|q| place_lines(&[q], editables))
+        .last()
 }
 
 /// Most lines a block may have to be placed line by line.
@@ -326,6 +352,33 @@ mod tests {
             ),
             "    return x.get(k, 0)"
         );
+    }
+
+    #[test]
+    fn a_corrected_line_stated_in_prose_is_placed() {
+        let file = Editable {
+            path: "textstats/stats.py".into(),
+            first: 0,
+            last: 2,
+            text: "from collections import Counter\n\nfrom .tokenizer import sentences, syllables, words".into(),
+        };
+        let reply = "The line `from .tokenizer import sentences, syllables, words` is wrong because `textstats.tokenizer` does not exist. The correct import is `from .tokenize import sentences, syllables, words`.";
+        match &place(reply, std::slice::from_ref(&file)).unwrap()[0] {
+            Edit::Replace {
+                search, replace, ..
+            } => {
+                assert_eq!(search, "from .tokenizer import sentences, syllables, words");
+                assert_eq!(replace, "from .tokenize import sentences, syllables, words");
+            }
+            other => panic!("{other:?}"),
+        }
+        // prose that only names the wrong line is no edit
+        let err = place(
+            "The line `from .tokenizer import sentences, syllables, words` is wrong.",
+            std::slice::from_ref(&file),
+        )
+        .unwrap_err();
+        assert!(err.contains("no code block"), "{err}");
     }
 
     #[test]
