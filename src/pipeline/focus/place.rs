@@ -243,7 +243,8 @@ fn place_block(code: &str, editables: &[Editable]) -> Result<Edit, String> {
         return Err(format!(
             "the code block starts with `{head}`, which is not the first line of a definition shown; \
              send back one of them whole, starting with its first line (e.g. `{}`)",
-            best.signature().trim()
+            // the likeliest one (they are offered best first), not the least unlike
+            editables[0].signature().trim()
         ));
     }
     let want = indent_of(best.signature());
@@ -352,6 +353,32 @@ mod tests {
             ),
             "    return x.get(k, 0)"
         );
+    }
+
+    #[test]
+    fn a_block_that_fits_nothing_offered_is_refused_naming_the_likeliest_definition() {
+        let offered = |path: &str, text: &str| Editable {
+            path: path.into(),
+            first: 0,
+            last: text.lines().count() - 1,
+            text: text.into(),
+        };
+        let editables = [
+            offered(
+                "inventory/report.py",
+                "def stock_value(store):\n    return pricing.compute_total(lines, tax=False)",
+            ),
+            offered(
+                "inventory/store.py",
+                "    def restock(self, sku, amount):\n        self.items[sku].quantity += amount",
+            ),
+        ];
+        let err = place(
+            "```python\ndef compute_total(lines, tax=True):\n    return sum(lines)\n```",
+            &editables,
+        )
+        .unwrap_err();
+        assert!(err.contains("(e.g. `def stock_value(store):`)"), "{err}");
     }
 
     #[test]
