@@ -926,7 +926,22 @@ impl Asking<'_> {
                 let edits = focus::place(text, &f.editables)?;
                 let mut files = files.to_vec();
                 files.extend(f.editables.iter().map(|e| e.path.clone()));
-                patch::plan::plan_patch(&edits, &files, guard).map_err(|e| e.to_string())
+                let patch =
+                    patch::plan::plan_patch(&edits, &files, guard).map_err(|e| e.to_string())?;
+                for file in &patch.files {
+                    let (old, new) = (
+                        file.old.as_deref().unwrap_or(""),
+                        file.new.as_deref().unwrap_or(""),
+                    );
+                    if let Some(name) = focus::defined_again(old, new).first() {
+                        return Err(format!(
+                            "the reply defines `{name}` a second time in {}; send back only `{}` whole, corrected",
+                            file.path,
+                            f.editables[0].signature().trim()
+                        ));
+                    }
+                }
+                Ok(patch)
             }
             None => plan_reply(text, files, guard),
         }

@@ -20,7 +20,7 @@ mod place;
 mod prompt;
 
 pub use choose::{focus, whole_file};
-pub use place::{place, sends_back};
+pub use place::{defined_again, place, sends_back};
 pub use prompt::{system, user_message};
 
 /// Definitions offered for editing at most.

@@ -70,6 +70,30 @@ pub fn place(reply: &str, editables: &[Editable]) -> Result<Vec<Edit>, String> {
     Ok(out)
 }
 
+/// The names `new` defines more often than `old` does, that `new` defines twice or more:
+/// a block placed over one definition that also holds another the file already has (a
+/// second `function trimSeparators` beside the first, which in Python silently replaces
+/// it).
+pub fn defined_again(old: &str, new: &str) -> Vec<String> {
+    let count = |text: &str| {
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for line in text.lines().filter(|l| super::choose::is_def_start(l)) {
+            if let Some(name) = defined_name(line) {
+                *seen.entry(name.to_string()).or_default() += 1;
+            }
+        }
+        seen
+    };
+    let (before, after) = (count(old), count(new));
+    let mut out: Vec<String> = after
+        .into_iter()
+        .filter(|(name, n)| *n > 1 && *n > before.get(name).copied().unwrap_or(0))
+        .map(|(name, _)| name)
+        .collect();
+    out.sort();
+    out
+}
+
 /// What a comment says when it narrates the edit (`# Added this line`, `// Fixed: use >`)
 /// rather than explains the code.
 static NARRATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -379,6 +403,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("(e.g. `def stock_value(store):`)"), "{err}");
+    }
+
+    #[test]
+    fn a_definition_added_beside_one_the_file_has_is_found() {
+        let old = "export function slugify(t) {\n  return t;\n}\n\nfunction trimSeparators(s) {\n  return s;\n}\n";
+        let new = "export function slugify(t) {\n  return t;\n}\n\nfunction trimSeparators(str, sep) {\n  return str;\n}\n\nfunction trimSeparators(s) {\n  return s;\n}\n";
+        assert_eq!(defined_again(old, new), ["trimSeparators"]);
+        // a new helper once, or a file that already had two, is fine
+        let helper = format!("{old}\nfunction pad(s) {{\n  return s;\n}}\n");
+        assert!(defined_again(old, &helper).is_empty());
+        assert!(defined_again(new, new).is_empty());
     }
 
     #[test]
