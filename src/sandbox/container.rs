@@ -208,8 +208,23 @@ impl Container {
         })
     }
 
-    /// `State.ExitCode` and `State.OOMKilled` of the stopped container.
+    /// `State.ExitCode` and `State.OOMKilled` of the stopped container. Docker learns of
+    /// an OOM kill from an event that can arrive after the exit (seen under load with
+    /// cgroup v2): an exit by SIGKILL (137) is inspected again for a second before it is
+    /// taken as not OOM.
     async fn exit_state(&self) -> Result<(Option<i64>, bool), SandboxError> {
+        let mut state = self.inspect_state().await?;
+        for _ in 0..10 {
+            if state.0 != Some(137) || state.1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            state = self.inspect_state().await?;
+        }
+        Ok(state)
+    }
+
+    async fn inspect_state(&self) -> Result<(Option<i64>, bool), SandboxError> {
         let inspect = self
             .engine
             .docker
