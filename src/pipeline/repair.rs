@@ -951,11 +951,7 @@ impl Asking<'_> {
 /// True when `prose` quotes (in backticks) a line of the offered code: reasoning that
 /// blames the test (`approx(t, …)` is wrong) would mislead the next candidate.
 fn blames_offered_code(prose: &str, f: &focus::Focus) -> bool {
-    prose
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::trim)
+    focus::backticked(prose)
         .filter(|q| q.len() >= 6)
         .any(|q| f.editables.iter().any(|e| e.text.contains(q)))
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::notes;
 use super::place::defined_name;
+use super::word_at;
 use super::{Editable, Focus, MAX_DEFINITION_LINES, MAX_EDITABLE, MAX_WHOLE_FILE_LINES};
 use crate::context::{Context, PieceKind, symbols};
 use crate::llm::Language;
@@ -331,15 +332,9 @@ fn failure_marks(message: &str) -> Vec<String> {
 /// holds the raised message.
 fn raises(body: &[&str], marks: &[String]) -> bool {
     body.iter().any(|line| {
-        marks.iter().any(|m| {
-            line.match_indices(m.as_str()).any(|(at, _)| {
-                let before = line[..at].chars().next_back();
-                let after = line[at + m.len()..].chars().next();
-                let word = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
-                word && !line.contains("=>")
-            })
-        })
+        marks
+            .iter()
+            .any(|m| word_at(line, m).next().is_some() && !line.contains("=>"))
     })
 }
 

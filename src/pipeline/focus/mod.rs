@@ -35,6 +35,22 @@ pub const MAX_WHOLE_FILE_LINES: usize = 250;
 /// stopped.
 pub const REASON_FIRST: &str = "\n\nFirst say in one sentence which line is wrong and why; then write the corrected code block.";
 
+/// The spans a reply quotes in single backticks, trimmed (`` `from .tokenize import x` ``).
+pub fn backticked(text: &str) -> impl Iterator<Item = &str> {
+    text.split('`').skip(1).step_by(2).map(str::trim)
+}
+
+/// Where `word` stands whole in `line`: byte offsets with no identifier character
+/// (letter, digit, `_`) right before or after.
+fn word_at<'a>(line: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    line.match_indices(word)
+        .map(|(at, _)| at)
+        .filter(move |&at| {
+            !ident(line[..at].chars().next_back()) && !ident(line[at + word.len()..].chars().next())
+        })
+}
+
 /// A definition the model may rewrite: its exact text and where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Editable {

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use super::Editable;
 use super::choose::{enclosing_definition, exact, is_def_start, line_of};
 use super::place::defined_name;
+use super::{Editable, word_at};
 use crate::context::symbols;
 use crate::llm::Language;
 use crate::logs::Failure;
@@ -192,13 +192,8 @@ pub(super) fn renamed_with_callers(
 
 /// True when `line` calls `name` (`name(`, `.name(`), not defining it.
 fn calls(line: &str, name: &str) -> bool {
-    line.match_indices(name).any(|(at, _)| {
-        let before = line[..at].chars().next_back();
-        let after = line[at + name.len()..].trim_start().chars().next();
-        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-            && after == Some('(')
-            && !(is_def_start(line) && defined_name(line) == Some(name))
-    })
+    word_at(line, name).any(|at| line[at + name.len()..].trim_start().starts_with('('))
+        && !(is_def_start(line) && defined_name(line) == Some(name))
 }
 
 /// When a failed import names a module (`textstats.tokenizer`) that is not among the
@@ -295,11 +290,9 @@ pub(super) fn producer_of_missing_value(
                 .find(|w| !w.is_empty() && *w != "self" && *w != "mut")
         })
         .any(|p| {
-            failing.match_indices(p).any(|(at, _)| {
-                let before = failing[..at].chars().next_back();
-                let after = failing[at + p.len()..].chars().next();
-                !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                    && matches!(after, Some('.' | '['))
+            word_at(failing, p).any(|at| {
+                !failing[..at].ends_with('.')
+                    && matches!(failing[at + p.len()..].chars().next(), Some('.' | '['))
             })
         });
     if !reads_param {

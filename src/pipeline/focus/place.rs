@@ -153,11 +153,7 @@ fn stated_line(reply: &str, editables: &[Editable]) -> Option<Edit> {
         .iter()
         .flat_map(|e| e.text.lines().map(str::trim))
         .collect();
-    reply
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::trim)
+    super::backticked(reply)
         .filter(|q| q.len() >= 8 && !q.contains('\n') && !offered.contains(q))
         .filter_map(|q| place_lines(&[q], editables))
         .last()
